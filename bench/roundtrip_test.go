@@ -1,0 +1,146 @@
+package bench
+
+import (
+	"bytes"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// BenchmarkRoundTrip measures one message out and its echo back, with the
+// echo server in a separate process, as users run them: the allocations
+// reported (allocs/op, B/op) are the client's alone, and srv-allocs/op are
+// the server's, read from the server process.
+func BenchmarkRoundTrip(b *testing.B) {
+	for _, lib := range Libs {
+		b.Run("lib="+lib.Name, func(b *testing.B) {
+			e := serverProc(b, lib)
+			for _, size := range sizes {
+				b.Run("size="+sizeName(size), func(b *testing.B) {
+					roundTrip(b, lib, e.addr, e, size)
+				})
+			}
+		})
+	}
+}
+
+// BenchmarkRoundTripInProcess is BenchmarkRoundTrip with the server in
+// the benchmark's process: allocations then count both sides, and a CPU
+// profile (-cpuprofile) shows both.
+func BenchmarkRoundTripInProcess(b *testing.B) {
+	for _, lib := range Libs {
+		b.Run("lib="+lib.Name, func(b *testing.B) {
+			srv := startServer(b, lib, nil)
+			for _, size := range sizes {
+				b.Run("size="+sizeName(size), func(b *testing.B) {
+					roundTrip(b, lib, srv.Addr(), nil, size)
+				})
+			}
+		})
+	}
+}
+
+// roundTrip times echoes of one message on one connection. With e set it
+// also reports the server process's allocations per echo.
+func roundTrip(b *testing.B, lib *Lib, addr string, e *echoProc, size int) {
+	c := dial(b, lib, addr)
+	defer c.Close()
+	msg := message(size)
+	buf := make([]byte, BufSize)
+	assertEcho(b, c, msg, buf) // and warm up
+
+	var before AllocStats
+	if e != nil {
+		before = e.stats(b)
+	}
+	b.SetBytes(int64(len(msg)))
+	b.ReportAllocs()
+	for b.Loop() {
+		got, err := c.Echo(msg, buf)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(got) != len(msg) {
+			b.Fatalf("echo of %d bytes came back with %d", len(msg), len(got))
+		}
+	}
+	if e != nil {
+		after := e.stats(b)
+		mallocs := float64(after.Mallocs-before.Mallocs) - float64(e.overhead)
+		b.ReportMetric(max(mallocs, 0)/float64(b.N), "srv-allocs/op")
+	}
+	assertEcho(b, c, msg, buf) // the connection still echoes intact
+	if !bytes.Equal(msg, message(len(msg))) {
+		b.Fatal("the client modified the message it sent")
+	}
+}
+
+// BenchmarkThroughput measures echoes per second over 100 connections at
+// once, each doing request/response, against a server process.
+// msgs/s counts messages echoed (each one crosses the wire twice).
+func BenchmarkThroughput(b *testing.B) {
+	const conns = 100
+	for _, lib := range Libs {
+		b.Run("lib="+lib.Name, func(b *testing.B) {
+			e := serverProc(b, lib)
+			for _, size := range []int{16, 1 << 10} {
+				b.Run("size="+sizeName(size), func(b *testing.B) {
+					throughput(b, lib, e.addr, conns, size)
+				})
+			}
+		})
+	}
+}
+
+func throughput(b *testing.B, lib *Lib, addr string, conns, size int) {
+	msg := message(size)
+	clients := make([]Client, conns)
+	bufs := make([][]byte, conns)
+	for i := range clients {
+		clients[i] = dial(b, lib, addr)
+		bufs[i] = make([]byte, BufSize)
+		assertEcho(b, clients[i], msg, bufs[i])
+	}
+	defer func() {
+		for _, c := range clients {
+			c.Close()
+		}
+	}()
+
+	// b.N echoes in all, shared out as the connections ask for them.
+	var next atomic.Int64
+	var (
+		errOnce  sync.Once
+		firstErr error
+	)
+	var wg sync.WaitGroup
+	b.SetBytes(int64(len(msg)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for i, c := range clients {
+		wg.Go(func() {
+			for next.Add(1) <= int64(b.N) {
+				got, err := c.Echo(msg, bufs[i])
+				if err == nil && len(got) != len(msg) {
+					err = errShortEcho
+				}
+				if err != nil {
+					errOnce.Do(func() { firstErr = err })
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if firstErr != nil {
+		b.Fatal(firstErr)
+	}
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
+}
+
+var errShortEcho = errors.New("echo came back with a different length")
