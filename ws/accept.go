@@ -122,7 +122,8 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	}
 	h.Write(&b)
 	b.WriteString("\r\n")
-	if _, err := brw.WriteString(b.String()); err == nil {
+	_, err = brw.WriteString(b.String())
+	if err == nil {
 		err = brw.Flush()
 	}
 	if err != nil {

@@ -29,8 +29,6 @@ type readBuffer struct {
 	onRead func()
 }
 
-func (b *readBuffer) buffered() int { return b.w - b.r }
-
 // fill reads once from the connection into the free space of the buffer.
 func (b *readBuffer) fill() error {
 	if b.r == b.w {

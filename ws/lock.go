@@ -27,13 +27,4 @@ func (l chanLock) lock(ctx context.Context, closed <-chan struct{}) error {
 	}
 }
 
-func (l chanLock) tryLock() bool {
-	select {
-	case l <- struct{}{}:
-		return true
-	default:
-		return false
-	}
-}
-
 func (l chanLock) unlock() { <-l }
