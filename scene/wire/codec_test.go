@@ -1,0 +1,301 @@
+package wire
+
+import (
+	"errors"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func equal[T any](t *testing.T, what string, got, want T) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s:\n got  %#v\n want %#v", what, got, want)
+	}
+}
+
+func noErr(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// allOps has one op of every code, with every field the code uses set.
+func allOps() []Op {
+	return []Op{
+		{Code: OpKeyframe, Text: `<svg id="root" width="10"><circle id="c"/></svg>`,
+			Table: []Entry{{Node: 1, ID: "root", Mask: MaskKeyDown}, {Node: 2, ID: "c", Mask: MaskClick | MaskCapture}}},
+		{Code: OpCreate, Node: 300, Parent: 1, Before: 2, Tag: "rect", Name: "box", Mask: MaskHover,
+			Attrs: []Attr{{"x", "1"}, {"data-weird", "é\"<"}}, Text: "hi"},
+		{Code: OpCreate, Node: 301, Parent: 300, Tag: "g", Name: "g1"},
+		{Code: OpRemove, Node: 300},
+		{Code: OpMove, Node: 2, Parent: 1, Before: 0},
+		{Code: OpSetAttr, Node: 2, Name: "fill", Text: "red"},
+		{Code: OpSetAttr, Node: 2, Name: "data-x", Text: ""},
+		{Code: OpDelAttr, Node: 2, Name: "stroke"},
+		{Code: OpDelAttr, Node: 2, Name: "my-attr"},
+		{Code: OpSetNum, Node: 2, Name: "r", X: 2.5},
+		{Code: OpSetXY, Node: 2, Pair: PairCXY, X: -1.25, Y: 1e6},
+		{Code: OpSetXY, Node: 1 << 40, Pair: PairTranslate, X: 3, Y: 4},
+		{Code: OpSetText, Node: 2, Text: "héllo\n"},
+		{Code: OpListen, Node: 2, Mask: MaskDblClick | MaskWheel},
+		{Code: OpOverlay, Text: "scene.go:12: undefined: x"},
+		{Code: OpOverlay},
+		{Code: OpAsset, Tag: "css", Name: "client.css", Text: "/assets/client.3f2a.css"},
+		{Code: OpStats, Stats: &Stats{Viewers: 3, TickHz: 59.5, Speed: 2, SimTime: 12.25, Paused: true, Lag: 4}},
+		{Code: OpControls, Controls: []Control{
+			{Kind: Slider, Name: "g", Label: "Gravity", Min: 0, Max: 20, Step: 0.1, Value: Number(9.8)},
+			{Kind: Toggle, Name: "trails", Value: Bool(true)},
+			{Kind: Button, Name: "reset", Key: "r"},
+			{Kind: Select, Name: "mode", Options: []string{"a", "b"}, Value: String("b")},
+			{Kind: TextBox, Name: "title", Value: String("")},
+			{Kind: NumberBox, Name: "n", Value: Number(-3)},
+		}},
+		{Code: OpControlValue, Name: "g", Value: Number(1.5)},
+		{Code: OpControlValue, Name: "trails", Value: Bool(false)},
+	}
+}
+
+func TestBatchRoundTrip(t *testing.T) {
+	t.Parallel()
+	for _, op := range allOps() {
+		t.Run(op.Code.String(), func(t *testing.T) {
+			t.Parallel()
+			in := &Batch{Seq: 1<<35 + 7, Ops: []Op{op}}
+			msg, err := in.MarshalBinary()
+			noErr(t, err)
+			var out Batch
+			noErr(t, out.UnmarshalBinary(msg))
+			equal(t, "batch", out, *in)
+		})
+	}
+	t.Run("all", func(t *testing.T) {
+		t.Parallel()
+		in := &Batch{Seq: 9, Ops: allOps()}
+		msg, err := in.MarshalBinary()
+		noErr(t, err)
+		out, err := DecodeBatch(msg)
+		noErr(t, err)
+		equal(t, "batch", *out, *in)
+	})
+}
+
+func TestSetXYSize(t *testing.T) {
+	t.Parallel()
+	// The brief of the protocol: moving one element costs at most 16 bytes.
+	for _, h := range []Handle{1, 127, 128, 1<<14 - 1, 1 << 14, 1<<21 - 1, 1 << 21, 1<<28 - 1} {
+		op := Op{Code: OpSetXY, Node: h, Pair: PairXY, X: 1, Y: 2}
+		b, err := appendOp(nil, &op)
+		noErr(t, err)
+		if len(b) > 16 {
+			t.Errorf("SetXY for handle %d takes %d bytes, want <= 16", h, len(b))
+		}
+		if h < 128 && len(b) != 11 {
+			t.Errorf("SetXY for handle %d takes %d bytes, want 11", h, len(b))
+		}
+	}
+}
+
+func TestByteLayout(t *testing.T) {
+	t.Parallel()
+	// Golden bytes pin the layout documented in docs/protocol.md.
+	tests := []struct {
+		name string
+		b    Batch
+		want []byte
+	}{
+		{"setxy", Batch{Seq: 300, Ops: []Op{{Code: OpSetXY, Node: 5, Pair: PairCXY, X: 1, Y: -2}}},
+			[]byte{0xac, 0x02, 0x08, 0x05, 0x02, 0x00, 0x00, 0x80, 0x3f, 0x00, 0x00, 0x00, 0xc0}},
+		{"setattr static", Batch{Seq: 1, Ops: []Op{{Code: OpSetAttr, Node: 2, Name: "fill", Text: "red"}}},
+			[]byte{0x01, 0x05, 0x02, 18, 0x03, 'r', 'e', 'd'}},
+		{"setattr literal", Batch{Seq: 1, Ops: []Op{{Code: OpSetAttr, Node: 2, Name: "k", Text: ""}}},
+			[]byte{0x01, 0x05, 0x02, 0x00, 0x01, 'k', 0x00}},
+		{"remove", Batch{Seq: 0, Ops: []Op{{Code: OpRemove, Node: 128}}},
+			[]byte{0x00, 0x03, 0x80, 0x01}},
+		{"empty", Batch{Seq: 2}, []byte{0x02}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := tt.b.MarshalBinary()
+			noErr(t, err)
+			equal(t, "bytes", got, tt.want)
+		})
+	}
+}
+
+func TestDecodeBatchErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		msg  []byte
+		want string
+	}{
+		{"empty", nil, "empty message"},
+		{"unknown op", []byte{1, 0x7f}, "offset 1: unknown op code 0x7f"},
+		{"truncated setxy", []byte{1, 0x08, 5, 2, 0, 0}, "set-xy op: truncated: missing x (float32)"},
+		{"bad pair", []byte{1, 0x08, 5, 9, 0, 0, 0, 0, 0, 0, 0, 0}, "unknown attribute pair 9"},
+		{"huge string", []byte{1, 0x09, 5, 0xff, 0xff, 0xff, 0xff, 0x0f}, "text length 4294967295 exceeds the remaining 0 bytes"},
+		{"bad utf8", []byte{1, 0x09, 5, 2, 0xff, 0xfe}, "text is not valid UTF-8"},
+		{"attr key out of table", []byte{1, 0x06, 5, 0x7f}, "attribute key 127 is not in the static table"},
+		{"empty attr name", []byte{1, 0x06, 5, 0x00, 0x00}, "empty attribute name"},
+		{"huge attr count", []byte{1, 0x02, 2, 1, 0, 1, 'g', 1, 'a', 0, 0xff, 0xff, 0x03}, "attribute count 65535 exceeds"},
+		{"huge table", []byte{1, 0x01, 0, 0xff, 0xff, 0xff, 0xff, 0x0f}, "table entry count 4294967295 exceeds"},
+		{"varint overflow", []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}, "varint overflows"},
+		{"non-minimal varint", []byte{0x80, 0x00}, "not minimally encoded"},
+		{"bad bool", []byte{1, 0x24, 1, 'g', 2, 7}, "bool byte 7"},
+		{"bad value kind", []byte{1, 0x24, 1, 'g', 9}, "unknown value kind 9"},
+		{"create handle 0", []byte{1, 0x02, 0, 1, 0, 1, 'g', 1, 'a', 0, 0, 0}, "handle and parent must not be 0"},
+		{"create empty id", []byte{1, 0x02, 2, 1, 0, 1, 'g', 0, 0, 0, 0}, "empty id"},
+		{"mask too big", []byte{1, 0x0a, 2, 0xff, 0xff, 0xff, 0xff, 0x1f}, "exceeds 32 bits"},
+		{"bad control kind", []byte{1, 0x23, 1, 99, 1, 'a', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, "unknown control kind 99"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var b Batch
+			err := b.UnmarshalBinary(tt.msg)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error = %v, want it to contain %q", err, tt.want)
+			}
+			var de *DecodeError
+			if len(tt.msg) > 0 && !errors.As(err, &de) {
+				t.Fatalf("error %T is not a *DecodeError", err)
+			}
+		})
+	}
+}
+
+func TestEncodeErrors(t *testing.T) {
+	t.Parallel()
+	for _, op := range []Op{
+		{Code: 0x55},
+		{Code: OpSetXY, Node: 1, Pair: 0},
+		{Code: OpSetText, Node: 1, Text: "\xff"},
+	} {
+		b := &Batch{Ops: []Op{op}}
+		if _, err := b.MarshalBinary(); err == nil {
+			t.Errorf("encoding %+v: no error", op)
+		}
+	}
+}
+
+func allEvents() []Event {
+	return []Event{
+		{Kind: PointerDown, Target: 7, X: 1.5, Y: -2, Button: 1, Buttons: 1, Mods: Shift | Meta, Pointer: 3},
+		{Kind: PointerMove, Target: 7, X: 100, Y: 200, Buttons: 1},
+		{Kind: PointerUp, Target: 1 << 33, X: 0, Y: 0, Button: 1},
+		{Kind: Click, Target: 2, X: 3, Y: 4, Button: 1},
+		{Kind: DblClick, Target: 2, X: 3, Y: 4, Button: 1},
+		{Kind: Enter, Target: 2, X: 3, Y: 4},
+		{Kind: Leave, Target: 2, X: float32(math.Inf(1)), Y: 4},
+		{Kind: Wheel, Target: 1, X: 10, Y: 20, DX: 0, DY: -120, Mods: Ctrl},
+		{Kind: KeyDown, Target: 0, Key: "ArrowLeft", Code: "ArrowLeft", Mods: Alt, Repeat: true},
+		{Kind: KeyUp, Target: 4, Key: "é", Code: "KeyE"},
+		{Kind: ControlSet, Name: "gravity", Value: Number(12.5)},
+		{Kind: ControlSet, Name: "reset"},
+		{Kind: ControlSet, Name: "mode", Value: String("fast")},
+		{Kind: Ack, Seq: 1 << 50},
+	}
+}
+
+func TestEventRoundTrip(t *testing.T) {
+	t.Parallel()
+	for _, ev := range allEvents() {
+		t.Run(ev.Kind.String(), func(t *testing.T) {
+			t.Parallel()
+			msg, err := ev.MarshalBinary()
+			noErr(t, err)
+			got, err := DecodeEvent(msg)
+			noErr(t, err)
+			equal(t, "event", got, ev)
+		})
+	}
+}
+
+func TestPointerMoveSize(t *testing.T) {
+	t.Parallel()
+	ev := Event{Kind: PointerMove, Target: 200, X: 1, Y: 2, Buttons: 1}
+	msg, err := ev.MarshalBinary()
+	noErr(t, err)
+	if len(msg) != 1+2+8+3+1 {
+		t.Fatalf("pointer move is %d bytes, want 15", len(msg))
+	}
+}
+
+func TestDecodeEventErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		msg  []byte
+		want string
+	}{
+		{"empty", nil, "empty message"},
+		{"unknown", []byte{0x55}, "unknown event kind 0x55"},
+		{"truncated pointer", []byte{0x01, 7, 0, 0}, "missing x"},
+		{"trailing", []byte{0x10, 5, 0}, "1 trailing bytes after ack"},
+		{"bad mods", []byte{0x06, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xf0}, "unknown bits"},
+		{"key string too long", []byte{0x07, 0, 9, 'a'}, "key length 9 exceeds"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := DecodeEvent(tt.msg)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestFormatNum(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		v    float32
+		want string
+	}{
+		{0, "0"}, {float32(math.Copysign(0, -1)), "0"}, {1, "1"}, {-2.5, "-2.5"}, {0.1, "0.1"},
+		{1e6, "1000000"}, {1.0 / 3, "0.33333334"}, {123.456, "123.456"},
+	}
+	for _, tt := range tests {
+		if got := FormatNum(tt.v); got != tt.want {
+			t.Errorf("FormatNum(%v) = %q, want %q", tt.v, got, tt.want)
+		}
+	}
+	if got := FormatTranslate(1.5, -2); got != "translate(1.5,-2)" {
+		t.Errorf("FormatTranslate = %q", got)
+	}
+}
+
+func TestPairs(t *testing.T) {
+	t.Parallel()
+	for p := PairXY; p < PairTranslate; p++ {
+		a, b := p.Names()
+		if PairOf(a, b) != p || pairFirst(a) != p {
+			t.Errorf("pair %d (%s,%s) does not round-trip", p, a, b)
+		}
+	}
+	if a, b := Pair(99).Names(); a != "" || b != "" {
+		t.Errorf("unknown pair has names %q %q", a, b)
+	}
+}
+
+func TestCheckAttrName(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"", "id", "onclick", "OnLoad", "0abc", "a b", "a\"", "\xff"} {
+		if CheckAttrName(name) == nil {
+			t.Errorf("CheckAttrName(%q) = nil, want an error", name)
+		}
+		b := &Batch{Ops: []Op{{Code: OpSetAttr, Node: 2, Name: name}}}
+		if _, err := b.MarshalBinary(); err == nil {
+			t.Errorf("encoding set-attr %q: no error", name)
+		}
+	}
+	for _, name := range []string{"x", "xlink:href", "data-x_y.z", "one"[1:], "opacity"} {
+		if err := CheckAttrName(name); err != nil {
+			t.Errorf("CheckAttrName(%q) = %v", name, err)
+		}
+	}
+}

@@ -1,0 +1,27 @@
+// Package wire is vizserve's wire protocol v1 (docs/protocol.md) and the
+// seam between a simulation and its viewers.
+//
+//	b := &wire.Batch{Seq: 7, Ops: []wire.Op{{Code: wire.OpSetXY, Node: 5, Pair: wire.PairCXY, X: 10, Y: 20}}}
+//	msg, _ := b.MarshalBinary()          // 1 + 11 bytes: seq, then the op
+//	var got wire.Batch
+//	err := got.UnmarshalBinary(msg)      // clear *DecodeError on bad input
+//
+// # Messages
+//
+// Server→browser messages are a [Batch]: a sequence number and [Op]s
+// (keyframe, create, set attribute, set text, remove, move, plus overlay,
+// asset, stats and control messages). Browser→server messages are one
+// [Event] each: pointer, wheel, key, hover and control events, or an ack of
+// the sequence number the browser has applied. Both directions have Go
+// encoders and decoders; decoders never panic and never allocate more than
+// the message size.
+//
+// # The seam
+//
+// A [Source] (a scene in this process, or a [Relay] fed from another
+// process) streams batches to [Sink]s and takes events. The viewers' hub
+// gives each viewer a [Merger], so that a slow viewer gets merged state
+// instead of a growing queue. A [Mirror] applies batches to a model DOM
+// exactly as the browser client does; relays use it for keyframes and tests
+// use it as the reference.
+package wire

@@ -1,0 +1,398 @@
+package wire
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const initialMarkup = `<svg id="root" width="100" height="100"><g id="a"><circle id="b" cx="1" cy="2" r="3"/></g><text id="t" x="0">hi</text></svg>`
+
+func initialKeyframe() *Batch {
+	return &Batch{Seq: 1, Ops: []Op{{Code: OpKeyframe, Text: initialMarkup,
+		Table: []Entry{{1, "root", 0}, {2, "a", MaskClick}, {3, "b", 0}, {4, "t", 0}}}}}
+}
+
+func mustApply(t *testing.T, m *Mirror, b *Batch) {
+	t.Helper()
+	if err := m.Apply(b); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// gen produces random valid ops against a model (a Mirror it keeps up to
+// date), so every op means something in the state it is applied to.
+type gen struct {
+	r     *rand.Rand
+	truth *Mirror
+	next  Handle
+	seq   uint64
+	dead  []Handle
+}
+
+func (g *gen) handles() []Handle {
+	hs := make([]Handle, 0, len(g.truth.nodes))
+	g.truth.walk(func(n *mnode) { hs = append(hs, n.h) })
+	return hs
+}
+
+func (g *gen) pick(hs []Handle) Handle { return hs[g.r.IntN(len(hs))] }
+
+var attrNames = []string{"x", "y", "cx", "cy", "width", "height", "fill", "transform", "data-q", "rx", "ry"}
+
+func (g *gen) op() Op {
+	hs := g.handles()
+	nonRoot := hs[1:]
+	target := g.pick(hs)
+	if len(g.dead) > 0 && g.r.IntN(20) == 0 {
+		target = g.dead[g.r.IntN(len(g.dead))] // ops on removed handles are ignored
+	}
+	name := attrNames[g.r.IntN(len(attrNames))]
+	val := fmt.Sprint(g.r.IntN(5))
+	switch k := g.r.IntN(100); {
+	case k < 18:
+		g.next++
+		parent := g.pick(hs)
+		var before Handle
+		if kids := g.truth.nodes[parent].kids; len(kids) > 0 && g.r.IntN(2) == 0 {
+			before = kids[g.r.IntN(len(kids))].h
+		}
+		var attrs []Attr
+		for range g.r.IntN(3) {
+			attrs = append(attrs, Attr{attrNames[g.r.IntN(len(attrNames))], val})
+		}
+		attrs = slices.CompactFunc(attrs, func(a, b Attr) bool { return a.Name == b.Name })
+		tag := []string{"g", "rect", "circle"}[g.r.IntN(3)]
+		return Op{Code: OpCreate, Node: g.next, Parent: parent, Before: before, Tag: tag,
+			Name: fmt.Sprintf("n%d", g.next), Attrs: attrs, Mask: EventMask(g.r.IntN(3))}
+	case k < 30:
+		if len(nonRoot) == 0 {
+			return Op{Code: OpOverlay, Text: val}
+		}
+		h := g.pick(nonRoot)
+		g.truth.walkFrom(g.truth.nodes[h], func(n *mnode) { g.dead = append(g.dead, n.h) })
+		return Op{Code: OpRemove, Node: h}
+	case k < 42:
+		if len(nonRoot) == 0 {
+			return Op{Code: OpOverlay, Text: val}
+		}
+		h := g.pick(nonRoot)
+		var parents []Handle
+		for _, p := range hs {
+			inside := false
+			for a := g.truth.nodes[p]; a != nil; a = a.parent {
+				if a.h == h {
+					inside = true
+				}
+			}
+			if !inside {
+				parents = append(parents, p)
+			}
+		}
+		p := g.pick(parents)
+		var before Handle
+		if kids := g.truth.nodes[p].kids; len(kids) > 0 && g.r.IntN(3) > 0 {
+			before = kids[g.r.IntN(len(kids))].h
+		}
+		return Op{Code: OpMove, Node: h, Parent: p, Before: before}
+	case k < 55:
+		return Op{Code: OpSetAttr, Node: target, Name: name, Text: val}
+	case k < 60:
+		return Op{Code: OpDelAttr, Node: target, Name: name}
+	case k < 68:
+		return Op{Code: OpSetNum, Node: target, Name: name, X: float32(g.r.IntN(7)) / 2}
+	case k < 80:
+		return Op{Code: OpSetXY, Node: target, Pair: Pair(1 + g.r.IntN(7)), X: float32(g.r.IntN(9)), Y: float32(g.r.IntN(9))}
+	case k < 86:
+		return Op{Code: OpSetText, Node: target, Text: val}
+	case k < 90:
+		return Op{Code: OpListen, Node: target, Mask: EventMask(g.r.IntN(1024))}
+	case k < 92:
+		return Op{Code: OpOverlay, Text: []string{"", "boom"}[g.r.IntN(2)]}
+	case k < 94:
+		return Op{Code: OpControls, Controls: []Control{{Kind: Slider, Name: "s", Value: Number(1)}, {Kind: Toggle, Name: "t"}}}
+	case k < 97:
+		return Op{Code: OpControlValue, Name: []string{"s", "t"}[g.r.IntN(2)], Value: Number(float64(g.r.IntN(9)))}
+	case k < 98:
+		return Op{Code: OpStats, Stats: &Stats{Viewers: uint64(g.r.IntN(4))}}
+	case k < 99:
+		return Op{Code: OpAsset, Tag: "css", Name: "a.css", Text: val}
+	default:
+		return g.truth.Keyframe().Ops[0]
+	}
+}
+
+func (m *Mirror) walkFrom(n *mnode, fn func(*mnode)) {
+	if n.h != 0 {
+		fn(n)
+	}
+	for _, k := range n.kids {
+		m.walkFrom(k, fn)
+	}
+}
+
+// batch makes a batch of n ops, applying each to the model as it goes.
+func (g *gen) batch(t *testing.T, n int) *Batch {
+	g.seq++
+	b := &Batch{Seq: g.seq}
+	for range n {
+		op := g.op()
+		mustApply(t, g.truth, &Batch{Seq: g.seq, Ops: []Op{op}})
+		b.Ops = append(b.Ops, op)
+	}
+	return b
+}
+
+func newGen(seed uint64) *gen {
+	g := &gen{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), truth: NewMirror(), next: 100, seq: 1}
+	if err := g.truth.Apply(initialKeyframe()); err != nil {
+		panic(err)
+	}
+	return g
+}
+
+// TestMergerMatchesSequentialApply is the merger's property: applying the
+// merged batches gives the same DOM (and controls, overlay) as applying
+// every batch in order, whatever the batches and wherever the viewer takes.
+func TestMergerMatchesSequentialApply(t *testing.T) {
+	t.Parallel()
+	for seed := range uint64(400) {
+		g := newGen(seed)
+		viewer := NewMirror()
+		mustApply(t, viewer, initialKeyframe())
+		var m Merger
+		var out Batch
+		batches := 1 + g.r.IntN(12)
+		for range batches {
+			b := g.batch(t, g.r.IntN(25))
+			// Round-trip through bytes, as the hub would.
+			msg, err := b.MarshalBinary()
+			noErr(t, err)
+			var dec Batch
+			noErr(t, dec.UnmarshalBinary(msg))
+			if !m.Add(&dec) {
+				t.Fatalf("seed %d: merger overflowed at default limit", seed)
+			}
+			clear(dec.Ops) // the source may reuse its ops: the merger must not depend on them
+			if g.r.IntN(4) == 0 && m.Take(&out) {
+				mustApply(t, viewer, &out)
+			}
+		}
+		if m.Take(&out) {
+			msg, err := out.MarshalBinary()
+			noErr(t, err)
+			var dec Batch
+			noErr(t, dec.UnmarshalBinary(msg))
+			mustApply(t, viewer, &dec)
+		}
+		if m.Pending() {
+			t.Fatalf("seed %d: pending after Take", seed)
+		}
+		if got, want := viewer.Dump(), g.truth.Dump(); got != want {
+			t.Fatalf("seed %d: merged DOM differs\n got: %s\nwant: %s", seed, got, want)
+		}
+		if viewer.Seq() != g.seq {
+			t.Fatalf("seed %d: seq %d, want %d", seed, viewer.Seq(), g.seq)
+		}
+	}
+}
+
+func TestMergerLatestWins(t *testing.T) {
+	t.Parallel()
+	var m Merger
+	for i := range 100 {
+		m.Add(&Batch{Seq: uint64(i + 1), Ops: []Op{
+			{Code: OpSetXY, Node: 3, Pair: PairCXY, X: float32(i), Y: float32(-i)},
+			{Code: OpSetAttr, Node: 4, Name: "fill", Text: fmt.Sprint(i)},
+			{Code: OpControlValue, Name: "g", Value: Number(float64(i))},
+			{Code: OpStats, Stats: &Stats{Viewers: uint64(i)}},
+		}})
+	}
+	var out Batch
+	if !m.Take(&out) {
+		t.Fatal("nothing pending")
+	}
+	want := Batch{Seq: 100, Ops: []Op{
+		{Code: OpControlValue, Name: "g", Value: Number(99)},
+		{Code: OpStats, Stats: &Stats{Viewers: 99}},
+		{Code: OpSetXY, Node: 3, Pair: PairCXY, X: 99, Y: -99},
+		{Code: OpSetAttr, Node: 4, Name: "fill", Text: "99"},
+	}}
+	equal(t, "merged", out, want)
+	if m.Take(&out) || len(out.Ops) != 0 {
+		t.Fatal("Take after Take returned ops")
+	}
+}
+
+func TestMergerCancelsCreateRemove(t *testing.T) {
+	t.Parallel()
+	var m Merger
+	m.Add(&Batch{Seq: 1, Ops: []Op{{Code: OpSetAttr, Node: 2, Name: "fill", Text: "red"}}})
+	for i := range 1000 {
+		h := Handle(100 + 2*i)
+		m.Add(&Batch{Seq: uint64(i + 2), Ops: []Op{
+			{Code: OpCreate, Node: h, Parent: 1, Tag: "g", Name: fmt.Sprint("g", h)},
+			{Code: OpCreate, Node: h + 1, Parent: h, Tag: "circle", Name: fmt.Sprint("c", h)},
+			{Code: OpSetXY, Node: h + 1, Pair: PairCXY, X: 1, Y: 2},
+		}})
+		m.Add(&Batch{Seq: uint64(i + 2), Ops: []Op{{Code: OpRemove, Node: h}}})
+	}
+	var out Batch
+	m.Take(&out)
+	want := Batch{Seq: 1001, Ops: []Op{{Code: OpSetAttr, Node: 2, Name: "fill", Text: "red"}}}
+	equal(t, "merged", out, want)
+}
+
+func TestMergerKeepsUnsafeRemove(t *testing.T) {
+	t.Parallel()
+	// c is created inside g and moved out before g is removed: cancelling
+	// g's create would lose c.
+	var m Merger
+	m.Add(&Batch{Seq: 2, Ops: []Op{{Code: OpCreate, Node: 10, Parent: 1, Tag: "g", Name: "g"}}})
+	m.Add(&Batch{Seq: 3, Ops: []Op{
+		{Code: OpCreate, Node: 11, Parent: 10, Tag: "circle", Name: "c"},
+		{Code: OpMove, Node: 11, Parent: 1},
+		{Code: OpRemove, Node: 10},
+	}})
+	var out Batch
+	m.Take(&out)
+	viewer := NewMirror()
+	mustApply(t, viewer, initialKeyframe())
+	mustApply(t, viewer, &out)
+	if !strings.Contains(viewer.Markup(), `<circle id="c"/>`) || strings.Contains(viewer.Markup(), `id="g"`) {
+		t.Fatalf("markup %s", viewer.Markup())
+	}
+}
+
+func TestMergerOverflow(t *testing.T) {
+	t.Parallel()
+	m := Merger{Limit: 10}
+	m.Add(&Batch{Seq: 1, Ops: []Op{{Code: OpSetText, Node: 2, Text: "x"}}})
+	ok := true
+	for i := range 20 {
+		ok = m.Add(&Batch{Seq: uint64(i + 2), Ops: []Op{{Code: OpMove, Node: 3, Parent: 1}}})
+		if !ok {
+			break
+		}
+	}
+	if ok || !m.Overflowed() || m.Pending() {
+		t.Fatalf("ok=%v overflowed=%v pending=%v, want overflow with nothing pending", ok, m.Overflowed(), m.Pending())
+	}
+	if m.Add(&Batch{Seq: 40, Ops: []Op{{Code: OpSetText, Node: 2, Text: "y"}}}) {
+		t.Fatal("patch accepted while waiting for a keyframe")
+	}
+	if !m.Add(initialKeyframe()) || m.Overflowed() {
+		t.Fatal("keyframe not accepted after overflow")
+	}
+	var out Batch
+	if !m.Take(&out) || !out.IsKeyframe() {
+		t.Fatalf("took %+v, want the keyframe", out)
+	}
+}
+
+func TestMergerKeyframeDropsEarlierOps(t *testing.T) {
+	t.Parallel()
+	var m Merger
+	m.Add(&Batch{Seq: 5, Ops: []Op{{Code: OpSetText, Node: 2, Text: "old"}, {Code: OpCreate, Node: 9, Parent: 1, Tag: "g", Name: "x"}}})
+	m.Add(initialKeyframe())
+	m.Add(&Batch{Seq: 6, Ops: []Op{{Code: OpSetText, Node: 4, Text: "new"}}})
+	var out Batch
+	m.Take(&out)
+	want := Batch{Seq: 6, Ops: []Op{initialKeyframe().Ops[0], {Code: OpSetText, Node: 4, Text: "new"}}}
+	equal(t, "merged", out, want)
+}
+
+func TestMirrorApply(t *testing.T) {
+	t.Parallel()
+	m := NewMirror()
+	if m.Ready() || m.Keyframe() != nil || m.Markup() != "" {
+		t.Fatal("empty mirror is not empty")
+	}
+	mustApply(t, m, initialKeyframe())
+	mustApply(t, m, &Batch{Seq: 2, Ops: []Op{
+		{Code: OpCreate, Node: 9, Parent: 1, Before: 2, Tag: "rect", Name: "r", Attrs: []Attr{{"x", "1"}}},
+		{Code: OpSetXY, Node: 3, Pair: PairCXY, X: 5.5, Y: 6},
+		{Code: OpSetXY, Node: 2, Pair: PairTranslate, X: 1, Y: 2},
+		{Code: OpSetNum, Node: 9, Name: "width", X: 0.1},
+		{Code: OpSetText, Node: 4, Text: "a<b"},
+		{Code: OpMove, Node: 4, Parent: 2, Before: 3},
+		{Code: OpMove, Node: 1, Parent: 2},  // root cannot move: ignored
+		{Code: OpMove, Node: 2, Parent: 3},  // cycle: ignored
+		{Code: OpSetAttr, Node: 77, Name: "x", Text: "1"}, // unknown: ignored
+		{Code: OpDelAttr, Node: 3, Name: "r"},
+	}})
+	want := `<svg id="root" height="100" width="100"><rect id="r" width="0.1" x="1"/><g id="a" transform="translate(1,2)"><text id="t" x="0">a&lt;b</text><circle id="b" cx="5.5" cy="6"/></g></svg>`
+	equal(t, "markup", m.Markup(), want)
+	// A keyframe of the mirror rebuilds the same state in a fresh one.
+	m2 := NewMirror()
+	mustApply(t, m2, m.Keyframe())
+	equal(t, "dump", m2.Dump(), m.Dump())
+	mustApply(t, m, &Batch{Seq: 3, Ops: []Op{{Code: OpRemove, Node: 2}}})
+	if m.Len() != 2 {
+		t.Fatalf("after removing a subtree, %d handles remain, want 2", m.Len())
+	}
+	err := m.Apply(&Batch{Seq: 4, Ops: []Op{{Code: OpCreate, Node: 9, Parent: 1, Tag: "g", Name: "dup"}}})
+	if err == nil {
+		t.Fatal("create with a live handle: no error")
+	}
+}
+
+func TestMirrorBadKeyframes(t *testing.T) {
+	t.Parallel()
+	for _, kf := range []Op{
+		{Code: OpKeyframe, Text: `<svg id="r"`, Table: []Entry{{1, "r", 0}}},
+		{Code: OpKeyframe, Text: `<g id="r"/>`, Table: []Entry{{1, "r", 0}}},
+		{Code: OpKeyframe, Text: `<svg id="r"/>`, Table: []Entry{{1, "x", 0}}},
+		{Code: OpKeyframe, Text: `<svg id="r"><g id="g"/></svg>`, Table: []Entry{{2, "r", 0}, {1, "g", 0}}},
+		{Code: OpKeyframe, Text: `<svg id="r"><g id="g"/></svg>`, Table: []Entry{{1, "r", 0}, {1, "g", 0}}},
+		{Code: OpKeyframe, Text: `<svg id="r"/><svg id="s"/>`, Table: []Entry{{1, "r", 0}}},
+	} {
+		if err := NewMirror().Apply(&Batch{Ops: []Op{kf}}); err == nil {
+			t.Errorf("keyframe %q %v: no error", kf.Text, kf.Table)
+		}
+	}
+}
+
+func TestRelay(t *testing.T) {
+	t.Parallel()
+	var events []Event
+	r := NewRelay(func(e Event) { events = append(events, e) })
+	var got []*Batch
+	early := r.Subscribe(SinkFunc(func(b *Batch) bool { got = append(got, b); return true }))
+	if r.Send(&Batch{Seq: 1, Ops: []Op{{Code: OpSetText, Node: 4}}}) {
+		t.Fatal("relay accepted a patch before any keyframe")
+	}
+	if !r.Send(initialKeyframe()) || !r.Send(&Batch{Seq: 2, Ops: []Op{{Code: OpSetText, Node: 4, Text: "x"}}}) {
+		t.Fatal("relay refused a batch")
+	}
+	if len(got) != 2 || !got[0].IsKeyframe() {
+		t.Fatalf("early subscriber got %d batches", len(got))
+	}
+	// A late subscriber gets the mirror's keyframe; a refusing one gets a keyframe.
+	var late []*Batch
+	refuse := true
+	stop := r.Subscribe(SinkFunc(func(b *Batch) bool {
+		late = append(late, b)
+		if refuse && !b.IsKeyframe() {
+			refuse = false
+			return false
+		}
+		return true
+	}))
+	r.Send(&Batch{Seq: 3, Ops: []Op{{Code: OpSetText, Node: 4, Text: "y"}}})
+	if len(late) != 3 || !late[0].IsKeyframe() || !late[2].IsKeyframe() || late[2].Seq != 3 {
+		t.Fatalf("late subscriber got %+v", late)
+	}
+	stop()
+	early()
+	r.Send(&Batch{Seq: 4})
+	if len(late) != 3 || len(got) != 3 {
+		t.Fatal("unsubscribed sinks still receive")
+	}
+	r.Dispatch(Event{Kind: Click, Target: 2})
+	if len(events) != 1 || events[0].Target != 2 {
+		t.Fatalf("events %v", events)
+	}
+}

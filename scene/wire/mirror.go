@@ -1,0 +1,325 @@
+package wire
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/vizserve/vizserve/scene/internal/svgx"
+)
+
+// Mirror is a model of the browser's DOM that applies batches exactly as
+// docs/protocol.md tells a client to. It is the reference applier: relays
+// use it to produce keyframes for late joiners (see Relay), and tests use it
+// to check that a patch stream and a keyframe describe the same scene.
+//
+// A Mirror is not safe for concurrent use.
+type Mirror struct {
+	root     *mnode
+	nodes    map[Handle]*mnode
+	seq      uint64
+	controls []Control
+	overlay  string
+}
+
+type mnode struct {
+	h      Handle
+	tag    string
+	id     string
+	attrs  []Attr
+	text   string
+	mask   EventMask
+	parent *mnode
+	kids   []*mnode
+}
+
+// NewMirror returns an empty Mirror; it holds a scene after its first
+// keyframe.
+func NewMirror() *Mirror { return &Mirror{nodes: map[Handle]*mnode{}} }
+
+// Ready reports whether the mirror has received a keyframe.
+func (m *Mirror) Ready() bool { return m.root != nil }
+
+// Seq is the sequence number of the last batch applied.
+func (m *Mirror) Seq() uint64 { return m.seq }
+
+// Len is the number of elements that have handles.
+func (m *Mirror) Len() int { return len(m.nodes) }
+
+// Apply applies b. Ops that name a handle the mirror does not know are
+// ignored, as the protocol requires. Apply fails on a keyframe whose markup
+// does not parse or whose table names an id the markup lacks, and on a
+// create that reuses a live handle; the ops before the failing one stay
+// applied.
+func (m *Mirror) Apply(b *Batch) error {
+	for i := range b.Ops {
+		if err := m.apply(&b.Ops[i]); err != nil {
+			return fmt.Errorf("wire: apply op %d (%v): %w", i, b.Ops[i].Code, err)
+		}
+	}
+	if b.Seq > m.seq {
+		m.seq = b.Seq
+	}
+	return nil
+}
+
+func (m *Mirror) apply(op *Op) error {
+	switch op.Code {
+	case OpKeyframe:
+		return m.keyframe(op)
+	case OpCreate:
+		if _, dup := m.nodes[op.Node]; dup {
+			return fmt.Errorf("create: handle %d is already live", op.Node)
+		}
+		p := m.nodes[op.Parent]
+		if p == nil || op.Node == 0 {
+			return nil
+		}
+		n := &mnode{h: op.Node, tag: op.Tag, id: op.Name, text: op.Text, mask: op.Mask}
+		for _, a := range op.Attrs {
+			n.set(a.Name, a.Value)
+		}
+		m.nodes[n.h] = n
+		p.insert(n, m.nodes[op.Before])
+	case OpRemove:
+		n := m.nodes[op.Node]
+		if n == nil || n == m.root {
+			return nil
+		}
+		n.parent.detach(n)
+		m.forget(n)
+	case OpMove:
+		n, p := m.nodes[op.Node], m.nodes[op.Parent]
+		if n == nil || p == nil || n == m.root || op.Before == op.Node {
+			return nil
+		}
+		for a := p; a != nil; a = a.parent {
+			if a == n {
+				return nil // would make a cycle
+			}
+		}
+		n.parent.detach(n)
+		p.insert(n, m.nodes[op.Before])
+	case OpSetAttr:
+		if n := m.nodes[op.Node]; n != nil {
+			n.set(op.Name, op.Text)
+		}
+	case OpDelAttr:
+		if n := m.nodes[op.Node]; n != nil {
+			n.del(op.Name)
+		}
+	case OpSetNum:
+		if n := m.nodes[op.Node]; n != nil {
+			n.set(op.Name, FormatNum(op.X))
+		}
+	case OpSetXY:
+		if n := m.nodes[op.Node]; n != nil {
+			if op.Pair == PairTranslate {
+				n.set("transform", FormatTranslate(op.X, op.Y))
+				return nil
+			}
+			a, b := op.Pair.Names()
+			n.set(a, FormatNum(op.X))
+			n.set(b, FormatNum(op.Y))
+		}
+	case OpSetText:
+		if n := m.nodes[op.Node]; n != nil {
+			n.text = op.Text
+		}
+	case OpListen:
+		if n := m.nodes[op.Node]; n != nil {
+			n.mask = op.Mask
+		}
+	case OpOverlay:
+		m.overlay = op.Text
+	case OpControls:
+		m.controls = slices.Clone(op.Controls)
+	case OpControlValue:
+		for i := range m.controls {
+			if m.controls[i].Name == op.Name {
+				m.controls[i].Value = op.Value
+			}
+		}
+	}
+	return nil
+}
+
+func (m *Mirror) forget(n *mnode) {
+	if n.h != 0 {
+		delete(m.nodes, n.h)
+	}
+	for _, k := range n.kids {
+		m.forget(k)
+	}
+}
+
+func (n *mnode) set(name, v string) {
+	for i := range n.attrs {
+		if n.attrs[i].Name == name {
+			n.attrs[i].Value = v
+			return
+		}
+	}
+	n.attrs = append(n.attrs, Attr{name, v})
+}
+
+func (n *mnode) del(name string) {
+	n.attrs = slices.DeleteFunc(n.attrs, func(a Attr) bool { return a.Name == name })
+}
+
+func (n *mnode) detach(k *mnode) {
+	if i := slices.Index(n.kids, k); i >= 0 {
+		n.kids = slices.Delete(n.kids, i, i+1)
+	}
+	k.parent = nil
+}
+
+func (n *mnode) insert(k, before *mnode) {
+	k.parent = n
+	if before != nil && before.parent == n {
+		if i := slices.Index(n.kids, before); i >= 0 {
+			n.kids = slices.Insert(n.kids, i, k)
+			return
+		}
+	}
+	n.kids = append(n.kids, k)
+}
+
+func (m *Mirror) keyframe(op *Op) error {
+	var d svgx.Doc
+	if err := d.Parse(op.Text); err != nil {
+		return fmt.Errorf("keyframe markup: %w", err)
+	}
+	if len(d.Elems) == 0 || d.Elems[0].Tag != "svg" {
+		return fmt.Errorf("keyframe markup must be one <svg> element")
+	}
+	byID := map[string]*mnode{}
+	all := make([]*mnode, len(d.Elems))
+	for i, e := range d.Elems {
+		if e.Parent < 0 && i > 0 {
+			return fmt.Errorf("keyframe markup must be one <svg> element, found a second top-level <%s>", e.Tag)
+		}
+		n := &mnode{tag: e.Tag, text: e.Text}
+		for _, a := range e.Attrs {
+			if a.Name == "id" {
+				n.id = a.Value
+				byID[a.Value] = n
+				continue
+			}
+			n.attrs = append(n.attrs, Attr{a.Name, a.Value})
+		}
+		all[i] = n
+		if e.Parent >= 0 {
+			p := all[e.Parent]
+			n.parent = p
+			p.kids = append(p.kids, n)
+		}
+	}
+	nodes := make(map[Handle]*mnode, len(op.Table))
+	for _, e := range op.Table {
+		n := byID[e.ID]
+		if n == nil {
+			return fmt.Errorf("keyframe table: no element has id %q (handle %d)", e.ID, e.Node)
+		}
+		if e.Node == 0 || nodes[e.Node] != nil || n.h != 0 {
+			return fmt.Errorf("keyframe table: handle %d for id %q is 0 or not unique", e.Node, e.ID)
+		}
+		n.h, n.mask = e.Node, e.Mask
+		nodes[e.Node] = n
+	}
+	if all[0].h != RootHandle {
+		return fmt.Errorf("keyframe table: the <svg> root must have handle %d", RootHandle)
+	}
+	m.root, m.nodes = all[0], nodes
+	return nil
+}
+
+// Markup renders the scene as canonical markup: the id first, then the
+// other attributes sorted by name, each element's own text before its
+// children. Two mirrors holding the same DOM render the same bytes.
+func (m *Mirror) Markup() string {
+	if m.root == nil {
+		return ""
+	}
+	return string(m.root.appendMarkup(nil, true))
+}
+
+func (n *mnode) appendMarkup(b []byte, sorted bool) []byte {
+	attrs := make([]svgx.Attr, 0, len(n.attrs)+1)
+	if n.id != "" {
+		attrs = append(attrs, svgx.Attr{Name: "id", Value: n.id})
+	}
+	rest := len(attrs)
+	for _, a := range n.attrs {
+		attrs = append(attrs, svgx.Attr(a))
+	}
+	if sorted {
+		slices.SortFunc(attrs[rest:], func(a, b svgx.Attr) int { return strings.Compare(a.Name, b.Name) })
+	}
+	leaf := n.text == "" && len(n.kids) == 0
+	b = svgx.AppendStart(b, n.tag, attrs, leaf)
+	if leaf {
+		return b
+	}
+	b = svgx.AppendText(b, n.text)
+	for _, k := range n.kids {
+		b = k.appendMarkup(b, sorted)
+	}
+	return svgx.AppendEnd(b, n.tag)
+}
+
+// Dump is a test aid: the canonical markup followed by one line per handle
+// with its id and mask, then the controls and the overlay. Two mirrors with
+// equal Dumps hold the same state.
+func (m *Mirror) Dump() string {
+	var sb strings.Builder
+	sb.WriteString(m.Markup())
+	sb.WriteByte('\n')
+	m.walk(func(n *mnode) {
+		fmt.Fprintf(&sb, "%d %q mask=%d\n", n.h, n.id, n.mask)
+	})
+	for _, c := range m.controls {
+		fmt.Fprintf(&sb, "control %q=%v\n", c.Name, c.Value)
+	}
+	if m.overlay != "" {
+		fmt.Fprintf(&sb, "overlay %q\n", m.overlay)
+	}
+	return sb.String()
+}
+
+func (m *Mirror) walk(fn func(*mnode)) {
+	var rec func(*mnode)
+	rec = func(n *mnode) {
+		if n.h != 0 {
+			fn(n)
+		}
+		for _, k := range n.kids {
+			rec(k)
+		}
+	}
+	if m.root != nil {
+		rec(m.root)
+	}
+}
+
+// Keyframe returns a batch that brings a fresh client to the mirror's
+// state: a keyframe, then the controls and the overlay if any. It returns
+// nil before the first keyframe.
+func (m *Mirror) Keyframe() *Batch {
+	if m.root == nil {
+		return nil
+	}
+	kf := Op{Code: OpKeyframe, Text: string(m.root.appendMarkup(nil, false))}
+	kf.Table = make([]Entry, 0, len(m.nodes))
+	m.walk(func(n *mnode) {
+		kf.Table = append(kf.Table, Entry{Node: n.h, ID: n.id, Mask: n.mask})
+	})
+	b := &Batch{Seq: m.seq, Ops: []Op{kf}}
+	if m.controls != nil {
+		b.Ops = append(b.Ops, Op{Code: OpControls, Controls: slices.Clone(m.controls)})
+	}
+	if m.overlay != "" {
+		b.Ops = append(b.Ops, Op{Code: OpOverlay, Text: m.overlay})
+	}
+	return b
+}
