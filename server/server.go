@@ -1,0 +1,820 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vizserve/vizserve/ws"
+)
+
+// Defaults of Config.
+const (
+	DefaultAddr              = "127.0.0.1:8000"
+	DefaultMaxConns          = 10000
+	DefaultMaxConnsPerIP     = 500
+	DefaultRateLimit         = 100 // new connections per second per IP
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultIdleTimeout       = 60 * time.Second
+	DefaultMaxHeaderBytes    = 16 << 10
+	DefaultCloseGrace        = 5 * time.Second
+)
+
+// Config configures a Server. The zero value gives the defaults each field
+// documents; a negative number turns a limit off.
+type Config struct {
+	// Addr is the listen address. Default DefaultAddr (loopback only).
+	// Port 0 picks a free port; Addr and URL report it.
+	Addr string
+
+	// TLS: TLSConfig, or a certificate and key file pair. Then the server
+	// speaks https and wss on the same port.
+	TLSConfig   *tls.Config
+	TLSCertFile string
+	TLSKeyFile  string
+
+	// Tokens, when set, requires a valid access token on every request,
+	// page or websocket, in the TokenParam query parameter or the
+	// TokenCookie cookie (set when a page loads with a valid token). A
+	// missing, expired, tampered or misplaced token gets 403 with the
+	// reason.
+	Tokens *Tokens
+
+	// InsecurePublic allows a non-loopback Addr without Tokens. By
+	// default Open refuses that, so that nothing is exposed to the network
+	// without an access token.
+	InsecurePublic bool
+
+	// OriginPatterns and InsecureSkipOriginCheck are handed to ws.Accept
+	// for every endpoint: by default websockets are accepted from pages of
+	// the same origin only.
+	OriginPatterns          []string
+	InsecureSkipOriginCheck bool
+
+	// RateLimit is how many new connections per second one IP may open on
+	// average; RateBurst how many it may open at once before the rate
+	// applies (default: RateLimit, rounded up). Over the limit, the
+	// request is answered 429 with Retry-After. Default DefaultRateLimit.
+	RateLimit float64
+	RateBurst int
+
+	// MaxConns caps the connections open at once (HTTP and websocket), in
+	// total and per IP; over a cap a request is answered 503 with
+	// Retry-After. Defaults DefaultMaxConns and DefaultMaxConnsPerIP.
+	MaxConns      int
+	MaxConnsPerIP int
+
+	// AcceptFilter, if set, sees every new TCP connection before any
+	// HTTP parsing and may refuse it (it is closed at once). It runs in
+	// the accept loop and must be fast.
+	AcceptFilter func(net.Conn) bool
+
+	// ReadHeaderTimeout bounds the time to read a request's headers (and
+	// the TLS handshake), IdleTimeout the wait for the next request on a
+	// keep-alive connection, and MaxHeaderBytes the size of request
+	// headers: the defences against slow or bloated requests. Websockets
+	// have no idle timeout unless PingInterval is set.
+	ReadHeaderTimeout time.Duration
+	IdleTimeout       time.Duration
+	MaxHeaderBytes    int
+
+	// PingInterval, PongTimeout and ReadLimit are the websocket defaults
+	// (see ws.AcceptOptions); an endpoint's own options win.
+	PingInterval time.Duration
+	PongTimeout  time.Duration
+	ReadLimit    int64
+
+	// CloseGrace bounds how long Close waits for websockets to finish
+	// their closing handshakes and handlers to return. Default
+	// DefaultCloseGrace.
+	CloseGrace time.Duration
+
+	// Logger receives the server's lines; the ws debug lines of every
+	// connection go there too. Default slog.Default().
+	Logger *slog.Logger
+
+	// OnError, if set, is called (on the crashed handler's goroutine)
+	// with every recovered handler panic. The same errors are offered on
+	// Errors.
+	OnError func(*HandlerError)
+}
+
+// WSHandler handles one websocket. ctx ends when the server shuts down; r
+// is the upgrade request (origin, target, headers, remote address). When
+// the handler returns, a connection still open is closed with
+// StatusNormalClosure.
+type WSHandler func(ctx context.Context, c *ws.Conn, r *http.Request)
+
+// Endpoint is a websocket handler and what it speaks.
+type Endpoint struct {
+	// Subprotocols the handler speaks, most preferred first. Several
+	// endpoints may share a path; the server routes a request to the first
+	// endpoint that speaks a subprotocol the client offers, else to one
+	// that lists none.
+	Subprotocols []string
+	Handler      WSHandler
+	// Options override the server's websocket defaults for this
+	// endpoint. Subprotocols and origin settings come from the endpoint
+	// and the server.
+	Options *ws.AcceptOptions
+}
+
+// HandlerError is a recovered panic of a handler.
+type HandlerError struct {
+	Time  time.Time
+	Where string // the connection or request, e.g. "ws(server, open, 127.0.0.1:5432) /chat"
+	Value any    // what the handler panicked with
+	Stack []byte
+}
+
+func (e *HandlerError) Error() string {
+	return fmt.Sprintf("server: handler for %s panicked: %v", e.Where, e.Value)
+}
+
+// Stats is a snapshot of the server's counters.
+type Stats struct {
+	Conns      int    // connections open now, HTTP and websocket
+	WebSockets int    // websockets open now
+	Refused    uint64 // requests and connections refused by a limit, filter or token
+	Panics     uint64 // handler panics recovered
+	Dropped    uint64 // errors not delivered on Errors because it was full
+}
+
+// Server serves pages (http.Handler) and websockets (Endpoint) on one
+// listener, with gatekeeping, TLS and a clean shutdown. Its life is New →
+// Open → Serve → Close; Close may be called from any goroutine. Servers
+// share nothing with each other.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	mux     *http.ServeMux
+	limiter *rateLimiter
+	conns   connCounter
+
+	routesMu sync.Mutex
+	routes   map[string]*route
+
+	mu       sync.Mutex
+	ln       net.Listener
+	hs       *http.Server
+	tls      bool
+	closing  bool
+	websocks map[*ws.Conn]struct{}
+
+	baseCtx   context.Context
+	cancel    context.CancelFunc
+	handlers  sync.WaitGroup // websocket handlers running
+	closeOnce sync.Once
+	closeErr  error
+	closed    chan struct{} // closed when Close has finished
+
+	errs    chan *HandlerError
+	refused atomic.Uint64
+	panics  atomic.Uint64
+	dropped atomic.Uint64
+}
+
+// New returns a server configured by cfg. It does not listen yet.
+func New(cfg Config) *Server {
+	if cfg.Addr == "" {
+		cfg.Addr = DefaultAddr
+	}
+	if cfg.RateLimit == 0 {
+		cfg.RateLimit = DefaultRateLimit
+	}
+	if cfg.RateBurst <= 0 {
+		cfg.RateBurst = max(1, int(cfg.RateLimit+0.999))
+	}
+	if cfg.MaxConns == 0 {
+		cfg.MaxConns = DefaultMaxConns
+	}
+	if cfg.MaxConnsPerIP == 0 {
+		cfg.MaxConnsPerIP = DefaultMaxConnsPerIP
+	}
+	if cfg.ReadHeaderTimeout == 0 {
+		cfg.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if cfg.MaxHeaderBytes == 0 {
+		cfg.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if cfg.CloseGrace <= 0 {
+		cfg.CloseGrace = DefaultCloseGrace
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	cfg.OriginPatterns = slices.Clone(cfg.OriginPatterns)
+	s := &Server{
+		cfg:      cfg,
+		log:      cfg.Logger,
+		mux:      http.NewServeMux(),
+		routes:   map[string]*route{},
+		websocks: map[*ws.Conn]struct{}{},
+		closed:   make(chan struct{}),
+		errs:     make(chan *HandlerError, 32),
+	}
+	if cfg.RateLimit > 0 {
+		s.limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst)
+	}
+	s.baseCtx, s.cancel = context.WithCancel(context.Background())
+	return s
+}
+
+// route is what one pattern serves: a page handler and websocket
+// endpoints.
+type route struct {
+	s         *Server
+	pattern   string
+	page      http.Handler
+	endpoints []Endpoint
+}
+
+func (s *Server) route(pattern string) *route {
+	s.routesMu.Lock()
+	defer s.routesMu.Unlock()
+	rt, ok := s.routes[pattern]
+	if !ok {
+		rt = &route{s: s, pattern: pattern}
+		s.routes[pattern] = rt
+		s.mux.Handle(pattern, rt)
+	}
+	return rt
+}
+
+// Handle serves pages matching pattern (http.ServeMux patterns) with h.
+func (s *Server) Handle(pattern string, h http.Handler) {
+	rt := s.route(pattern)
+	s.routesMu.Lock()
+	rt.page = h
+	s.routesMu.Unlock()
+}
+
+// HandleFunc is Handle for a function.
+func (s *Server) HandleFunc(pattern string, f func(http.ResponseWriter, *http.Request)) {
+	s.Handle(pattern, http.HandlerFunc(f))
+}
+
+// HandleWS serves websocket upgrades matching pattern with e. A pattern may
+// also have a page (Handle): plain requests go to the page, upgrades to
+// the endpoints.
+func (s *Server) HandleWS(pattern string, e Endpoint) {
+	if e.Handler == nil {
+		panic("server: HandleWS with a nil handler")
+	}
+	e.Subprotocols = slices.Clone(e.Subprotocols)
+	rt := s.route(pattern)
+	s.routesMu.Lock()
+	rt.endpoints = append(rt.endpoints, e)
+	s.routesMu.Unlock()
+}
+
+// isUpgrade reports whether r asks for a websocket.
+func isUpgrade(r *http.Request) bool {
+	return headerHas(r.Header, "Connection", "upgrade") && headerHas(r.Header, "Upgrade", "websocket")
+}
+
+func headerHas(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for t := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rt.s.routesMu.Lock()
+	page, endpoints := rt.page, rt.endpoints
+	rt.s.routesMu.Unlock()
+	if !isUpgrade(r) || len(endpoints) == 0 {
+		if page == nil {
+			w.Header().Set("Upgrade", "websocket")
+			http.Error(w, "this path serves websockets only", http.StatusUpgradeRequired)
+			return
+		}
+		page.ServeHTTP(w, r)
+		return
+	}
+	e, ok := chooseEndpoint(endpoints, r.Header.Values("Sec-WebSocket-Protocol"))
+	if !ok {
+		var speaks []string
+		for _, e := range endpoints {
+			speaks = append(speaks, e.Subprotocols...)
+		}
+		rt.s.refuse(w, r, http.StatusBadRequest, 0, fmt.Sprintf("no websocket endpoint here speaks the offered subprotocols; offer one of %q", speaks))
+		return
+	}
+	rt.s.serveWS(w, r, e)
+}
+
+// chooseEndpoint routes an upgrade by subprotocol.
+func chooseEndpoint(endpoints []Endpoint, offered []string) (Endpoint, bool) {
+	var tokens []string
+	for _, v := range offered {
+		for t := range strings.SplitSeq(v, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				tokens = append(tokens, t)
+			}
+		}
+	}
+	for _, e := range endpoints {
+		for _, p := range e.Subprotocols {
+			if slices.Contains(tokens, p) {
+				return e, true
+			}
+		}
+	}
+	for _, e := range endpoints {
+		if len(e.Subprotocols) == 0 {
+			return e, true
+		}
+	}
+	if len(endpoints) == 1 {
+		return endpoints[0], true // ws.Accept decides, by its options
+	}
+	return Endpoint{}, false
+}
+
+func (s *Server) acceptOptions(e Endpoint) *ws.AcceptOptions {
+	o := ws.AcceptOptions{
+		PingInterval: s.cfg.PingInterval,
+		PongTimeout:  s.cfg.PongTimeout,
+		ReadLimit:    s.cfg.ReadLimit,
+	}
+	if e.Options != nil {
+		o = *e.Options
+		if o.PingInterval == 0 {
+			o.PingInterval, o.PongTimeout = s.cfg.PingInterval, s.cfg.PongTimeout
+		}
+		if o.ReadLimit == 0 {
+			o.ReadLimit = s.cfg.ReadLimit
+		}
+	}
+	o.Subprotocols = e.Subprotocols
+	o.OriginPatterns = append(slices.Clone(s.cfg.OriginPatterns), o.OriginPatterns...)
+	o.InsecureSkipOriginCheck = o.InsecureSkipOriginCheck || s.cfg.InsecureSkipOriginCheck
+	if o.Logger == nil {
+		o.Logger = s.log
+	}
+	return &o
+}
+
+func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, e Endpoint) {
+	c, err := ws.Accept(w, r, s.acceptOptions(e))
+	if err != nil {
+		s.refused.Add(1)
+		s.log.Info("websocket refused", "remote", r.RemoteAddr, "path", r.URL.Path, "err", err)
+		return
+	}
+	ip := hostIP(c.RemoteAddr())
+	s.conns.add(ip, 1)
+	s.mu.Lock()
+	closing := s.closing
+	if !closing {
+		s.websocks[c] = struct{}{}
+		s.handlers.Add(1)
+	}
+	s.mu.Unlock()
+	if closing {
+		c.Close(ws.StatusGoingAway, "server shutting down")
+		s.conns.add(ip, -1)
+		return
+	}
+	s.log.Debug("websocket opened", "conn", c.String(), "path", c.Target(), "subprotocol", c.Subprotocol(), "origin", c.Origin())
+	defer func() {
+		if v := recover(); v != nil {
+			s.report(&HandlerError{Time: time.Now(), Where: c.String() + " " + c.Target(), Value: v, Stack: debug.Stack()})
+			c.Close(ws.StatusInternalError, "internal server error")
+		} else if c.State() == ws.StateOpen {
+			c.Close(ws.StatusNormalClosure, "")
+		}
+		c.CloseNow()
+		s.mu.Lock()
+		delete(s.websocks, c)
+		s.mu.Unlock()
+		s.conns.add(ip, -1)
+		s.log.Debug("websocket ended", "conn", c.String(), "path", c.Target())
+		s.handlers.Done()
+	}()
+	e.Handler(s.baseCtx, c, r)
+}
+
+// report logs a recovered panic and hands it to the owner without ever
+// blocking.
+func (s *Server) report(he *HandlerError) {
+	s.panics.Add(1)
+	s.log.Error("handler panicked", "where", he.Where, "panic", fmt.Sprint(he.Value), "stack", string(he.Stack))
+	if s.cfg.OnError != nil {
+		s.cfg.OnError(he)
+	}
+	select {
+	case s.errs <- he:
+	default:
+		s.dropped.Add(1)
+	}
+}
+
+// Errors returns a channel of recovered handler panics. It holds the 32
+// most recent undelivered ones; when full, newer errors are counted in
+// Stats.Dropped instead of blocking anything.
+func (s *Server) Errors() <-chan *HandlerError { return s.errs }
+
+// connInfo is what the server knows of a connection before reading from it.
+type connInfo struct {
+	ip         string
+	status     int // non-zero: refuse every request with this status
+	retryAfter time.Duration
+	reason     string
+}
+
+type connInfoKey struct{}
+
+// connContext runs in the accept loop for every new connection: it counts
+// it and applies the rate limit and the caps.
+func (s *Server) connContext(ctx context.Context, c net.Conn) context.Context {
+	info := &connInfo{ip: hostIP(c.RemoteAddr())}
+	total, perIP := s.conns.add(info.ip, 1)
+	switch {
+	case s.cfg.MaxConns > 0 && total > s.cfg.MaxConns:
+		info.status, info.retryAfter = http.StatusServiceUnavailable, time.Second
+		info.reason = fmt.Sprintf("the server is at its limit of %d connections", s.cfg.MaxConns)
+	case s.cfg.MaxConnsPerIP > 0 && perIP > s.cfg.MaxConnsPerIP:
+		info.status, info.retryAfter = http.StatusServiceUnavailable, time.Second
+		info.reason = fmt.Sprintf("%s has %d connections open, the limit per address", info.ip, s.cfg.MaxConnsPerIP)
+	case s.limiter != nil:
+		if ok, wait := s.limiter.allow(info.ip); !ok {
+			info.status, info.retryAfter = http.StatusTooManyRequests, wait
+			info.reason = fmt.Sprintf("%s opens connections faster than %g per second", info.ip, s.cfg.RateLimit)
+		}
+	}
+	return context.WithValue(ctx, connInfoKey{}, info)
+}
+
+func (s *Server) connState(c net.Conn, st http.ConnState) {
+	switch st {
+	case http.StateClosed, http.StateHijacked:
+		// A hijacked connection that becomes a websocket is counted again
+		// by serveWS for as long as it lives.
+		s.conns.add(hostIP(c.RemoteAddr()), -1)
+	}
+}
+
+// refuse answers a request with an error status, a reason and a log line.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, status int, retryAfter time.Duration, reason string) {
+	s.refused.Add(1)
+	s.log.Info("request refused", "remote", r.RemoteAddr, "path", r.URL.Path, "status", status, "reason", reason)
+	if retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((retryAfter+time.Second-1)/time.Second)))
+		w.Header().Set("Connection", "close")
+	}
+	http.Error(w, reason, status)
+}
+
+// ServeHTTP applies the server's gatekeeping, then routes r.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if info, ok := r.Context().Value(connInfoKey{}).(*connInfo); ok && info.status != 0 {
+		s.refuse(w, r, info.status, info.retryAfter, info.reason)
+		return
+	}
+	if s.cfg.Tokens != nil && !s.checkToken(w, r) {
+		return
+	}
+	if !isUpgrade(r) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.report(&HandlerError{Time: time.Now(), Where: r.Method + " " + r.URL.Path + " from " + r.RemoteAddr, Value: v, Stack: debug.Stack()})
+				http.Error(w, "internal server error", http.StatusInternalServerError)
+			}
+		}()
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// checkToken enforces Config.Tokens. A page loaded with a valid token in
+// its URL gets the token as a cookie, so that the page's websockets and
+// assets carry it.
+func (s *Server) checkToken(w http.ResponseWriter, r *http.Request) bool {
+	tok := r.URL.Query().Get(TokenParam)
+	fromQuery := tok != ""
+	if !fromQuery {
+		if c, err := r.Cookie(TokenCookie); err == nil {
+			tok = c.Value
+		}
+	}
+	if err := s.cfg.Tokens.Verify(tok, r.URL.Path); err != nil {
+		s.refuse(w, r, http.StatusForbidden, 0, "access refused: "+err.Error())
+		return false
+	}
+	if fromQuery && !isUpgrade(r) {
+		http.SetCookie(w, &http.Cookie{
+			Name: TokenCookie, Value: tok, Path: "/", HttpOnly: true,
+			Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode,
+		})
+	}
+	return true
+}
+
+// Open starts listening, synchronously: when it returns, Addr and URL are
+// valid and connections queue until Serve.
+func (s *Server) Open() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln != nil || s.closing {
+		return errors.New("server: Open called twice or after Close")
+	}
+	if !s.cfg.InsecurePublic && s.cfg.Tokens == nil && !loopbackAddr(s.cfg.Addr) {
+		return fmt.Errorf("server: %s is not a loopback address: set Config.Tokens so that only holders of a token get in (or InsecurePublic to expose the server without one)", s.cfg.Addr)
+	}
+	tlsCfg, err := s.tlsConfig()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	if s.cfg.AcceptFilter != nil {
+		ln = &filterListener{Listener: ln, filter: s.cfg.AcceptFilter, refused: func(c net.Conn) {
+			s.refused.Add(1)
+			s.log.Info("connection refused by the accept filter", "remote", c.RemoteAddr().String())
+		}}
+	}
+	if tlsCfg != nil {
+		ln = tls.NewListener(ln, tlsCfg)
+		s.tls = true
+	}
+	s.ln = ln
+	s.hs = &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
+		ConnContext:       s.connContext,
+		ConnState:         s.connState,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		BaseContext:       func(net.Listener) context.Context { return s.baseCtx },
+	}
+	s.log.Info("server listening", "url", s.urlLocked())
+	return nil
+}
+
+func (s *Server) tlsConfig() (*tls.Config, error) {
+	var cfg *tls.Config
+	switch {
+	case s.cfg.TLSConfig != nil:
+		cfg = s.cfg.TLSConfig.Clone()
+	case s.cfg.TLSCertFile != "" || s.cfg.TLSKeyFile != "":
+		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCertFile, s.cfg.TLSKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("server: TLS: %w", err)
+		}
+		cfg = &tls.Config{Certificates: []tls.Certificate{cert}}
+	default:
+		return nil, nil
+	}
+	// Websockets need HTTP/1.1's upgrade.
+	cfg.NextProtos = []string{"http/1.1"}
+	return cfg, nil
+}
+
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Serve serves connections until Close or Shutdown, and returns after they
+// have finished. It calls Open first if needed.
+func (s *Server) Serve() error {
+	s.mu.Lock()
+	opened := s.ln != nil
+	s.mu.Unlock()
+	if !opened {
+		if err := s.Open(); err != nil {
+			return err
+		}
+	}
+	err := s.hs.Serve(s.ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		<-s.closed
+		return nil
+	}
+	return err
+}
+
+// Addr returns the address the server listens on, or nil before Open.
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
+}
+
+// URL returns the server's base URL, such as http://127.0.0.1:8000, or ""
+// before Open. An unspecified listen address (0.0.0.0) is shown as
+// 127.0.0.1.
+func (s *Server) URL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.urlLocked()
+}
+
+func (s *Server) urlLocked() string {
+	if s.ln == nil {
+		return ""
+	}
+	scheme := "http"
+	if s.tls {
+		scheme = "https"
+	}
+	addr := s.ln.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return scheme + "://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
+}
+
+// Stats returns the server's counters.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	n := len(s.websocks)
+	s.mu.Unlock()
+	return Stats{
+		Conns:      s.conns.get(),
+		WebSockets: n,
+		Refused:    s.refused.Load(),
+		Panics:     s.panics.Load(),
+		Dropped:    s.dropped.Load(),
+	}
+}
+
+// String names the server's address, its non-default options and its live
+// counts, e.g. server(https://127.0.0.1:8443, tls, tokens, 3 websockets).
+func (s *Server) String() string {
+	var parts []string
+	if u := s.URL(); u != "" {
+		parts = append(parts, u)
+	} else {
+		parts = append(parts, s.cfg.Addr+" (not open)")
+	}
+	c := s.cfg
+	if c.TLSConfig != nil || c.TLSCertFile != "" {
+		parts = append(parts, "tls")
+	}
+	if c.Tokens != nil {
+		parts = append(parts, "tokens")
+	}
+	if c.InsecurePublic {
+		parts = append(parts, "insecure-public")
+	}
+	if c.InsecureSkipOriginCheck {
+		parts = append(parts, "any origin")
+	} else if len(c.OriginPatterns) > 0 {
+		parts = append(parts, "origins "+strings.Join(c.OriginPatterns, " "))
+	}
+	if c.RateLimit != DefaultRateLimit || c.RateBurst != DefaultRateLimit {
+		if c.RateLimit < 0 {
+			parts = append(parts, "no rate limit")
+		} else {
+			parts = append(parts, fmt.Sprintf("rate %g/s burst %d", c.RateLimit, c.RateBurst))
+		}
+	}
+	if c.MaxConns != DefaultMaxConns {
+		parts = append(parts, fmt.Sprintf("max conns %d", c.MaxConns))
+	}
+	if c.MaxConnsPerIP != DefaultMaxConnsPerIP {
+		parts = append(parts, fmt.Sprintf("max conns per IP %d", c.MaxConnsPerIP))
+	}
+	if c.AcceptFilter != nil {
+		parts = append(parts, "accept filter")
+	}
+	if c.PingInterval > 0 {
+		parts = append(parts, "heartbeat "+c.PingInterval.String())
+	}
+	st := s.Stats()
+	parts = append(parts, fmt.Sprintf("%d websockets", st.WebSockets))
+	if st.Panics > 0 {
+		parts = append(parts, fmt.Sprintf("%d panics", st.Panics))
+	}
+	return "server(" + strings.Join(parts, ", ") + ")"
+}
+
+// Close shuts the server down within Config.CloseGrace: see Shutdown.
+func (s *Server) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.CloseGrace)
+	defer cancel()
+	return s.Shutdown(ctx)
+}
+
+// Shutdown stops the listener, sends a close frame with StatusGoingAway
+// (1001) to every open websocket and waits, until ctx ends, for their
+// closing handshakes, for page requests in flight and for websocket
+// handlers to return. What is still open when ctx ends is closed at once,
+// and handlers' contexts are cancelled. It reports an error only if
+// handlers keep running after that. Shutdown may be called from any
+// goroutine, and more than once.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.closeOnce.Do(func() {
+		s.closeErr = s.shutdown(ctx)
+		close(s.closed)
+	})
+	<-s.closed
+	return s.closeErr
+}
+
+func (s *Server) shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	hs := s.hs
+	conns := make([]*ws.Conn, 0, len(s.websocks))
+	for c := range s.websocks {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	s.log.Info("server shutting down", "url", s.URL(), "websockets", len(conns))
+
+	httpDone := make(chan error, 1)
+	if hs != nil {
+		go func() { httpDone <- hs.Shutdown(ctx) }()
+	} else {
+		httpDone <- nil
+	}
+
+	var closers sync.WaitGroup
+	defer closers.Wait() // they end with their connections
+	for _, c := range conns {
+		closers.Go(func() { c.Close(ws.StatusGoingAway, "server shutting down") })
+	}
+	// Handlers return as their connections finish the closing handshake.
+	var err error
+	if !waitCtx(ctx, &s.handlers) {
+		// Grace is over: drop what is left, and give handlers that ignore
+		// their closed connection one more second.
+		s.mu.Lock()
+		for c := range s.websocks {
+			c.CloseNow()
+		}
+		s.mu.Unlock()
+		s.cancel()
+		extra, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		if !waitCtx(extra, &s.handlers) {
+			s.mu.Lock()
+			n := len(s.websocks)
+			s.mu.Unlock()
+			err = fmt.Errorf("server: %d websocket handlers still running after their connections were closed", n)
+		}
+	}
+	s.cancel()
+	if herr := <-httpDone; herr != nil {
+		if hs != nil {
+			hs.Close()
+		}
+		err = errors.Join(err, fmt.Errorf("server: %w", herr))
+	}
+	s.log.Info("server closed", "url", s.URL())
+	return err
+}
+
+// waitCtx waits for wg or ctx and reports whether wg finished.
+func waitCtx(ctx context.Context, wg *sync.WaitGroup) bool {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
