@@ -218,6 +218,16 @@ func (r IdleResult) HeapStackPerConn() float64 {
 	return (float64(r.After.HeapInuse+r.After.StackInuse) - float64(r.Before.HeapInuse+r.Before.StackInuse)) / float64(r.N)
 }
 
+// HeapPerConn is the growth of heap in use per connection, in bytes.
+func (r IdleResult) HeapPerConn() float64 {
+	return (float64(r.After.HeapInuse) - float64(r.Before.HeapInuse)) / float64(r.N)
+}
+
+// StackPerConn is the growth of stack in use per connection, in bytes.
+func (r IdleResult) StackPerConn() float64 {
+	return (float64(r.After.StackInuse) - float64(r.Before.StackInuse)) / float64(r.N)
+}
+
 // RSSPerConn is the growth of the resident set, per connection, in bytes.
 func (r IdleResult) RSSPerConn() float64 {
 	return (float64(r.After.RSS) - float64(r.Before.RSS)) / float64(r.N)
@@ -323,8 +333,8 @@ func runIdleOne(cfg IdleConfig, lib *Lib, spawn bool) (res IdleResult, err error
 
 // WriteIdleTable writes results as a Markdown table.
 func WriteIdleTable(w io.Writer, results []IdleResult) {
-	fmt.Fprintln(w, "| lib | echo loop | conns | heap+stack / conn | RSS / conn | goroutines / conn |")
-	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| lib | echo loop | conns | heap+stack / conn | heap | stack | RSS / conn | goroutines / conn |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|")
 	for _, r := range results {
 		mode := "in handler"
 		if r.Spawn {
@@ -333,8 +343,8 @@ func WriteIdleTable(w io.Writer, results []IdleResult) {
 		if r.Lib == rawLib.Name {
 			mode = "own goroutine"
 		}
-		fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %.2f |\n", r.Lib, mode, r.N,
-			kb(r.HeapStackPerConn()), kb(r.RSSPerConn()), r.GoroutinesPerConn())
+		fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %s | %s | %.2f |\n", r.Lib, mode, r.N,
+			kb(r.HeapStackPerConn()), kb(r.HeapPerConn()), kb(r.StackPerConn()), kb(r.RSSPerConn()), r.GoroutinesPerConn())
 	}
 }
 

@@ -77,8 +77,8 @@ func (f *rawFramer) read(buf *[]byte) ([]byte, error) {
 
 func (f *rawFramer) write(p []byte) error {
 	if len(p) <= rawSmall {
-		if f.out == nil {
-			f.out = make([]byte, 0, rawSmall+4)
+		if cap(f.out) < 4+len(p) {
+			f.out = make([]byte, 0, 4+len(p)) // grows to the largest small message, then reused
 		}
 		f.out = binary.BigEndian.AppendUint32(f.out[:0], uint32(len(p)))
 		f.out = append(f.out, p...)

@@ -1,0 +1,273 @@
+package bench
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Sample is the measurements of one benchmark, over every run of it.
+type Sample struct {
+	Bench, Lib, Size string
+	Metrics          map[string][]float64 // unit → one value per run
+}
+
+// ParseBench reads `go test -bench` output and groups the runs of each
+// benchmark named Benchmark<Bench>/lib=<lib>/size=<size>.
+func ParseBench(r io.Reader) ([]*Sample, error) {
+	var out []*Sample
+	byName := map[string]*Sample{}
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") {
+			continue
+		}
+		if _, err := strconv.Atoi(f[1]); err != nil {
+			continue // not a result line
+		}
+		name := f[0]
+		if i := strings.LastIndexByte(name, '-'); i > 0 {
+			if _, err := strconv.Atoi(name[i+1:]); err == nil {
+				name = name[:i] // the GOMAXPROCS suffix
+			}
+		}
+		parts := strings.Split(strings.TrimPrefix(name, "Benchmark"), "/")
+		s := byName[name]
+		if s == nil {
+			s = &Sample{Bench: parts[0], Metrics: map[string][]float64{}}
+			for _, p := range parts[1:] {
+				if v, ok := strings.CutPrefix(p, "lib="); ok {
+					s.Lib = v
+				}
+				if v, ok := strings.CutPrefix(p, "size="); ok {
+					s.Size = v
+				}
+			}
+			byName[name] = s
+			out = append(out, s)
+		}
+		for i := 2; i+1 < len(f); i += 2 {
+			v, err := strconv.ParseFloat(f[i], 64)
+			if err != nil {
+				return nil, fmt.Errorf("%s: bad value %q", f[0], f[i])
+			}
+			s.Metrics[f[i+1]] = append(s.Metrics[f[i+1]], v)
+		}
+	}
+	return out, sc.Err()
+}
+
+// median returns the median of v, and its spread: the largest distance
+// from the median to a run, as a fraction of the median.
+func median(v []float64) (med, spread float64) {
+	if len(v) == 0 {
+		return math.NaN(), 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	n := len(s)
+	med = s[n/2]
+	if n%2 == 0 {
+		med = (s[n/2-1] + s[n/2]) / 2
+	}
+	if med != 0 {
+		spread = max(med-s[0], s[n-1]-med) / med
+	}
+	return med, spread
+}
+
+func (s *Sample) med(unit string) float64 {
+	m, _ := median(s.Metrics[unit])
+	return m
+}
+
+// WriteReport writes Markdown tables of the benchmark results, each value
+// as a median over the runs with its spread, and as ratios to raw TCP and
+// to the fastest WebSocket library.
+func WriteReport(w io.Writer, samples []*Sample, idle []IdleResult) {
+	benches := []struct{ name, title, unit string }{
+		{"RoundTrip", "Round trip, server in a separate process (client allocations; srv-allocs from the server process)", "ns/op"},
+		{"RoundTripInProcess", "Round trip, server in the same process (allocations of both sides)", "ns/op"},
+		{"Throughput", "Throughput, 100 connections doing request/response against a server process", "msgs/s"},
+	}
+	for _, b := range benches {
+		var sizes []string
+		for _, s := range samples {
+			if s.Bench == b.name && !slices.Contains(sizes, s.Size) {
+				sizes = append(sizes, s.Size)
+			}
+		}
+		for _, size := range sizes {
+			var rows []*Sample
+			for _, s := range samples {
+				if s.Bench == b.name && s.Size == size {
+					rows = append(rows, s)
+				}
+			}
+			writeTable(w, b.title+", "+size, b.unit, rows)
+		}
+	}
+	if len(idle) > 0 {
+		fmt.Fprintln(w, "### Idle memory per connection (10,000 connections, client in another process)")
+		fmt.Fprintln(w)
+		WriteIdleTable(w, idle)
+		fmt.Fprintln(w)
+	}
+	writeTargets(w, samples, idle)
+}
+
+func writeTable(w io.Writer, title, unit string, rows []*Sample) {
+	higherBetter := unit == "msgs/s"
+	var raw, best float64
+	for _, s := range rows {
+		v := s.med(unit)
+		if s.Lib == rawLib.Name {
+			raw = v
+			continue
+		}
+		if best == 0 || (higherBetter && v > best) || (!higherBetter && v < best) {
+			best = v
+		}
+	}
+	ratio := func(v, ref float64) string {
+		if ref == 0 || math.IsNaN(v) {
+			return "–"
+		}
+		if higherBetter {
+			return fmt.Sprintf("%.2f×", ref/v) // time per message, relative
+		}
+		return fmt.Sprintf("%.2f×", v/ref)
+	}
+	fmt.Fprintf(w, "### %s\n\n", title)
+	valueHead := "time/op"
+	if higherBetter {
+		valueHead = "msgs/s"
+	}
+	fmt.Fprintf(w, "| lib | %s | spread | × fastest ws | × raw TCP | allocs/op | B/op | srv-allocs/op | runs |\n", valueHead)
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+	for _, s := range rows {
+		v, spread := median(s.Metrics[unit])
+		val := formatNs(v)
+		if higherBetter {
+			val = strconv.FormatFloat(v, 'f', 0, 64)
+		}
+		srv := "–"
+		if _, ok := s.Metrics["srv-allocs/op"]; ok {
+			srv = strconv.FormatFloat(s.med("srv-allocs/op"), 'f', 2, 64)
+		}
+		fmt.Fprintf(w, "| %s | %s | ±%.0f%% | %s | %s | %s | %s | %s | %d |\n",
+			s.Lib, val, spread*100, ratio(v, best), ratio(v, raw),
+			strconv.FormatFloat(s.med("allocs/op"), 'f', -1, 64),
+			strconv.FormatFloat(s.med("B/op"), 'f', 0, 64), srv, len(s.Metrics[unit]))
+	}
+	fmt.Fprintln(w)
+}
+
+func formatNs(ns float64) string {
+	switch {
+	case ns >= 1e6:
+		return strconv.FormatFloat(ns/1e6, 'f', 2, 64) + " ms"
+	case ns >= 1e3:
+		return strconv.FormatFloat(ns/1e3, 'f', 1, 64) + " µs"
+	}
+	return strconv.FormatFloat(ns, 'f', 0, 64) + " ns"
+}
+
+// writeTargets compares the results with the targets the benchmarks were
+// written for.
+func writeTargets(w io.Writer, samples []*Sample, idle []IdleResult) {
+	find := func(bench, lib, size string) *Sample {
+		for _, s := range samples {
+			if s.Bench == bench && s.Lib == lib && s.Size == size {
+				return s
+			}
+		}
+		return nil
+	}
+	fmt.Fprintln(w, "### Targets")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| target | measured | met |")
+	fmt.Fprintln(w, "|---|---|---|")
+	for _, bench := range []string{"RoundTrip", "RoundTripInProcess"} {
+		for _, size := range []string{"16B", "64KiB"} {
+			raw := find(bench, rawLib.Name, size)
+			ours := find(bench, oursReadIntoLib.Name, size)
+			if raw == nil || ours == nil {
+				continue
+			}
+			r := ours.med("ns/op") / raw.med("ns/op")
+			limit := 1.2
+			if size == "64KiB" {
+				limit = 2
+			}
+			fmt.Fprintf(w, "| %s %s: ours-readinto within %.1f× raw TCP | %.2f× | %s |\n", bench, size, limit, r, yes(r <= limit))
+			if size != "16B" {
+				continue
+			}
+			var slower []string
+			for _, s := range samples {
+				if s.Bench != bench || s.Size != size || s.Lib == rawLib.Name || strings.HasPrefix(s.Lib, "ours") {
+					continue
+				}
+				if s.med("ns/op") <= ours.med("ns/op") {
+					slower = append(slower, s.Lib)
+				}
+			}
+			what := "faster than every other library"
+			if len(slower) > 0 {
+				what = "not faster than " + strings.Join(slower, ", ")
+			}
+			fmt.Fprintf(w, "| %s %s: ours faster than every peer | %s | %s |\n", bench, size, what, yes(len(slower) == 0))
+		}
+	}
+	for _, size := range []string{"16B", "1KiB", "64KiB", "1MiB"} {
+		s := find("RoundTrip", oursReadIntoLib.Name, size)
+		if s == nil {
+			continue
+		}
+		c, srv := s.med("allocs/op"), s.med("srv-allocs/op")
+		fmt.Fprintf(w, "| 0 allocs per message on ReadInto, %s | client %.2f, server %.2f | %s |\n", size, c, srv, yes(c < 0.01 && srv < 0.01))
+	}
+	for _, r := range idle {
+		if r.Lib != oursLib.Name {
+			continue
+		}
+		mode := "echo loop in handler"
+		if r.Spawn {
+			mode = "echo loop in own goroutine"
+		}
+		hs := r.HeapStackPerConn()
+		fmt.Fprintf(w, "| at most 8 KB per idle connection (%s) | %.0f B heap+stack, %.0f B RSS | %s |\n", mode, hs, r.RSSPerConn(), yes(hs <= 8000 && r.RSSPerConn() <= 8000))
+	}
+	fmt.Fprintln(w)
+}
+
+func yes(ok bool) string {
+	if ok {
+		return "yes"
+	}
+	return "**no**"
+}
+
+// ReadIdleResults reads the JSON lines cmd/idlebench writes.
+func ReadIdleResults(r io.Reader) ([]IdleResult, error) {
+	var out []IdleResult
+	dec := json.NewDecoder(r)
+	for {
+		var res IdleResult
+		err := dec.Decode(&res)
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, res)
+	}
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Runs every benchmark of this module and regenerates the raw results in
+# results/: bench.txt (go test -bench output, COUNT passes interleaved so
+# that a change in machine load hits every library alike), idle.jsonl and
+# idle.md (idle memory per connection), benchstat.txt, report.md (medians,
+# spread, ratios, targets) and machine.txt.
+#
+#   ./run.sh                       # COUNT=5 BENCHTIME=1s IDLE_N=10000
+#   COUNT=10 BENCH='RoundTrip$' ./run.sh
+#
+# Run it on a quiet machine: other processes on the same cores skew
+# latency far more than the differences measured here.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+COUNT=${COUNT:-5}
+BENCHTIME=${BENCHTIME:-1s}
+BENCH=${BENCH:-.}
+IDLE_N=${IDLE_N:-10000}
+mkdir -p results
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+{
+	echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+	echo "go: $(go version)"
+	echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+	echo "cores: $(nproc)"
+	echo "kernel: $(uname -sr)"
+	echo "memory: $(grep MemTotal /proc/meminfo | awk '{print $2 " kB"}')"
+	echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "count: $COUNT, benchtime: $BENCHTIME, idle connections: $IDLE_N"
+} > results/machine.txt.tmp
+
+go test -c -o "$tmp/bench.test" .
+: > results/bench.txt.tmp
+for i in $(seq 1 "$COUNT"); do
+	echo "pass $i of $COUNT" >&2
+	"$tmp/bench.test" -test.run='^$' -test.bench="$BENCH" -test.benchmem \
+		-test.count=1 -test.benchtime="$BENCHTIME" -test.timeout=0 | tee -a results/bench.txt.tmp
+done
+
+go run ./cmd/idlebench -n "$IDLE_N" -out results/idle.jsonl.tmp > results/idle.md.tmp
+
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> results/machine.txt.tmp
+for f in machine.txt bench.txt idle.jsonl idle.md; do
+	mv "results/$f.tmp" "results/$f"
+done
+
+if go run golang.org/x/perf/cmd/benchstat@latest results/bench.txt > results/benchstat.txt.tmp 2>"$tmp/benchstat.err"; then
+	mv results/benchstat.txt.tmp results/benchstat.txt
+else
+	echo "benchstat unavailable, skipped: $(cat "$tmp/benchstat.err")" >&2
+	rm -f results/benchstat.txt.tmp
+fi
+go run ./cmd/benchreport -bench results/bench.txt -idle results/idle.jsonl > results/report.md.tmp
+mv results/report.md.tmp results/report.md
+echo "results in $(pwd)/results; summary in results/report.md" >&2
