@@ -1,0 +1,512 @@
+package ws_test
+
+// Interop with independent websocket implementations: Python's websockets
+// and Node's ws, as servers for our client and as clients of our server,
+// and headless Chromium as a page talking to our server. The peers run as
+// child processes on loopback, from the scripts in testdata/interop; a test
+// whose peer is not installed skips, saying what to install, unless
+// VIZSERVE_REQUIRE_PEERS=1.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vizserve/vizserve/internal/browser"
+	"github.com/vizserve/vizserve/internal/peers"
+	"github.com/vizserve/vizserve/ws"
+)
+
+// interopSizes are the message sizes every peer exchanges, in bytes: the
+// edges of the 7-bit, 16-bit and 64-bit length encodings, and 1 MiB.
+var interopSizes = []int{0, 1, 125, 126, 65535, 65536, 1 << 20}
+
+// The fragmented messages the peer clients send after the sized ones.
+const (
+	fragmentedTextSize   = 70000
+	fragmentedBinarySize = 300000
+)
+
+// interopTimeout bounds each interop test; the peers' own guards are
+// longer, so that this side reports first.
+const interopTimeout = 60 * time.Second
+
+var utf8Units = []string{"a", "é", "€", "😀"}
+
+// textOf returns exactly n bytes of UTF-8 that mix 1-, 2-, 3- and 4-byte
+// characters; the peer scripts build the same text.
+func textOf(n int) []byte {
+	b := make([]byte, 0, n)
+	for i := 0; len(b) < n; i++ {
+		u := utf8Units[i%len(utf8Units)]
+		if len(b)+len(u) > n {
+			u = "a"
+		}
+		b = append(b, u...)
+	}
+	return b
+}
+
+// binaryOf returns n bytes covering every byte value.
+func binaryOf(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i*31 + 7)
+	}
+	return b
+}
+
+func sizesArg() string {
+	s := make([]string, len(interopSizes))
+	for i, n := range interopSizes {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ",")
+}
+
+func interopScript(name string) string { return filepath.Join("testdata", "interop", name) }
+
+func interopCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), interopTimeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// peerEvent is a JSON line printed by a peer script.
+type peerEvent struct {
+	Event  string `json:"event"`
+	Port   int    `json:"port"`
+	Code   int    `json:"code"`
+	Reason string `json:"reason"`
+	Error  string `json:"error"`
+}
+
+// expectEvent reads the peer's next line and requires it to be the named
+// event.
+func expectEvent(t *testing.T, ctx context.Context, p *peers.Process, name string) peerEvent {
+	t.Helper()
+	line, err := p.Line(ctx)
+	if err != nil {
+		t.Fatalf("waiting for %q from the peer: %v", name, err)
+	}
+	var ev peerEvent
+	if err := json.Unmarshal([]byte(line), &ev); err != nil {
+		t.Fatalf("peer printed %q, want a JSON event: %v", line, err)
+	}
+	if ev.Event != name {
+		t.Fatalf("peer reported %+v, want event %q", ev, name)
+	}
+	return ev
+}
+
+// message is a data message, or what is known of one.
+type message struct {
+	typ  ws.MessageType
+	size int
+}
+
+func (m message) String() string { return fmt.Sprintf("%v(%d)", m.typ, m.size) }
+
+// echo writes a message and requires the peer to send it back unchanged.
+func echo(t *testing.T, ctx context.Context, c *ws.Conn, typ ws.MessageType, data []byte) {
+	t.Helper()
+	if err := c.Write(ctx, typ, data); err != nil {
+		t.Fatalf("write %v of %d bytes: %v", typ, len(data), err)
+	}
+	checkEcho(t, ctx, c, typ, data)
+}
+
+func checkEcho(t *testing.T, ctx context.Context, c *ws.Conn, typ ws.MessageType, data []byte) {
+	t.Helper()
+	gotTyp, got, err := c.Read(ctx)
+	if err != nil {
+		t.Fatalf("read the echo of %v of %d bytes: %v", typ, len(data), err)
+	}
+	if gotTyp != typ || !bytes.Equal(got, data) {
+		t.Fatalf("echo of %v of %d bytes is %v of %d bytes%s", typ, len(data), gotTyp, len(got), firstDiff(got, data))
+	}
+}
+
+func firstDiff(got, want []byte) string {
+	for i := range min(len(got), len(want)) {
+		if got[i] != want[i] {
+			return fmt.Sprintf(", first difference at byte %d: %#x, want %#x", i, got[i], want[i])
+		}
+	}
+	return ""
+}
+
+// wantClose requires err to carry the peer's close frame with code and
+// reason.
+func wantClose(t *testing.T, err error, code ws.StatusCode, reason string) {
+	t.Helper()
+	var ce ws.CloseError
+	if !errors.As(err, &ce) || ce.Code != code || ce.Reason != reason {
+		t.Fatalf("got %v; want the peer's close frame with %v and reason %q", err, code, reason)
+	}
+	if ws.CloseStatus(err) != code {
+		t.Fatalf("CloseStatus(%v) = %v, want %v", err, ws.CloseStatus(err), code)
+	}
+}
+
+// startPeerServer starts an echo server script and returns it with its URL.
+func startPeerServer(t *testing.T, ctx context.Context, cmd *exec.Cmd) (*peers.Process, string) {
+	t.Helper()
+	p := peers.Run(t, cmd)
+	ev := expectEvent(t, ctx, p, "listening")
+	if ev.Port <= 0 {
+		t.Fatalf("peer listens on port %d", ev.Port)
+	}
+	return p, fmt.Sprintf("ws://127.0.0.1:%d/", ev.Port)
+}
+
+func nodeCommand(t *testing.T, script string, args ...string) *exec.Cmd {
+	node, mods := peers.Node(t)
+	cmd := exec.Command(node, append([]string{interopScript(script)}, args...)...)
+	cmd.Env = append(os.Environ(), "NODE_PATH="+mods)
+	return cmd
+}
+
+func pythonCommand(t *testing.T, script string, args ...string) *exec.Cmd {
+	return exec.Command(peers.Python(t), append([]string{interopScript(script)}, args...)...)
+}
+
+// Our client against the peers' echo servers.
+func TestInteropClient(t *testing.T) {
+	for _, peer := range []struct {
+		name string
+		cmd  func(t *testing.T) *exec.Cmd
+	}{
+		{"python", func(t *testing.T) *exec.Cmd { return pythonCommand(t, "py_echo_server.py") }},
+		{"node", func(t *testing.T) *exec.Cmd { return nodeCommand(t, "node_echo_server.js") }},
+	} {
+		t.Run(peer.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := interopCtx(t)
+			p, url := startPeerServer(t, ctx, peer.cmd(t))
+			c, _, err := ws.Dial(ctx, url, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.CloseNow()
+
+			for _, n := range interopSizes {
+				echo(t, ctx, c, ws.MessageText, textOf(n))
+				echo(t, ctx, c, ws.MessageBinary, binaryOf(n))
+			}
+			// Messages in many fragments, cut wherever the writer's buffer
+			// fills: inside characters, for the text.
+			for _, m := range []struct {
+				typ  ws.MessageType
+				data []byte
+			}{{ws.MessageText, textOf(1 << 20)}, {ws.MessageBinary, binaryOf(1 << 20)}} {
+				w, err := c.Writer(ctx, m.typ)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for rest := m.data; len(rest) > 0; {
+					k := min(len(rest), 7777)
+					if _, err := w.Write(rest[:k]); err != nil {
+						t.Fatal(err)
+					}
+					rest = rest[k:]
+				}
+				if err := w.Close(); err != nil {
+					t.Fatal(err)
+				}
+				checkEcho(t, ctx, c, m.typ, m.data)
+			}
+
+			// Ping and Close need a reader; it ends with the peer's answer
+			// to our close frame.
+			readErr := make(chan error, 1)
+			go func() {
+				typ, data, err := c.Read(ctx)
+				if err == nil {
+					err = fmt.Errorf("unexpected %v message of %d bytes", typ, len(data))
+				}
+				readErr <- err
+			}()
+			if err := c.Ping(ctx); err != nil {
+				t.Fatalf("ping: %v", err)
+			}
+			if err := c.Close(4001, "go client says bye"); err != nil {
+				t.Fatalf("close: %v", err)
+			}
+			select {
+			case err := <-readErr:
+				// Both peers answer a close frame with the same code and
+				// reason.
+				wantClose(t, err, 4001, "go client says bye")
+			case <-ctx.Done():
+				t.Fatal("the reader did not return after Close")
+			}
+			ev := expectEvent(t, ctx, p, "closed")
+			if ev.Code != 4001 || ev.Reason != "go client says bye" {
+				t.Errorf("the peer observed close %d %q, want 4001 %q", ev.Code, ev.Reason, "go client says bye")
+			}
+			if err := p.Wait(ctx); err != nil {
+				t.Errorf("peer: %v", err)
+			}
+		})
+	}
+}
+
+// connResult is what an echo connection on our server saw.
+type connResult struct {
+	msgs []message
+	err  error // why the echo loop ended
+}
+
+// startEchoServer serves websockets on loopback with an echo loop per
+// connection, reporting each connection's messages and end on the
+// returned channel. Everything stops when the test ends.
+func startEchoServer(t *testing.T) (string, <-chan connResult) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	results := make(chan connResult, 4)
+	var wg sync.WaitGroup
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		wg.Add(1)
+		defer wg.Done()
+		c, err := ws.Accept(w, r, nil)
+		if err != nil {
+			t.Errorf("accept: %v", err)
+			return
+		}
+		defer c.CloseNow()
+		var res connResult
+		for {
+			typ, data, err := c.Read(ctx)
+			if err != nil {
+				res.err = err
+				break
+			}
+			res.msgs = append(res.msgs, message{typ, len(data)})
+			if err := c.Write(ctx, typ, data); err != nil {
+				res.err = fmt.Errorf("echo: %w", err)
+				break
+			}
+		}
+		select {
+		case results <- res:
+		default:
+			t.Errorf("unexpected extra connection: %+v", res)
+		}
+	}))
+	t.Cleanup(func() {
+		cancel()
+		srv.Close()
+		wg.Wait()
+	})
+	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/", results
+}
+
+// The peers' clients against our echo server.
+func TestInteropServer(t *testing.T) {
+	for _, peer := range []struct {
+		name, reason string
+		code         ws.StatusCode
+		cmd          func(t *testing.T, url, code, reason string) *exec.Cmd
+	}{
+		{"python", "python client says bye", 4002, func(t *testing.T, url, code, reason string) *exec.Cmd {
+			return pythonCommand(t, "py_client.py", url, sizesArg(), code, reason)
+		}},
+		{"node", "node client says bye", 4003, func(t *testing.T, url, code, reason string) *exec.Cmd {
+			return nodeCommand(t, "node_client.js", url, sizesArg(), code, reason)
+		}},
+	} {
+		t.Run(peer.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := interopCtx(t)
+			url, results := startEchoServer(t)
+			p := peers.Run(t, peer.cmd(t, url, strconv.Itoa(int(peer.code)), peer.reason))
+
+			var res connResult
+			select {
+			case res = <-results:
+			case <-ctx.Done():
+				p.Kill()
+				t.Fatalf("no connection ended: %v\n%s", ctx.Err(), p.Stderr())
+			}
+			if err := p.Wait(ctx); err != nil {
+				t.Fatalf("the peer found a problem: %v", err)
+			}
+			wantClose(t, res.err, peer.code, peer.reason)
+
+			var want []message
+			for _, n := range interopSizes {
+				want = append(want, message{ws.MessageText, n}, message{ws.MessageBinary, n})
+			}
+			want = append(want, message{ws.MessageText, fragmentedTextSize}, message{ws.MessageBinary, fragmentedBinarySize})
+			if fmt.Sprint(res.msgs) != fmt.Sprint(want) {
+				t.Errorf("the server received %v\nwant %v", res.msgs, want)
+			}
+
+			expectEvent(t, ctx, p, "pong")
+			ev := expectEvent(t, ctx, p, "closed")
+			// Our server answers a close frame with its code and no reason.
+			if ev.Code != int(peer.code) || ev.Reason != "" {
+				t.Errorf("the peer observed close %d %q, want %d %q", ev.Code, ev.Reason, peer.code, "")
+			}
+		})
+	}
+}
+
+// chromiumServer serves testdata/interop/echo.html at / and hands each
+// websocket accepted at /ws to the test.
+func chromiumServer(t *testing.T) (string, <-chan *ws.Conn) {
+	t.Helper()
+	page, err := os.ReadFile(interopScript("echo.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns := make(chan *ws.Conn, 1)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(page)
+	})
+	mux.HandleFunc("GET /ws", func(w http.ResponseWriter, r *http.Request) {
+		c, err := ws.Accept(w, r, nil) // same origin: the page came from here
+		if err != nil {
+			t.Errorf("accept: %v", err)
+			return
+		}
+		select {
+		case conns <- c:
+		default:
+			c.CloseNow()
+			t.Errorf("unexpected extra websocket from the page")
+		}
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv.URL, conns
+}
+
+// openEchoPage loads the echo page in a new tab and returns the page and
+// our end of its websocket.
+func openEchoPage(t *testing.T, ctx context.Context, b *browser.Browser) (*browser.Page, *ws.Conn) {
+	t.Helper()
+	url, conns := chromiumServer(t)
+	p, err := b.NewPage(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		p.Close(ctx)
+	})
+	if err := p.Navigate(ctx, url+"/"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case c := <-conns:
+		t.Cleanup(func() { c.CloseNow() })
+		return p, c
+	case <-ctx.Done():
+		msgs, _ := p.Console()
+		t.Fatalf("the page opened no websocket: %v; console: %v", ctx.Err(), msgs)
+	}
+	return nil, nil
+}
+
+type closeEvent struct {
+	Code     int    `json:"code"`
+	Reason   string `json:"reason"`
+	WasClean bool   `json:"wasClean"`
+}
+
+// pageClose waits for the page's close event and returns it.
+func pageClose(t *testing.T, ctx context.Context, p *browser.Page) closeEvent {
+	t.Helper()
+	if err := p.WaitFor(ctx, `observed.close !== null`); err != nil {
+		t.Fatal(err)
+	}
+	var ev closeEvent
+	if err := p.Eval(ctx, `observed.close`, &ev); err != nil {
+		t.Fatal(err)
+	}
+	return ev
+}
+
+func TestInteropChromium(t *testing.T) {
+	b := browser.ForTest(t)
+
+	t.Run("page closes", func(t *testing.T) {
+		ctx := interopCtx(t)
+		p, c := openEchoPage(t, ctx, b)
+		var want []map[string]any
+		for _, n := range interopSizes {
+			echo(t, ctx, c, ws.MessageText, textOf(n))
+			echo(t, ctx, c, ws.MessageBinary, binaryOf(n))
+			want = append(want, map[string]any{"text": true, "length": float64(n)}, map[string]any{"text": false, "length": float64(n)})
+		}
+		var received []map[string]any
+		if err := p.Eval(ctx, `observed.received`, &received); err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(received) != fmt.Sprint(want) {
+			t.Errorf("the page received %v\nwant %v", received, want)
+		}
+
+		readErr := make(chan error, 1)
+		go func() {
+			typ, data, err := c.Read(ctx)
+			if err == nil {
+				err = fmt.Errorf("unexpected %v message of %d bytes", typ, len(data))
+			}
+			readErr <- err
+		}()
+		if err := c.Ping(ctx); err != nil {
+			t.Fatalf("ping: %v", err)
+		}
+		if err := p.Eval(ctx, `closeSocket(4000, "page says bye")`, nil); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-readErr:
+			wantClose(t, err, 4000, "page says bye")
+		case <-ctx.Done():
+			t.Fatal("no close frame from the page")
+		}
+		// Our server answers with the page's code and no reason.
+		if ev := pageClose(t, ctx, p); ev != (closeEvent{Code: 4000, Reason: "", WasClean: true}) {
+			t.Errorf("the page observed %+v, want a clean close with 4000", ev)
+		}
+		if err := p.Err(); err != nil {
+			t.Error(err)
+		}
+	})
+
+	t.Run("server closes", func(t *testing.T) {
+		ctx := interopCtx(t)
+		p, c := openEchoPage(t, ctx, b)
+		echo(t, ctx, c, ws.MessageText, textOf(1000))
+		echo(t, ctx, c, ws.MessageBinary, binaryOf(1<<20))
+		if err := c.Close(4002, "server says bye"); err != nil {
+			t.Fatalf("close: %v", err)
+		}
+		want := closeEvent{Code: 4002, Reason: "server says bye", WasClean: true}
+		if ev := pageClose(t, ctx, p); ev != want {
+			t.Errorf("the page observed %+v, want %+v", ev, want)
+		}
+		if err := p.Err(); err != nil {
+			t.Error(err)
+		}
+	})
+}
