@@ -63,6 +63,10 @@ type AcceptOptions struct {
 	// Logger receives debug lines for pings, pongs, closes and failures.
 	// Default: slog.Default().
 	Logger *slog.Logger
+
+	// Compression, if set, accepts a client's permessage-deflate offer
+	// (RFC 7692) on these terms. Default: nil, no compression.
+	Compression *CompressionOptions
 }
 
 // handshakeError is a refused opening handshake: the HTTP status and a
@@ -92,6 +96,14 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		o = *opts
 	}
 	key, sub, herr := checkUpgradeRequest(r, &o)
+	var ext string
+	var cx *compression
+	if herr == nil && o.Compression != nil {
+		var err error
+		if ext, cx, err = acceptDeflate(r.Header.Values("Sec-WebSocket-Extensions"), o.Compression); err != nil {
+			herr = &handshakeError{status: http.StatusBadRequest, reason: err.Error()}
+		}
+	}
 	if herr != nil {
 		for k, v := range herr.header {
 			w.Header()[k] = v
@@ -120,6 +132,9 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	if sub != "" {
 		b.WriteString("Sec-WebSocket-Protocol: " + sub + "\r\n")
 	}
+	if ext != "" {
+		b.WriteString("Sec-WebSocket-Extensions: " + ext + "\r\n")
+	}
 	h.Write(&b)
 	b.WriteString("\r\n")
 	_, err = brw.WriteString(b.String())
@@ -138,6 +153,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	}
 	cfg := newConnConfig(o.ReadLimit, o.MaxFrames, o.CloseTimeout, o.PingInterval, o.PongTimeout, o.Logger)
 	c := newConn(nc, false, cfg, buffered)
+	c.cx = cx
 	c.subprotocol = sub
 	c.origin = r.Header.Get("Origin")
 	c.target = r.RequestURI

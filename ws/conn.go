@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -103,27 +104,33 @@ type Conn struct {
 	origin      string
 	target      string
 	cfg         connConfig
+	cx          *compression // negotiated permessage-deflate, or nil
 	readLimit   atomic.Int64
 
 	// Read side, owned by whoever holds readLock.
-	readLock   chanLock
-	rb         readBuffer
-	rd         ctxDeadline
-	rMsg       bool // a data message is in progress
-	rType      MessageType
-	rFin       bool  // the current frame is the message's last
-	rRemain    int64 // payload bytes left in the current frame
-	rMask      uint32
-	rMaskPos   int
-	rMasked    bool
-	rFrames    int
-	rSize      int64
-	rUTF8      utf8Validator
-	rErr       error // the read side is finished; every read returns this
-	rCtrl      [maxControlPayload]byte
-	rMsgR      msgReader
-	rGen       uint64 // counts Reader calls, to retire stale readers
-	rCallLimit int64  // ReadInto's buffer length, or -1
+	readLock    chanLock
+	rb          readBuffer
+	rd          ctxDeadline
+	rMsg        bool // a data message is in progress
+	rType       MessageType
+	rFin        bool  // the current frame is the message's last
+	rRemain     int64 // payload bytes left in the current frame
+	rMask       uint32
+	rMaskPos    int
+	rMasked     bool
+	rFrames     int
+	rSize       int64
+	rUTF8       utf8Validator
+	rErr        error // the read side is finished; every read returns this
+	rCtrl       [maxControlPayload]byte
+	rMsgR       msgReader
+	rCompressed bool // the current message is compressed
+	rSrc        *inflateSrc
+	rFlate      io.ReadCloser
+	rOut        int64  // decompressed bytes of the current message
+	rHist       []byte // decompressed history, for context takeover
+	rGen        uint64 // counts Reader calls, to retire stale readers
+	rCallLimit  int64  // ReadInto's buffer length, or -1
 
 	// Write side.
 	msgLock   chanLock // held for a whole message

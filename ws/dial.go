@@ -57,6 +57,10 @@ type DialOptions struct {
 	PingInterval time.Duration
 	PongTimeout  time.Duration
 	Logger       *slog.Logger
+
+	// Compression, if set, offers permessage-deflate (RFC 7692) on these
+	// terms; the server may decline. Default: nil, no compression.
+	Compression *CompressionOptions
 }
 
 // reservedRequestHeaders are the headers Dial writes itself.
@@ -148,6 +152,9 @@ func handshakeRequest(u *url.URL, o *DialOptions) (*http.Request, string, error)
 	h.Set("Sec-WebSocket-Version", "13")
 	if len(o.Subprotocols) > 0 {
 		h.Set("Sec-WebSocket-Protocol", strings.Join(o.Subprotocols, ", "))
+	}
+	if o.Compression != nil {
+		h.Set("Sec-WebSocket-Extensions", offerDeflate(o.Compression).String())
 	}
 	if u.User != nil && h.Get("Authorization") == "" {
 		pw, _ := u.User.Password()
@@ -246,8 +253,15 @@ func clientHandshake(ctx context.Context, nc net.Conn, req *http.Request, key st
 	if sub != "" && !slices.Contains(o.Subprotocols, sub) {
 		return nil, resp, fmt.Errorf("the server chose subprotocol %q, which was not offered", truncate(sub, 64))
 	}
+	var cx *compression
 	if ext := resp.Header.Values("Sec-WebSocket-Extensions"); len(ext) > 0 {
-		return nil, resp, fmt.Errorf("the server enabled extensions %q, which were not offered", truncate(strings.Join(ext, ", "), 100))
+		if o.Compression == nil {
+			return nil, resp, fmt.Errorf("the server enabled extensions %q, which were not offered", truncate(strings.Join(ext, ", "), 100))
+		}
+		var err error
+		if cx, err = checkDeflateResponse(ext, o.Compression, offerDeflate(o.Compression)); err != nil {
+			return nil, resp, err
+		}
 	}
 
 	if !stop() {
@@ -261,6 +275,7 @@ func clientHandshake(ctx context.Context, nc net.Conn, req *http.Request, key st
 	}
 	cfg := newConnConfig(o.ReadLimit, o.MaxFrames, o.CloseTimeout, o.PingInterval, o.PongTimeout, o.Logger)
 	c := newConn(nc, true, cfg, buffered)
+	c.cx = cx
 	c.subprotocol = sub
 	c.origin = req.Header.Get("Origin")
 	c.target = req.URL.RequestURI()

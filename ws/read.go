@@ -188,16 +188,36 @@ func (c *Conn) skipMessage(ctx context.Context) error {
 	}
 }
 
-// readData reads payload bytes of the current message into p. It returns
-// io.EOF at the end of the message. Errors other than a context's are
-// terminal.
+// readData reads (decompressed) payload bytes of the current message into
+// p, validating text as it goes. It returns io.EOF at the end of the
+// message. Errors other than a context's are terminal.
 func (c *Conn) readData(ctx context.Context, p []byte) (int, error) {
+	var n int
+	var err error
+	if c.rCompressed {
+		n, err = c.readInflated(ctx, p)
+	} else {
+		n, err = c.readRawPayload(ctx, p)
+	}
+	if c.rType == MessageText {
+		if n > 0 && !c.rUTF8.write(p[:n]) {
+			return 0, c.fail(StatusInvalidFramePayloadData, "invalid UTF-8 in text message")
+		}
+		if err == io.EOF && !c.rUTF8.complete() {
+			return 0, c.fail(StatusInvalidFramePayloadData, "text message ends inside a UTF-8 sequence")
+		}
+	}
+	if err == io.EOF {
+		c.rMsg = false
+	}
+	return n, err
+}
+
+// readRawPayload reads the payload of the current message's frames, as
+// sent, into p. It returns io.EOF after the last frame.
+func (c *Conn) readRawPayload(ctx context.Context, p []byte) (int, error) {
 	for c.rRemain == 0 {
 		if c.rFin {
-			c.rMsg = false
-			if c.rType == MessageText && !c.rUTF8.complete() {
-				return 0, c.fail(StatusInvalidFramePayloadData, "text message ends inside a UTF-8 sequence")
-			}
 			return 0, io.EOF
 		}
 		if err := c.nextFrame(ctx); err != nil {
@@ -214,14 +234,10 @@ func (c *Conn) readData(ctx context.Context, p []byte) (int, error) {
 	if n == 0 {
 		return 0, c.netErr(ctx, err)
 	}
-	p = p[:n]
 	if c.rMasked {
-		c.rMaskPos = maskBytes(c.rMask, c.rMaskPos, p)
+		c.rMaskPos = maskBytes(c.rMask, c.rMaskPos, p[:n])
 	}
 	c.rRemain -= int64(n)
-	if c.rType == MessageText && !c.rUTF8.write(p) {
-		return 0, c.fail(StatusInvalidFramePayloadData, "invalid UTF-8 in text message")
-	}
 	return n, nil
 }
 
@@ -264,6 +280,13 @@ func (c *Conn) nextFrame(ctx context.Context) error {
 			continue
 		}
 		c.rb.discard(hs)
+		// The frame's payload is what comes next, whatever the checks below
+		// decide: a failed connection skips it while it waits for the
+		// peer's close frame.
+		c.rRemain = h.length
+		c.rMasked = h.masked
+		c.rMask = h.mask
+		c.rMaskPos = 0
 
 		if !c.rMsg {
 			if h.op == opContinuation {
@@ -274,8 +297,14 @@ func (c *Conn) nextFrame(ctx context.Context) error {
 			c.rFrames = 0
 			c.rSize = 0
 			c.rUTF8.reset()
+			c.rCompressed = h.rsv&rsv1Bit != 0
+			if c.rCompressed {
+				c.startInflate(ctx)
+			}
 		} else if h.op != opContinuation {
 			return c.fail(StatusProtocolError, fmt.Sprintf("%v frame inside a fragmented message", h.op))
+		} else if h.rsv&rsv1Bit != 0 {
+			return c.fail(StatusProtocolError, "RSV1 set on a continuation frame")
 		}
 		c.rFrames++
 		if c.rFrames > c.cfg.maxFrames {
@@ -286,10 +315,6 @@ func (c *Conn) nextFrame(ctx context.Context) error {
 			return c.fail(StatusMessageTooBig, fmt.Sprintf("message exceeds the read limit of %d bytes", limit))
 		}
 		c.rFin = h.fin
-		c.rRemain = h.length
-		c.rMasked = h.masked
-		c.rMask = h.mask
-		c.rMaskPos = 0
 		return nil
 	}
 }
@@ -304,7 +329,9 @@ func (c *Conn) limit() int64 {
 
 // checkHeader applies the rules every frame header must follow.
 func (c *Conn) checkHeader(h *header) error {
-	if h.rsv != 0 {
+	// RSV1 marks a compressed message when permessage-deflate was
+	// negotiated; every other use of the reserved bits is an error.
+	if rsv := h.rsv; rsv != 0 && (rsv != rsv1Bit || c.cx == nil || h.op.isControl()) {
 		return c.fail(StatusProtocolError, fmt.Sprintf("reserved bits 0x%02x set on a %v frame without a negotiated extension", h.rsv>>4, h.op))
 	}
 	switch h.op {
@@ -414,6 +441,18 @@ func (c *Conn) awaitPeerClose(deadline time.Time) {
 	c.nc.SetReadDeadline(deadline)
 	bp := getWriteBuf()
 	defer putWriteBuf(bp)
+	// First the rest of the frame being read when the connection failed.
+	for c.rRemain > 0 {
+		p := *bp
+		if int64(len(p)) > c.rRemain {
+			p = p[:c.rRemain]
+		}
+		n, err := c.rb.read(p)
+		if err != nil {
+			return
+		}
+		c.rRemain -= int64(n)
+	}
 	for {
 		b, err := c.rb.peek(2)
 		if err != nil {

@@ -1,0 +1,357 @@
+package ws
+
+import (
+	"compress/flate"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+)
+
+// CompressionOptions turns on permessage-deflate (RFC 7692) in
+// AcceptOptions and DialOptions. Compression is off unless set.
+type CompressionOptions struct {
+	// ContextTakeover lets each direction compress a message against the
+	// messages before it: better ratios for streams of similar messages,
+	// at the cost of a window of history (see WindowBits) kept per
+	// connection and direction. Default false: every message is
+	// compressed on its own (both no_context_takeover parameters are
+	// negotiated), compressors are pooled, and an idle connection holds
+	// no compression state at all.
+	ContextTakeover bool
+
+	// WindowBits bounds the LZ77 window the peer may use for the messages
+	// it compresses for us, 8 to 15 (256 bytes to 32 KiB). With context
+	// takeover this is the history kept per connection for reading.
+	// Default 15.
+	WindowBits int
+
+	// Threshold is the smallest message, in bytes, that is compressed;
+	// shorter ones go out as they are. Default
+	// DefaultCompressionThreshold.
+	Threshold int
+
+	// Level trades speed for ratio, from 1 (fastest) to 9. Default 1.
+	Level int
+}
+
+// DefaultCompressionThreshold is the size below which messages are sent
+// uncompressed: a deflate stream of a few bytes is rarely shorter.
+const DefaultCompressionThreshold = 128
+
+// compression is what a connection negotiated.
+type compression struct {
+	sendNoContextTakeover bool
+	sendWindowBits        int
+	recvNoContextTakeover bool
+	recvWindowBits        int
+	threshold             int
+	level                 int
+}
+
+func (o *CompressionOptions) windowBits() int {
+	if o.WindowBits >= 8 && o.WindowBits <= 15 {
+		return o.WindowBits
+	}
+	return 15
+}
+
+func (o *CompressionOptions) newCompression() *compression {
+	c := &compression{threshold: o.Threshold, level: o.Level}
+	if c.threshold <= 0 {
+		c.threshold = DefaultCompressionThreshold
+	}
+	if c.level <= 0 || c.level > 9 {
+		c.level = 1
+	}
+	return c
+}
+
+// acceptDeflate chooses the first permessage-deflate offer in the client's
+// Sec-WebSocket-Extensions that this server can honour and returns the
+// response header value, or "" to decline them all. Only a malformed header
+// is an error.
+func acceptDeflate(header []string, o *CompressionOptions) (string, *compression, error) {
+	exts, err := parseExtensions(header)
+	if err != nil {
+		return "", nil, fmt.Errorf("malformed Sec-WebSocket-Extensions: %v", err)
+	}
+	for _, e := range exts {
+		if e.name != "permessage-deflate" {
+			continue
+		}
+		p, err := parseDeflateParams(e, true)
+		if err != nil {
+			continue // RFC 7692 5.1: decline an invalid offer, try the next
+		}
+		c := o.newCompression()
+		var r deflateParams
+		// Server to client: we compress, with any window the client asks.
+		r.serverNoContextTakeover = p.serverNoContextTakeover || !o.ContextTakeover
+		c.sendNoContextTakeover = r.serverNoContextTakeover
+		c.sendWindowBits = 15
+		if p.serverMaxWindowBits > 0 {
+			r.serverMaxWindowBits = p.serverMaxWindowBits
+			c.sendWindowBits = p.serverMaxWindowBits
+		}
+		// Client to server: we decompress.
+		r.clientNoContextTakeover = !o.ContextTakeover
+		c.recvNoContextTakeover = r.clientNoContextTakeover || p.clientNoContextTakeover
+		c.recvWindowBits = 15
+		if p.clientMaxWindowBits != 0 {
+			want := o.windowBits()
+			if p.clientMaxWindowBits > 0 {
+				want = min(want, p.clientMaxWindowBits)
+			}
+			if want < 15 {
+				r.clientMaxWindowBits = want
+			}
+			c.recvWindowBits = want
+		}
+		return r.String(), c, nil
+	}
+	return "", nil, nil
+}
+
+// offerDeflate is the client's permessage-deflate offer.
+func offerDeflate(o *CompressionOptions) deflateParams {
+	p := deflateParams{clientMaxWindowBits: -1}
+	if !o.ContextTakeover {
+		p.serverNoContextTakeover = true
+		p.clientNoContextTakeover = true
+	}
+	if wb := o.windowBits(); wb < 15 {
+		p.serverMaxWindowBits = wb
+	}
+	return p
+}
+
+// checkDeflateResponse checks the server's answer to our offer.
+func checkDeflateResponse(header []string, o *CompressionOptions, offered deflateParams) (*compression, error) {
+	exts, err := parseExtensions(header)
+	if err != nil {
+		return nil, fmt.Errorf("malformed Sec-WebSocket-Extensions in the response: %v", err)
+	}
+	if len(exts) != 1 || exts[0].name != "permessage-deflate" {
+		return nil, fmt.Errorf("the server enabled extensions %q; only permessage-deflate was offered", joinHeader(header))
+	}
+	r, err := parseDeflateParams(exts[0], false)
+	if err != nil {
+		return nil, fmt.Errorf("bad permessage-deflate response: %v", err)
+	}
+	if offered.serverMaxWindowBits > 0 && (r.serverMaxWindowBits == 0 || r.serverMaxWindowBits > offered.serverMaxWindowBits) {
+		return nil, fmt.Errorf("the server did not honour server_max_window_bits=%d", offered.serverMaxWindowBits)
+	}
+	c := o.newCompression()
+	c.sendNoContextTakeover = r.clientNoContextTakeover || !o.ContextTakeover
+	c.sendWindowBits = 15
+	if r.clientMaxWindowBits > 0 {
+		c.sendWindowBits = r.clientMaxWindowBits
+	}
+	c.recvNoContextTakeover = r.serverNoContextTakeover
+	c.recvWindowBits = 15
+	if r.serverMaxWindowBits > 0 {
+		c.recvWindowBits = r.serverMaxWindowBits
+	}
+	return c, nil
+}
+
+func joinHeader(v []string) string {
+	s := ""
+	for i, x := range v {
+		if i > 0 {
+			s += ", "
+		}
+		s += x
+	}
+	return truncate(s, 100)
+}
+
+// deflateTail is what RFC 7692 7.2.2 appends to a message before
+// decompressing it.
+var deflateTail = [4]byte{0x00, 0x00, 0xFF, 0xFF}
+
+// flateReaders pools decompressors; a connection holds one only while it
+// reads a compressed message.
+var flateReaders sync.Pool
+
+// inflateSrc feeds one message's compressed payload, then the tail, to
+// the decompressor. It implements io.ByteReader so that flate reads no
+// further than it needs.
+type inflateSrc struct {
+	c      *Conn
+	ctx    context.Context
+	buf    [512]byte
+	r, w   int
+	tail   int  // tail bytes delivered
+	rawEOF bool // the message's frames are all read
+	err    error
+}
+
+func (s *inflateSrc) reset(c *Conn, ctx context.Context) {
+	s.c, s.ctx = c, ctx
+	s.r, s.w, s.tail, s.rawEOF, s.err = 0, 0, 0, false, nil
+}
+
+func (s *inflateSrc) fill() error {
+	if s.err != nil {
+		return s.err
+	}
+	if s.rawEOF {
+		if s.tail == len(deflateTail) {
+			return io.EOF
+		}
+		s.w = copy(s.buf[:], deflateTail[s.tail:])
+		s.r = 0
+		s.tail = len(deflateTail)
+		return nil
+	}
+	n, err := s.c.readRawPayload(s.ctx, s.buf[:])
+	s.r, s.w = 0, n
+	if err == io.EOF {
+		s.rawEOF = true
+		if n == 0 {
+			return s.fill()
+		}
+		return nil
+	}
+	if err != nil {
+		s.err = err
+		return err
+	}
+	return nil
+}
+
+func (s *inflateSrc) ReadByte() (byte, error) {
+	for s.r == s.w {
+		if err := s.fill(); err != nil {
+			return 0, err
+		}
+	}
+	b := s.buf[s.r]
+	s.r++
+	return b, nil
+}
+
+func (s *inflateSrc) Read(p []byte) (int, error) {
+	for s.r == s.w {
+		if err := s.fill(); err != nil {
+			return 0, err
+		}
+	}
+	n := copy(p, s.buf[s.r:s.w])
+	s.r += n
+	return n, nil
+}
+
+// done reports whether all the message's input, tail included, was read.
+func (s *inflateSrc) done() bool { return s.rawEOF && s.tail == len(deflateTail) && s.r == s.w }
+
+// startInflate prepares to decompress the message that starts now.
+func (c *Conn) startInflate(ctx context.Context) {
+	if c.rSrc == nil {
+		c.rSrc = &inflateSrc{}
+	}
+	c.rSrc.reset(c, ctx)
+	dict := c.history()
+	if fr, ok := flateReaders.Get().(io.ReadCloser); ok {
+		fr.(flate.Resetter).Reset(c.rSrc, dict)
+		c.rFlate = fr
+	} else {
+		c.rFlate = flate.NewReaderDict(c.rSrc, dict)
+	}
+	c.rOut = 0
+}
+
+// endInflate returns the decompressor to the pool.
+func (c *Conn) endInflate() {
+	if c.rFlate != nil {
+		flateReaders.Put(c.rFlate)
+		c.rFlate = nil
+	}
+}
+
+// readInflated reads decompressed bytes of the current message. It returns
+// io.EOF at the end of the message.
+func (c *Conn) readInflated(ctx context.Context, p []byte) (int, error) {
+	if c.rFlate == nil {
+		return 0, io.EOF
+	}
+	c.rSrc.ctx = ctx
+	if len(p) == 0 {
+		return 0, nil
+	}
+	n, err := c.rFlate.Read(p)
+	if n > 0 {
+		c.rOut += int64(n)
+		if limit := c.limit(); limit >= 0 && c.rOut > limit {
+			c.endInflate()
+			return 0, c.fail(StatusMessageTooBig, fmt.Sprintf("decompressed message exceeds the read limit of %d bytes", limit))
+		}
+		c.remember(p[:n])
+	}
+	switch {
+	case err == nil:
+		return n, nil
+	case c.rSrc.err != nil:
+		// The network or the framing failed underneath.
+		c.endInflate()
+		return n, c.rSrc.err
+	case (err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF)) && c.rSrc.done():
+		c.endInflate()
+		if n > 0 {
+			return n, nil // io.EOF on the next call
+		}
+		return 0, io.EOF
+	case err == io.EOF:
+		// A final block ended the stream early: what follows must be
+		// nothing but our tail.
+		for c.rSrc.r == c.rSrc.w && !c.rSrc.rawEOF {
+			if c.rSrc.fill() != nil {
+				break
+			}
+		}
+		if c.rSrc.err == nil && c.rSrc.rawEOF && c.rSrc.r == c.rSrc.w {
+			c.rSrc.tail = len(deflateTail)
+			c.endInflate()
+			if n > 0 {
+				return n, nil
+			}
+			return 0, io.EOF
+		}
+		c.endInflate()
+		if c.rSrc.err != nil {
+			return n, c.rSrc.err
+		}
+		return 0, c.fail(StatusInvalidFramePayloadData, "data after the final deflate block")
+	default:
+		c.endInflate()
+		return 0, c.fail(StatusInvalidFramePayloadData, "invalid compressed data: "+err.Error())
+	}
+}
+
+// remember keeps the last window of decompressed output, the dictionary of
+// the next message under context takeover.
+func (c *Conn) remember(p []byte) {
+	if c.cx.recvNoContextTakeover {
+		return
+	}
+	w := 1 << c.cx.recvWindowBits
+	if len(p) >= w {
+		c.rHist = append(c.rHist[:0], p[len(p)-w:]...)
+		return
+	}
+	if len(c.rHist)+len(p) > 2*w {
+		c.rHist = append(c.rHist[:0], c.rHist[len(c.rHist)-(w-len(p)):]...)
+	}
+	c.rHist = append(c.rHist, p...)
+}
+
+// history returns the dictionary for the next compressed message.
+func (c *Conn) history() []byte {
+	if c.cx.recvNoContextTakeover {
+		return nil
+	}
+	return c.rHist[max(0, len(c.rHist)-(1<<c.cx.recvWindowBits)):]
+}
