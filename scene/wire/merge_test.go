@@ -318,8 +318,8 @@ func TestMirrorApply(t *testing.T) {
 		{Code: OpSetNum, Node: 9, Name: "width", X: 0.1},
 		{Code: OpSetText, Node: 4, Text: "a<b"},
 		{Code: OpMove, Node: 4, Parent: 2, Before: 3},
-		{Code: OpMove, Node: 1, Parent: 2},  // root cannot move: ignored
-		{Code: OpMove, Node: 2, Parent: 3},  // cycle: ignored
+		{Code: OpMove, Node: 1, Parent: 2},                // root cannot move: ignored
+		{Code: OpMove, Node: 2, Parent: 3},                // cycle: ignored
 		{Code: OpSetAttr, Node: 77, Name: "x", Text: "1"}, // unknown: ignored
 		{Code: OpDelAttr, Node: 3, Name: "r"},
 	}})
