@@ -173,6 +173,7 @@ func startPeerServer(t *testing.T, ctx context.Context, cmd *exec.Cmd) (*peers.P
 }
 
 func nodeCommand(t *testing.T, script string, args ...string) *exec.Cmd {
+	t.Helper()
 	node, mods := peers.Node(t)
 	cmd := exec.Command(node, append([]string{interopScript(script)}, args...)...)
 	cmd.Env = append(os.Environ(), "NODE_PATH="+mods)
@@ -180,6 +181,7 @@ func nodeCommand(t *testing.T, script string, args ...string) *exec.Cmd {
 }
 
 func pythonCommand(t *testing.T, script string, args ...string) *exec.Cmd {
+	t.Helper()
 	return exec.Command(peers.Python(t), append([]string{interopScript(script)}, args...)...)
 }
 
@@ -337,8 +339,17 @@ func TestInteropServer(t *testing.T) {
 			var res connResult
 			select {
 			case res = <-results:
+			case <-p.Exited():
+				// It may have finished its work, or failed before connecting.
+				if err := p.Wait(ctx); err != nil {
+					t.Fatalf("the peer found a problem: %v", err)
+				}
+				select {
+				case res = <-results:
+				case <-ctx.Done():
+					t.Fatalf("the peer exited, but no connection ended: %v", ctx.Err())
+				}
 			case <-ctx.Done():
-				p.Kill()
 				t.Fatalf("no connection ended: %v\n%s", ctx.Err(), p.Stderr())
 			}
 			if err := p.Wait(ctx); err != nil {

@@ -290,7 +290,7 @@ func (p *Page) Eval(ctx context.Context, js string, out any) error {
 // in-page waiter gives up, so that its description of the last value
 // arrives before the deadline, even on a busy machine.
 func waitMargin(d time.Duration) time.Duration {
-	return min(max(d/4, 50*time.Millisecond), time.Second)
+	return min(max(d/3, 50*time.Millisecond), 2*time.Second)
 }
 
 // WaitFor waits until the JavaScript expression cond is truthy in the page.
