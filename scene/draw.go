@@ -381,7 +381,8 @@ func (d *drawer) setAttr(node *Node, name, v string) {
 				return
 			}
 		case kNum:
-			if x, ok := exactNum(v); ok && x == a.x {
+			// Numerically equal is unchanged; no formatting needed.
+			if f, err := strconv.ParseFloat(v, 32); err == nil && float32(f) == a.x {
 				return
 			}
 		}

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/vizserve/vizserve/internal/leakcheck"
 )
 
 func equal[T any](t *testing.T, what string, got, want T) {
@@ -299,3 +301,5 @@ func TestCheckAttrName(t *testing.T) {
 		}
 	}
 }
+
+func TestMain(m *testing.M) { leakcheck.Main(m) }

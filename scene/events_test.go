@@ -1,0 +1,171 @@
+package scene_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/vizserve/vizserve/scene"
+	"github.com/vizserve/vizserve/scene/wire"
+)
+
+func TestEventDispatch(t *testing.T) {
+	t.Parallel()
+	s := scene.New(scene.Options{})
+	var log []string
+	logf := func(f string, a ...any) { log = append(log, fmt.Sprintf(f, a...)) }
+	g := s.Root().Group(`id="g"`)
+	child := g.Rect(0, 0, 10, 10, `id="child"`)
+	other := s.Root().Circle(50, 50, 5, `id="other"`)
+	knob := s.Root().Circle(0, 0, 3, `id="knob"`)
+	g.OnClick(func(p scene.Pointer) { logf("click %s via g at %g,%g button %d", p.Target.ID(), p.X, p.Y, p.Button) })
+	g.OnDoubleClick(func(p scene.Pointer) { logf("dblclick %s", p.Target.ID()) })
+	s.Root().OnKeyDown(func(k scene.Key) {
+		logf("key %q %q mods %d repeat %v on %s", k.Key, k.Code, k.Mods, k.Repeat, k.Target.ID())
+	})
+	s.Root().OnKeyUp(func(k scene.Key) { logf("keyup %q", k.Key) })
+	s.Root().OnWheel(func(w scene.Wheel) { logf("wheel %g,%g at %g,%g on %s", w.DX, w.DY, w.X, w.Y, w.Target.ID()) })
+	other.OnHover(func(h scene.Hover) { logf("hover %v", h.In) })
+	other.OnPointerMove(func(p scene.Pointer) { logf("move %g,%g", p.X, p.Y) })
+	other.OnPointerDown(func(p scene.Pointer) { logf("down on other") })
+	other.OnPointerUp(func(p scene.Pointer) { logf("up on other") })
+	knob.OnDrag(func(d scene.Drag) {
+		logf("drag %d at %g,%g d %g,%g from %g,%g", d.Phase, d.X, d.Y, d.DX, d.DY, d.StartX, d.StartY)
+	})
+	s.Advance(0)
+	h := func(n *scene.Node) wire.Handle { return n.Handle() }
+	for _, ev := range []wire.Event{
+		{Kind: wire.Click, Target: h(child), X: 1, Y: 2, Button: 1},
+		{Kind: wire.DblClick, Target: h(child)},
+		{Kind: wire.KeyDown, Key: "ArrowLeft", Code: "ArrowLeft", Mods: scene.Shift | scene.Ctrl, Repeat: true},
+		{Kind: wire.KeyUp, Target: h(child), Key: "a"},
+		{Kind: wire.Wheel, Target: h(child), X: 3, Y: 4, DY: -100},
+		{Kind: wire.Enter, Target: h(other)},
+		{Kind: wire.Leave, Target: h(other)},
+		{Kind: wire.Enter, Target: h(child)}, // no hover handler, and hover does not bubble
+		{Kind: wire.PointerDown, Target: h(knob), X: 10, Y: 10, Button: 1, Buttons: 1, Pointer: 7},
+		{Kind: wire.PointerMove, Target: h(other), X: 12, Y: 15, Buttons: 1, Pointer: 7}, // captured by the drag
+		{Kind: wire.PointerMove, Target: h(other), X: 13, Y: 16, Pointer: 8},             // another pointer
+		{Kind: wire.PointerUp, Target: h(other), X: 20, Y: 20, Button: 1, Pointer: 7},
+		{Kind: wire.PointerUp, Target: h(other), Pointer: 7}, // the drag is over
+		{Kind: wire.Click, Target: 999},                      // stale: ignored
+		{Kind: wire.Ack, Seq: 5},                             // not an event: ignored
+	} {
+		s.Dispatch(ev)
+	}
+	s.Advance(0)
+	want := []string{
+		"click child via g at 1,2 button 0",
+		"dblclick child",
+		`key "ArrowLeft" "ArrowLeft" mods 3 repeat true on scene`,
+		`keyup "a"`,
+		"wheel 0,-100 at 3,4 on child",
+		"hover true",
+		"hover false",
+		"drag 0 at 10,10 d 0,0 from 10,10",
+		"drag 1 at 12,15 d 2,5 from 10,10",
+		"move 13,16",
+		"drag 2 at 20,20 d 8,5 from 10,10",
+		"up on other",
+	}
+	equal(t, "handled", strings.Join(log, "\n"), strings.Join(want, "\n"))
+}
+
+func TestPointerMovesCoalesce(t *testing.T) {
+	t.Parallel()
+	s := scene.New(scene.Options{})
+	var xs []float64
+	s.Root().OnPointerMove(func(p scene.Pointer) { xs = append(xs, p.X) })
+	for i := range 100 {
+		s.Dispatch(wire.Event{Kind: wire.PointerMove, X: float32(i)})
+	}
+	s.Dispatch(wire.Event{Kind: wire.Click})
+	s.Dispatch(wire.Event{Kind: wire.PointerMove, X: 500})
+	s.Advance(0)
+	equal(t, "moves", xs, []float64{99, 500})
+}
+
+func TestEventQueueBounded(t *testing.T) {
+	t.Parallel()
+	s := scene.New(scene.Options{MaxEvents: 10, Logger: discard()})
+	n := 0
+	s.Root().OnClick(func(scene.Pointer) { n++ })
+	for range 1000 {
+		s.Dispatch(wire.Event{Kind: wire.Click})
+	}
+	s.Advance(0)
+	if n != 10 {
+		t.Fatalf("%d clicks handled, want the first 10", n)
+	}
+}
+
+func TestMasksReachViewers(t *testing.T) {
+	t.Parallel()
+	s := scene.New(scene.Options{})
+	c := s.Root().Circle(0, 0, 1)
+	v := newViewer(t, false)
+	s.Subscribe(v)
+	s.Advance(0)
+	c.OnClick(func(scene.Pointer) {}).OnDrag(func(scene.Drag) {})
+	s.Advance(0)
+	want := wire.MaskClick | wire.MaskCapture | wire.MaskPointerDown | wire.MaskPointerMove | wire.MaskPointerUp
+	if !strings.Contains(v.mirror.Dump(), fmt.Sprintf("%q mask=%d", c.ID(), want)) {
+		t.Fatalf("mask not sent: %s", v.mirror.Dump())
+	}
+	c.OnDrag(nil).OnClick(nil)
+	s.Advance(0)
+	if !strings.Contains(v.mirror.Dump(), fmt.Sprintf("%q mask=0", c.ID())) {
+		t.Fatalf("mask not cleared: %s", v.mirror.Dump())
+	}
+	sameState(t, "viewer", v.mirror, fresh(t, s))
+}
+
+func TestControls(t *testing.T) {
+	t.Parallel()
+	s := scene.New(scene.Options{})
+	g, n := 5.0, 1.0
+	on := false
+	mode, title := "a", "t"
+	presses, changes := 0, 0
+	s.Slider("g", &g, 0, 10, 0.5).Label("Gravity").OnChange(func() { changes++ })
+	s.Number("n", &n).Range(0, 100, 0)
+	s.Toggle("on", &on)
+	s.Select("mode", &mode, "a", "b")
+	s.TextInput("title", &title)
+	s.Button("reset", "r", func() { presses++ })
+	v := newViewer(t, false)
+	s.Subscribe(v)
+	s.Advance(0)
+	for _, ev := range []wire.Event{
+		{Kind: wire.ControlSet, Name: "g", Value: wire.Number(7.3)},      // snapped to 7.5
+		{Kind: wire.ControlSet, Name: "g", Value: wire.Number(99)},       // clamped to 10
+		{Kind: wire.ControlSet, Name: "g", Value: wire.String("x")},      // wrong kind: ignored
+		{Kind: wire.ControlSet, Name: "n", Value: wire.Number(42.25)},    // no step
+		{Kind: wire.ControlSet, Name: "on", Value: wire.Bool(true)},      //
+		{Kind: wire.ControlSet, Name: "mode", Value: wire.String("zzz")}, // not an option: ignored
+		{Kind: wire.ControlSet, Name: "title", Value: wire.String("hé")}, //
+		{Kind: wire.ControlSet, Name: "reset"},                           //
+		{Kind: wire.ControlSet, Name: "nope", Value: wire.Number(1)},     // unknown: ignored
+	} {
+		s.Dispatch(ev)
+	}
+	s.Advance(0)
+	if g != 10 || n != 42.25 || !on || mode != "a" || title != "hé" || presses != 1 || changes != 2 {
+		t.Fatalf("g=%v n=%v on=%v mode=%q title=%q presses=%d changes=%d", g, n, on, mode, title, presses, changes)
+	}
+	// A change made by the sim itself reaches viewers too.
+	mode = "b"
+	s.Advance(0)
+	d := v.mirror.Dump()
+	for _, want := range []string{`control "g"=10`, `control "n"=42.25`, `control "on"=true`, `control "mode"="b"`, `control "title"="hé"`} {
+		if !strings.Contains(d, want) {
+			t.Errorf("viewer lacks %s:\n%s", want, d)
+		}
+	}
+	sameState(t, "viewer", v.mirror, fresh(t, s))
+	kf := fresh(t, s).Keyframe()
+	ctl := kf.Ops[1].Controls
+	if ctl[0].Label != "Gravity" || ctl[0].Step != 0.5 || ctl[5].Key != "r" || ctl[3].Options[1] != "b" {
+		t.Fatalf("definitions: %+v", ctl)
+	}
+}
