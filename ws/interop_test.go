@@ -43,6 +43,31 @@ const (
 // longer, so that this side reports first.
 const interopTimeout = 60 * time.Second
 
+// compressionModes are run against every peer: without compression, and
+// with permessage-deflate (RFC 7692) offered or accepted by our side, with
+// and without context takeover. All three peers speak permessage-deflate.
+var compressionModes = []struct {
+	name string
+	opts *ws.CompressionOptions
+}{
+	{"plain", nil},
+	{"deflate", &ws.CompressionOptions{}},
+	{"deflate-takeover", &ws.CompressionOptions{ContextTakeover: true}},
+}
+
+// wantExtensions checks the extensions a handshake settled on: none, or
+// permessage-deflate when our side used compression.
+func wantExtensions(t *testing.T, got string, compressed bool) {
+	t.Helper()
+	if has := strings.Contains(got, "permessage-deflate"); has != compressed || (!compressed && got != "") {
+		want := `""`
+		if compressed {
+			want = "permessage-deflate"
+		}
+		t.Fatalf("negotiated extensions %q, want %s", got, want)
+	}
+}
+
 var utf8Units = []string{"a", "é", "€", "😀"}
 
 // textOf returns exactly n bytes of UTF-8 that mix 1-, 2-, 3- and 4-byte
@@ -86,11 +111,12 @@ func interopCtx(t *testing.T) context.Context {
 
 // peerEvent is a JSON line printed by a peer script.
 type peerEvent struct {
-	Event  string `json:"event"`
-	Port   int    `json:"port"`
-	Code   int    `json:"code"`
-	Reason string `json:"reason"`
-	Error  string `json:"error"`
+	Event      string `json:"event"`
+	Port       int    `json:"port"`
+	Code       int    `json:"code"`
+	Reason     string `json:"reason"`
+	Error      string `json:"error"`
+	Extensions string `json:"extensions"`
 }
 
 // expectEvent reads the peer's next line and requires it to be the named
@@ -194,75 +220,84 @@ func TestInteropClient(t *testing.T) {
 		{"python", func(t *testing.T) *exec.Cmd { return pythonCommand(t, "py_echo_server.py") }},
 		{"node", func(t *testing.T) *exec.Cmd { return nodeCommand(t, "node_echo_server.js") }},
 	} {
-		t.Run(peer.name, func(t *testing.T) {
-			t.Parallel()
-			ctx := interopCtx(t)
-			p, url := startPeerServer(t, ctx, peer.cmd(t))
-			c, _, err := ws.Dial(ctx, url, nil)
-			if err != nil {
+		for _, mode := range compressionModes {
+			t.Run(peer.name+"/"+mode.name, func(t *testing.T) {
+				t.Parallel()
+				testPeerServer(t, peer.cmd(t), mode.opts)
+			})
+		}
+	}
+}
+
+// testPeerServer runs the exchange of TestInteropClient against one echo
+// server script.
+func testPeerServer(t *testing.T, cmd *exec.Cmd, compression *ws.CompressionOptions) {
+	ctx := interopCtx(t)
+	p, url := startPeerServer(t, ctx, cmd)
+	c, resp, err := ws.Dial(ctx, url, &ws.DialOptions{Compression: compression})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	wantExtensions(t, resp.Header.Get("Sec-WebSocket-Extensions"), compression != nil)
+
+	for _, n := range interopSizes {
+		echo(t, ctx, c, ws.MessageText, textOf(n))
+		echo(t, ctx, c, ws.MessageBinary, binaryOf(n))
+	}
+	// Messages in many fragments, cut wherever the writer's buffer
+	// fills: inside characters, for the text.
+	for _, m := range []struct {
+		typ  ws.MessageType
+		data []byte
+	}{{ws.MessageText, textOf(1 << 20)}, {ws.MessageBinary, binaryOf(1 << 20)}} {
+		w, err := c.Writer(ctx, m.typ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rest := m.data; len(rest) > 0; {
+			k := min(len(rest), 7777)
+			if _, err := w.Write(rest[:k]); err != nil {
 				t.Fatal(err)
 			}
-			defer c.CloseNow()
+			rest = rest[k:]
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		checkEcho(t, ctx, c, m.typ, m.data)
+	}
 
-			for _, n := range interopSizes {
-				echo(t, ctx, c, ws.MessageText, textOf(n))
-				echo(t, ctx, c, ws.MessageBinary, binaryOf(n))
-			}
-			// Messages in many fragments, cut wherever the writer's buffer
-			// fills: inside characters, for the text.
-			for _, m := range []struct {
-				typ  ws.MessageType
-				data []byte
-			}{{ws.MessageText, textOf(1 << 20)}, {ws.MessageBinary, binaryOf(1 << 20)}} {
-				w, err := c.Writer(ctx, m.typ)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for rest := m.data; len(rest) > 0; {
-					k := min(len(rest), 7777)
-					if _, err := w.Write(rest[:k]); err != nil {
-						t.Fatal(err)
-					}
-					rest = rest[k:]
-				}
-				if err := w.Close(); err != nil {
-					t.Fatal(err)
-				}
-				checkEcho(t, ctx, c, m.typ, m.data)
-			}
-
-			// Ping and Close need a reader; it ends with the peer's answer
-			// to our close frame.
-			readErr := make(chan error, 1)
-			go func() {
-				typ, data, err := c.Read(ctx)
-				if err == nil {
-					err = fmt.Errorf("unexpected %v message of %d bytes", typ, len(data))
-				}
-				readErr <- err
-			}()
-			if err := c.Ping(ctx); err != nil {
-				t.Fatalf("ping: %v", err)
-			}
-			if err := c.Close(4001, "go client says bye"); err != nil {
-				t.Fatalf("close: %v", err)
-			}
-			select {
-			case err := <-readErr:
-				// Both peers answer a close frame with the same code and
-				// reason.
-				wantClose(t, err, 4001, "go client says bye")
-			case <-ctx.Done():
-				t.Fatal("the reader did not return after Close")
-			}
-			ev := expectEvent(t, ctx, p, "closed")
-			if ev.Code != 4001 || ev.Reason != "go client says bye" {
-				t.Errorf("the peer observed close %d %q, want 4001 %q", ev.Code, ev.Reason, "go client says bye")
-			}
-			if err := p.Wait(ctx); err != nil {
-				t.Errorf("peer: %v", err)
-			}
-		})
+	// Ping and Close need a reader; it ends with the peer's answer
+	// to our close frame.
+	readErr := make(chan error, 1)
+	go func() {
+		typ, data, err := c.Read(ctx)
+		if err == nil {
+			err = fmt.Errorf("unexpected %v message of %d bytes", typ, len(data))
+		}
+		readErr <- err
+	}()
+	if err := c.Ping(ctx); err != nil {
+		t.Fatalf("ping: %v", err)
+	}
+	if err := c.Close(4001, "go client says bye"); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	select {
+	case err := <-readErr:
+		// Both peers answer a close frame with the same code and
+		// reason.
+		wantClose(t, err, 4001, "go client says bye")
+	case <-ctx.Done():
+		t.Fatal("the reader did not return after Close")
+	}
+	ev := expectEvent(t, ctx, p, "closed")
+	if ev.Code != 4001 || ev.Reason != "go client says bye" {
+		t.Errorf("the peer observed close %d %q, want 4001 %q", ev.Code, ev.Reason, "go client says bye")
+	}
+	if err := p.Wait(ctx); err != nil {
+		t.Errorf("peer: %v", err)
 	}
 }
 
@@ -275,7 +310,7 @@ type connResult struct {
 // startEchoServer serves websockets on loopback with an echo loop per
 // connection, reporting each connection's messages and end on the
 // returned channel. Everything stops when the test ends.
-func startEchoServer(t *testing.T) (string, <-chan connResult) {
+func startEchoServer(t *testing.T, compression *ws.CompressionOptions) (string, <-chan connResult) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	results := make(chan connResult, 4)
@@ -283,7 +318,7 @@ func startEchoServer(t *testing.T) (string, <-chan connResult) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		wg.Add(1)
 		defer wg.Done()
-		c, err := ws.Accept(w, r, nil)
+		c, err := ws.Accept(w, r, &ws.AcceptOptions{Compression: compression})
 		if err != nil {
 			t.Errorf("accept: %v", err)
 			return
@@ -330,55 +365,65 @@ func TestInteropServer(t *testing.T) {
 			return nodeCommand(t, "node_client.js", url, sizesArg(), code, reason)
 		}},
 	} {
-		t.Run(peer.name, func(t *testing.T) {
-			t.Parallel()
-			ctx := interopCtx(t)
-			url, results := startEchoServer(t)
-			p := peers.Run(t, peer.cmd(t, url, strconv.Itoa(int(peer.code)), peer.reason))
+		for _, mode := range compressionModes {
+			t.Run(peer.name+"/"+mode.name, func(t *testing.T) {
+				t.Parallel()
+				ctx := interopCtx(t)
+				url, results := startEchoServer(t, mode.opts)
+				p := peers.Run(t, peer.cmd(t, url, strconv.Itoa(int(peer.code)), peer.reason))
+				testPeerClient(t, ctx, p, results, peer.code, peer.reason, mode.opts != nil)
+			})
+		}
+	}
+}
 
-			var res connResult
-			select {
-			case res = <-results:
-			case <-p.Exited():
-				// It may have finished its work, or failed before connecting.
-				if err := p.Wait(ctx); err != nil {
-					t.Fatalf("the peer found a problem: %v", err)
-				}
-				select {
-				case res = <-results:
-				case <-ctx.Done():
-					t.Fatalf("the peer exited, but no connection ended: %v", ctx.Err())
-				}
-			case <-ctx.Done():
-				t.Fatalf("no connection ended: %v\n%s", ctx.Err(), p.Stderr())
-			}
-			if err := p.Wait(ctx); err != nil {
-				t.Fatalf("the peer found a problem: %v", err)
-			}
-			wantClose(t, res.err, peer.code, peer.reason)
+// testPeerClient checks what a client script and our echo server saw.
+func testPeerClient(t *testing.T, ctx context.Context, p *peers.Process, results <-chan connResult, code ws.StatusCode, reason string, compressed bool) {
+	t.Helper()
+	ev := expectEvent(t, ctx, p, "open")
+	wantExtensions(t, ev.Extensions, compressed)
 
-			var want []message
-			for _, n := range interopSizes {
-				want = append(want, message{ws.MessageText, n}, message{ws.MessageBinary, n})
-			}
-			want = append(want, message{ws.MessageText, fragmentedTextSize}, message{ws.MessageBinary, fragmentedBinarySize})
-			if fmt.Sprint(res.msgs) != fmt.Sprint(want) {
-				t.Errorf("the server received %v\nwant %v", res.msgs, want)
-			}
+	var res connResult
+	select {
+	case res = <-results:
+	case <-p.Exited():
+		// It may have finished its work, or failed before connecting.
+		if err := p.Wait(ctx); err != nil {
+			t.Fatalf("the peer found a problem: %v", err)
+		}
+		select {
+		case res = <-results:
+		case <-ctx.Done():
+			t.Fatalf("the peer exited, but no connection ended: %v", ctx.Err())
+		}
+	case <-ctx.Done():
+		t.Fatalf("no connection ended: %v\n%s", ctx.Err(), p.Stderr())
+	}
+	if err := p.Wait(ctx); err != nil {
+		t.Fatalf("the peer found a problem: %v", err)
+	}
+	wantClose(t, res.err, code, reason)
 
-			expectEvent(t, ctx, p, "pong")
-			ev := expectEvent(t, ctx, p, "closed")
-			// Our server answers a close frame with its code and no reason.
-			if ev.Code != int(peer.code) || ev.Reason != "" {
-				t.Errorf("the peer observed close %d %q, want %d %q", ev.Code, ev.Reason, peer.code, "")
-			}
-		})
+	var want []message
+	for _, n := range interopSizes {
+		want = append(want, message{ws.MessageText, n}, message{ws.MessageBinary, n})
+	}
+	want = append(want, message{ws.MessageText, fragmentedTextSize}, message{ws.MessageBinary, fragmentedBinarySize})
+	if fmt.Sprint(res.msgs) != fmt.Sprint(want) {
+		t.Errorf("the server received %v\nwant %v", res.msgs, want)
+	}
+
+	expectEvent(t, ctx, p, "pong")
+	ev = expectEvent(t, ctx, p, "closed")
+	// Our server answers a close frame with its code and no reason.
+	if ev.Code != int(code) || ev.Reason != "" {
+		t.Errorf("the peer observed close %d %q, want %d %q", ev.Code, ev.Reason, code, "")
 	}
 }
 
 // chromiumServer serves testdata/interop/echo.html at / and hands each
 // websocket accepted at /ws to the test.
-func chromiumServer(t *testing.T) (string, <-chan *ws.Conn) {
+func chromiumServer(t *testing.T, compression *ws.CompressionOptions) (string, <-chan *ws.Conn) {
 	t.Helper()
 	page, err := os.ReadFile(interopScript("echo.html"))
 	if err != nil {
@@ -391,7 +436,8 @@ func chromiumServer(t *testing.T) (string, <-chan *ws.Conn) {
 		w.Write(page)
 	})
 	mux.HandleFunc("GET /ws", func(w http.ResponseWriter, r *http.Request) {
-		c, err := ws.Accept(w, r, nil) // same origin: the page came from here
+		// Same origin: the page came from here.
+		c, err := ws.Accept(w, r, &ws.AcceptOptions{Compression: compression})
 		if err != nil {
 			t.Errorf("accept: %v", err)
 			return
@@ -410,9 +456,9 @@ func chromiumServer(t *testing.T) (string, <-chan *ws.Conn) {
 
 // openEchoPage loads the echo page in a new tab and returns the page and
 // our end of its websocket.
-func openEchoPage(t *testing.T, ctx context.Context, b *browser.Browser) (*browser.Page, *ws.Conn) {
+func openEchoPage(t *testing.T, ctx context.Context, b *browser.Browser, compression *ws.CompressionOptions) (*browser.Page, *ws.Conn) {
 	t.Helper()
-	url, conns := chromiumServer(t)
+	url, conns := chromiumServer(t, compression)
 	p, err := b.NewPage(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -428,6 +474,14 @@ func openEchoPage(t *testing.T, ctx context.Context, b *browser.Browser) (*brows
 	select {
 	case c := <-conns:
 		t.Cleanup(func() { c.CloseNow() })
+		if err := p.WaitFor(ctx, `observed.open`); err != nil {
+			t.Fatal(err)
+		}
+		var ext string
+		if err := p.Eval(ctx, `observed.extensions`, &ext); err != nil {
+			t.Fatal(err)
+		}
+		wantExtensions(t, ext, compression != nil)
 		return p, c
 	case <-ctx.Done():
 		msgs, _ := p.Console()
@@ -457,10 +511,20 @@ func pageClose(t *testing.T, ctx context.Context, p *browser.Page) closeEvent {
 
 func TestInteropChromium(t *testing.T) {
 	b := browser.ForTest(t)
+	for _, mode := range compressionModes {
+		t.Run(mode.name, func(t *testing.T) {
+			t.Parallel()
+			testChromium(t, b, mode.opts)
+		})
+	}
+}
 
+// testChromium runs the exchanges of TestInteropChromium with one
+// compression setting on our server.
+func testChromium(t *testing.T, b *browser.Browser, compression *ws.CompressionOptions) {
 	t.Run("page closes", func(t *testing.T) {
 		ctx := interopCtx(t)
-		p, c := openEchoPage(t, ctx, b)
+		p, c := openEchoPage(t, ctx, b, compression)
 		var want []map[string]any
 		for _, n := range interopSizes {
 			echo(t, ctx, c, ws.MessageText, textOf(n))
@@ -506,7 +570,7 @@ func TestInteropChromium(t *testing.T) {
 
 	t.Run("server closes", func(t *testing.T) {
 		ctx := interopCtx(t)
-		p, c := openEchoPage(t, ctx, b)
+		p, c := openEchoPage(t, ctx, b, compression)
 		echo(t, ctx, c, ws.MessageText, textOf(1000))
 		echo(t, ctx, c, ws.MessageBinary, binaryOf(1<<20))
 		if err := c.Close(4002, "server says bye"); err != nil {

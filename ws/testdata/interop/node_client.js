@@ -7,10 +7,12 @@
 // characters) and a binary message, each followed by waiting for its echo
 // and checking it byte for byte and by type. Then it sends a fragmented text
 // message (split inside a character) and a fragmented binary message, pings
-// and waits for the pong, and closes with CODE and REASON. It prints a JSON
-// line for each step ({"event": "pong"}, {"event": "closed", "code": C,
-// "reason": R} with the close frame the server answered with) and exits
-// non-zero on the first mismatch.
+// and waits for the pong, and closes with CODE and REASON. It offers
+// permessage-deflate, as ws does by default. It prints a JSON line for each
+// step ({"event": "open", "extensions": E} with the extensions the server
+// accepted, {"event": "pong"}, {"event": "closed", "code": C, "reason": R}
+// with the close frame the server answered with) and exits non-zero on the
+// first mismatch.
 "use strict";
 const WebSocket = require("ws");
 
@@ -79,6 +81,7 @@ const send = (data, opts) =>
 
 async function run() {
   await new Promise((resolve) => ws.once("open", resolve));
+  emit({ event: "open", extensions: ws.extensions });
   for (const n of sizes) {
     const t = textOf(n);
     await send(t, { binary: false });

@@ -10,7 +10,9 @@ const { WebSocketServer } = require("ws");
 
 const emit = (fields) => process.stdout.write(JSON.stringify(fields) + "\n");
 
-const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, maxPayload: 16 << 20 });
+// permessage-deflate is accepted when the client offers it; messages from
+// 1 KiB up are then compressed.
+const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, maxPayload: 16 << 20, perMessageDeflate: true });
 wss.on("listening", () => emit({ event: "listening", port: wss.address().port }));
 wss.on("connection", (ws) => {
   ws.on("message", (data, isBinary) => ws.send(data, { binary: isBinary }));

@@ -7,8 +7,10 @@ message of exactly that many bytes of UTF-8 (mixing 1- to 4-byte
 characters) and a binary message, each followed by waiting for its echo and
 checking it byte for byte and by type. Then it sends a fragmented text
 message (split inside a character) and a fragmented binary message, pings
-and waits for the pong, and closes with CODE and REASON. It prints a JSON
-line for each step ({"event": "pong"}, {"event": "closed", "code": C,
+and waits for the pong, and closes with CODE and REASON. It offers
+permessage-deflate, as websockets does by default. It prints a JSON line
+for each step ({"event": "open", "extensions": E} with the extensions the
+server accepted, {"event": "pong"}, {"event": "closed", "code": C,
 "reason": R} with the close frame the server answered with) and exits
 non-zero on the first mismatch.
 """
@@ -64,6 +66,7 @@ async def main():
     url, sizes, code, reason = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
     sizes = [int(s) for s in sizes.split(",")]
     async with websockets.connect(url, max_size=16 << 20, ping_interval=None) as ws:
+        emit(event="open", extensions=ws.response_headers.get("Sec-WebSocket-Extensions", ""))
         for n in sizes:
             await ws.send(text_of(n))
             await check_echo(ws, text_of(n), f"text {n}")

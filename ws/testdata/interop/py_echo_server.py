@@ -4,7 +4,8 @@ It listens on 127.0.0.1 on a free port and prints {"event": "listening",
 "port": N} as a JSON line. It serves one connection: every message is sent
 back unchanged, with its type (str for text, bytes for binary). When the
 client closes, it prints {"event": "closed", "code": C, "reason": R} with
-the close code and reason it received, and exits.
+the close code and reason it received, and exits. permessage-deflate is
+accepted when the client offers it, as websockets does by default.
 """
 import asyncio
 import json
