@@ -88,6 +88,7 @@ type Scene struct {
 	events  []wire.Event
 	dropped int
 	wake    chan struct{}
+	runDone chan struct{} // closed when the current Run returns; nil when none runs
 	running atomic.Bool
 }
 
@@ -460,14 +461,22 @@ func (e *errWriter) Write(p []byte) (int, error) {
 // sim goroutine (use WriteSVG there): while Run is running, it waits for
 // the sim goroutine to render the frame.
 func (s *Scene) Snapshot(w io.Writer) error {
-	if !s.running.Load() {
+	s.mu.Lock()
+	stopped := s.runDone
+	s.mu.Unlock()
+	if stopped == nil {
 		return s.WriteSVG(w)
 	}
 	var buf strings.Builder
 	done := make(chan error, 1)
-	s.Do(func() { done <- s.WriteSVG(&buf) })
-	if err := <-done; err != nil {
-		return err
+	s.do(func() { done <- s.WriteSVG(&buf) }, true)
+	select {
+	case err := <-done:
+		if err != nil {
+			return err
+		}
+	case <-stopped:
+		return s.Snapshot(w) // Run returned before rendering: render here
 	}
 	_, err := io.WriteString(w, buf.String())
 	return err
@@ -637,7 +646,17 @@ func (s *Scene) Run(ctx context.Context) error {
 	if !s.running.CompareAndSwap(false, true) {
 		return errors.New("scene: Run is already running")
 	}
-	defer s.running.Store(false)
+	stopped := make(chan struct{})
+	s.mu.Lock()
+	s.runDone = stopped
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.runDone = nil
+		s.mu.Unlock()
+		close(stopped)
+		s.running.Store(false)
+	}()
 	period := time.Duration(float64(time.Second) / s.opt.Rate)
 	t := time.NewTicker(period)
 	defer t.Stop()

@@ -2,7 +2,9 @@ package wire
 
 import (
 	"errors"
+	"fmt"
 	"math"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -303,3 +305,29 @@ func TestCheckAttrName(t *testing.T) {
 }
 
 func TestMain(m *testing.M) { leakcheck.Main(m) }
+
+// TestProtocolDoc keeps docs/protocol.md's tables in step with the code.
+func TestProtocolDoc(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile("../../docs/protocol.md")
+	if err != nil {
+		t.Skipf("docs/protocol.md not found: %v", err)
+	}
+	text := string(doc)
+	for k, name := range attrTable[1:] {
+		if !strings.Contains(text, fmt.Sprintf("| %d | `%s` |", k+1, name)) {
+			t.Errorf("docs/protocol.md lacks attribute %d %q in its table", k+1, name)
+		}
+	}
+	for code, name := range codeNames {
+		if !strings.Contains(text, fmt.Sprintf("| 0x%02X | %s |", byte(code), name)) {
+			t.Errorf("docs/protocol.md lacks op 0x%02X %s", byte(code), name)
+		}
+	}
+	for kind, name := range kindNames {
+		doc := strings.ReplaceAll(name, "-", " ")
+		if !strings.Contains(text, fmt.Sprintf("| 0x%02X | %s", byte(kind), doc)) {
+			t.Errorf("docs/protocol.md lacks event 0x%02X %s", byte(kind), doc)
+		}
+	}
+}
