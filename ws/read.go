@@ -37,6 +37,15 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 	var buf []byte
 	for {
 		if len(buf) == cap(buf) {
+			// Full: see whether the message goes on before growing, so a
+			// buffer sized by the frame header stays the only allocation.
+			_, err := c.readData(ctx, nil)
+			if err == io.EOF {
+				return typ, buf, nil
+			}
+			if err != nil {
+				return 0, nil, c.midMessage(err)
+			}
 			buf = slices.Grow(buf, int(max(min(c.rRemain, 1<<20), 512)))
 		}
 		n, err := c.readData(ctx, buf[len(buf):cap(buf)])
