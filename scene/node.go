@@ -314,6 +314,11 @@ func (n *Node) El(tag string, s ...string) *Node {
 			break
 		}
 	}
+	if n.removed {
+		// A child of a removed node is born removed: not in the scene, not sent.
+		c := &Node{s: n.s, tag: tag, id: id, removed: true}
+		return c
+	}
 	c := n.s.newNode(n, nil, tag, id)
 	for _, a := range attrs {
 		checkName(a.Name)

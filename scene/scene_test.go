@@ -438,3 +438,19 @@ func TestRetainedPanics(t *testing.T) {
 		}()
 	}
 }
+
+func TestChildOfRemovedNode(t *testing.T) {
+	t.Parallel()
+	s := scene.New(scene.Options{})
+	g := s.Root().Group()
+	g.Remove()
+	c := g.Circle(1, 2, 3, `id="c"`)
+	if !c.Removed() || s.ByID("c") != nil || s.Len() != 1 {
+		t.Fatalf("a child of a removed node joined the scene (len %d)", s.Len())
+	}
+	c.SetXY(3, 4).OnClick(func(scene.Pointer) {})
+	v := newViewer(t, false)
+	s.Subscribe(v)
+	s.Advance(0)
+	sameState(t, "viewer", v.mirror, fresh(t, s))
+}

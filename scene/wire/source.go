@@ -29,7 +29,8 @@ func (f SinkFunc) Send(b *Batch) bool { return f(b) }
 type Source interface {
 	// Subscribe adds a sink. Its first batch is a keyframe of the current
 	// state; every later change follows in order. The returned function
-	// removes the sink; after it returns, Send is not called again.
+	// removes the sink: after it returns no new Send starts (one already
+	// running on the source's goroutine may finish).
 	Subscribe(Sink) (unsubscribe func())
 	// Dispatch delivers an event from a viewer. It may be called from any
 	// goroutine and does not block; acks are not events and are not
