@@ -444,11 +444,26 @@ func TestDefaultReadLimitAdmits16MiB(t *testing.T) {
 	if err != nil || len(got) != len(msg) {
 		t.Fatalf("%d bytes, %v", len(got), err)
 	}
-	if err := c.Write(context.Background(), MessageBinary, append(msg, 1)); err != nil {
-		t.Fatal(err)
+}
+
+func TestDefaultReadLimitRefuses16MiBPlusOne(t *testing.T) {
+	t.Parallel()
+	got := make(chan error, 1)
+	url := startServer(t, func(c *Conn, r *http.Request) {
+		_, _, err := c.Read(context.Background())
+		got <- err
+	}, nil)
+	nc, br := rawDial(t, url, nil)
+	// Only the header: the limit applies before any payload is read.
+	h := appendHeader(nil, true, 0, opBinary, DefaultReadLimit+1, true, 0)
+	nc.Write(h)
+	if code, _ := readUntilClose(t, br); code != StatusMessageTooBig {
+		t.Fatalf("close %v, want 1009", code)
 	}
-	if _, _, err := c.Read(context.Background()); CloseStatus(err) != StatusMessageTooBig {
-		t.Fatalf("16 MiB + 1: %v", err)
+	nc.Close()
+	var fe *FailError
+	if err := <-got; !errors.As(err, &fe) || fe.Code != StatusMessageTooBig {
+		t.Fatalf("server read: %v", err)
 	}
 }
 
