@@ -47,8 +47,8 @@ type session struct {
 	notify     chan struct{} // capacity 1: "the queue may have grown"
 	readerDone chan struct{}
 
-	log        []string
-	logTail    []string
+	log        []logLine
+	logTail    []logLine
 	logOmitted int
 	mute       bool // drop log lines (during round trips)
 	received   []Event
@@ -154,11 +154,16 @@ const (
 	logTail = 100
 )
 
+type logLine struct {
+	t    time.Time
+	text string
+}
+
 func (s *session) logAt(t time.Time, format string, args ...any) {
 	if s.mute {
 		return
 	}
-	line := fmt.Sprintf("%8.3fs ", t.Sub(s.start).Seconds()) + fmt.Sprintf(format, args...)
+	line := logLine{t, fmt.Sprintf(format, args...)}
 	if len(s.log) < logHead {
 		s.log = append(s.log, line)
 		return
@@ -170,13 +175,23 @@ func (s *session) logAt(t time.Time, format string, args ...any) {
 	s.logTail = append(s.logTail, line)
 }
 
-// fullLog returns the log with the omitted middle marked.
+// fullLog returns the log in time order (frames are logged when handled,
+// which can be after later writes), with the omitted middle marked.
 func (s *session) fullLog() []string {
-	out := s.log
+	var out []string
+	add := func(ls []logLine) {
+		ls = slices.Clone(ls)
+		slices.SortStableFunc(ls, func(a, b logLine) int { return a.t.Compare(b.t) })
+		for _, l := range ls {
+			out = append(out, fmt.Sprintf("%8.3fs %s", l.t.Sub(s.start).Seconds(), l.text))
+		}
+	}
+	add(s.log)
 	if s.logOmitted > 0 {
 		out = append(out, fmt.Sprintf("         … %d lines omitted …", s.logOmitted))
 	}
-	return append(out, s.logTail...)
+	add(s.logTail)
+	return out
 }
 
 func (s *session) logf(format string, args ...any) { s.logAt(time.Now(), format, args...) }
