@@ -429,72 +429,30 @@ func (c *Conn) markPeerClose(ce CloseError) {
 	close(c.closeRcvd)
 }
 
-// fail fails the connection: it sends a close frame with code, waits a
-// bounded time for the peer's close frame, and closes the TCP connection.
-// The caller holds the read lock.
+// fail fails the connection (RFC 6455 7.1.7): it sends a close frame with
+// code, lets the peer finish, and closes the TCP connection. The caller
+// holds the read lock.
+//
+// Nothing after the failure is parsed as frames: the stream may stop in
+// the middle of a frame (a peer that sees our close abandons what it was
+// sending) or hold anything at all. A server shuts down its sending side,
+// so the peer sees the end of the stream after our close frame, and drops
+// input until the peer closes its side; a client, which waits for the
+// server to close first (RFC 6455 7.1.1), drops input until it does. Both
+// waits are bounded by the close timeout.
 func (c *Conn) fail(code StatusCode, reason string) error {
 	err := &FailError{Code: code, Reason: reason}
 	c.rErr = err
 	c.debug("ws: failing the connection", "status", code, "reason", reason)
 	deadline := time.Now().Add(c.cfg.closeTimeout)
-	if c.writeClose(code, reason, deadline) == nil {
-		c.awaitPeerClose(deadline)
+	c.writeClose(code, reason, deadline)
+	if c.client {
+		c.drainToEOF(deadline)
+	} else if cw, ok := c.nc.(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
+		c.drainToEOF(deadline)
 	}
 	c.closeTCP(err)
 	return err
-}
-
-// awaitPeerClose skips whatever the peer still sends until its close frame,
-// so the peer gets to finish its half of the closing handshake.
-func (c *Conn) awaitPeerClose(deadline time.Time) {
-	c.nc.SetReadDeadline(deadline)
-	bp := getWriteBuf()
-	defer putWriteBuf(bp)
-	// First the rest of the frame being read when the connection failed.
-	for c.rRemain > 0 {
-		p := *bp
-		if int64(len(p)) > c.rRemain {
-			p = p[:c.rRemain]
-		}
-		n, err := c.rb.read(p)
-		if err != nil {
-			return
-		}
-		c.rRemain -= int64(n)
-	}
-	for {
-		b, err := c.rb.peek(2)
-		if err != nil {
-			return
-		}
-		hs := headerSize(b[1])
-		if b, err = c.rb.peek(hs); err != nil {
-			return
-		}
-		h, ok := parseHeader(b)
-		if !ok {
-			return
-		}
-		c.rb.discard(hs)
-		if h.op == opClose {
-			c.markPeerClose(CloseError{Code: StatusNoStatusRcvd})
-			if c.client {
-				c.drainToEOF(deadline)
-			}
-			return
-		}
-		for h.length > 0 {
-			p := *bp
-			if int64(len(p)) > h.length {
-				p = p[:h.length]
-			}
-			n, err := c.rb.read(p)
-			if err != nil {
-				return
-			}
-			h.length -= int64(n)
-		}
-	}
 }
 
 // drainToEOF reads and drops input until the peer closes its side.
