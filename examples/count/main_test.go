@@ -1,0 +1,322 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vizserve/vizserve/internal/leakcheck"
+	"github.com/vizserve/vizserve/server"
+	"github.com/vizserve/vizserve/ws"
+)
+
+func TestMain(m *testing.M) { leakcheck.Main(m) }
+
+const patience = 10 * time.Second
+
+func TestCountTogether(t *testing.T) {
+	t.Parallel()
+	srv := start(t, "-role", "server", "-games", "1", "-v")
+	out := newOutput()
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
+	defer cancel()
+	if err := run(ctx, []string{"-role", "client", "-url", srv.wsURL(), "-v"}, out); err != nil {
+		t.Fatalf("client: %v\n%s", err, out)
+	}
+	if err := srv.wait(t); err != nil {
+		t.Fatalf("server: %v\n%s", err, srv.out)
+	}
+	if !strings.Contains(out.String(), "count: reached 10\n") {
+		t.Errorf("the client did not report reaching 10:\n%s", out)
+	}
+	if !strings.Contains(srv.out.String(), "count: 1 games played, 0 failed") {
+		t.Errorf("the server did not report the game:\n%s", srv.out)
+	}
+	// Each side heard the other's numbers and said its own, in order.
+	for _, tc := range []struct {
+		side   string
+		out    string
+		heard  []int
+		saying []int
+	}{
+		{"server", srv.out.String(), []int{2, 4, 6, 8, 10}, []int{1, 3, 5, 7, 9}},
+		{"client", out.String(), []int{1, 3, 5, 7, 9}, []int{2, 4, 6, 8, 10}},
+	} {
+		t.Run(tc.side, func(t *testing.T) {
+			if got := numbers(tc.out, "heard"); fmt.Sprint(got) != fmt.Sprint(tc.heard) {
+				t.Errorf("heard %v, want %v", got, tc.heard)
+			}
+			if got := numbers(tc.out, "saying"); fmt.Sprint(got) != fmt.Sprint(tc.saying) {
+				t.Errorf("said %v, want %v", got, tc.saying)
+			}
+		})
+	}
+	// -v shows the websocket's own debug lines too.
+	if !strings.Contains(out.String(), "ws: close received") {
+		t.Errorf("no websocket debug lines in the client's output:\n%s", out)
+	}
+}
+
+// numbers returns the numbers of the debug lines "count: <verb> n=N".
+func numbers(out, verb string) []int {
+	var ns []int
+	for _, m := range regexp.MustCompile(`DEBUG count: `+verb+` .*n=(\d+)`).FindAllStringSubmatch(out, -1) {
+		var n int
+		fmt.Sscan(m[1], &n)
+		ns = append(ns, n)
+	}
+	return ns
+}
+
+// A client that says a wrong number, or something that is not a number,
+// gets a close with 1002 and the reason, and the server reports the game
+// as failed.
+func TestCheatingClient(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		typ    ws.MessageType
+		msg    []byte
+		reason string
+	}{
+		{"wrong number", ws.MessageBinary, []byte{3}, "expected 2, got 3"},
+		{"two bytes", ws.MessageBinary, []byte{2, 0}, "expected 2, got 2 bytes"},
+		{"text", ws.MessageText, []byte("2"), "expected 2, got a text message"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := start(t, "-role", "server", "-games", "1")
+			ctx, cancel := context.WithTimeout(context.Background(), patience)
+			defer cancel()
+			c, _, err := ws.Dial(ctx, srv.wsURL(), &ws.DialOptions{Subprotocols: []string{Subprotocol}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.CloseNow()
+			if typ, msg, err := c.Read(ctx); err != nil || typ != ws.MessageBinary || string(msg) != "\x01" {
+				t.Fatalf("first message: %v %q %v", typ, msg, err)
+			}
+			if err := c.Write(ctx, tc.typ, tc.msg); err != nil {
+				t.Fatal(err)
+			}
+			_, _, err = c.Read(ctx)
+			var ce ws.CloseError
+			if !asClose(err, &ce) || ce.Code != ws.StatusProtocolError || ce.Reason != tc.reason {
+				t.Fatalf("after cheating: %v, want a close with 1002 and reason %q", err, tc.reason)
+			}
+			err = srv.wait(t)
+			if err == nil || !strings.Contains(err.Error(), "broke the rules: "+tc.reason) {
+				t.Fatalf("server: %v", err)
+			}
+			if !strings.Contains(srv.out.String(), "count: 1 games played, 1 failed") {
+				t.Errorf("server output:\n%s", srv.out)
+			}
+		})
+	}
+}
+
+// The client checks the server's numbers with the same function.
+func TestCheatingServer(t *testing.T) {
+	t.Parallel()
+	closed := make(chan error, 1)
+	s := server.New(server.Config{Addr: "127.0.0.1:0", Logger: quietLogger()})
+	s.HandleWS("/", server.Endpoint{Subprotocols: []string{Subprotocol}, Handler: func(ctx context.Context, c *ws.Conn, r *http.Request) {
+		c.Write(ctx, ws.MessageBinary, []byte{1})
+		c.Read(ctx) // 2
+		c.Write(ctx, ws.MessageBinary, []byte{4})
+		_, _, err := c.Read(ctx)
+		closed <- err
+	}})
+	serveForTest(t, s)
+	out := newOutput()
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
+	defer cancel()
+	err := run(ctx, []string{"-role", "client", "-url", "ws" + strings.TrimPrefix(s.URL(), "http") + "/"}, out)
+	if err == nil || !strings.Contains(err.Error(), "broke the rules: expected 3, got 4") {
+		t.Fatalf("client: %v\n%s", err, out)
+	}
+	var ce ws.CloseError
+	if err := <-closed; !asClose(err, &ce) || ce.Code != ws.StatusProtocolError || ce.Reason != "expected 3, got 4" {
+		t.Fatalf("the cheating server saw %v, want a close with 1002", err)
+	}
+	if !strings.Contains(out.String(), "count: reached 2\n") {
+		t.Errorf("client output:\n%s", out)
+	}
+}
+
+func TestSubprotocolIsRequired(t *testing.T) {
+	t.Parallel()
+	t.Run("server refuses a client without it", func(t *testing.T) {
+		t.Parallel()
+		srv := start(t, "-role", "server")
+		ctx, cancel := context.WithTimeout(context.Background(), patience)
+		defer cancel()
+		_, resp, err := ws.Dial(ctx, srv.wsURL(), nil)
+		if err == nil || resp == nil || resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("%v %v, want 400", resp, err)
+		}
+	})
+	t.Run("client refuses a server without it", func(t *testing.T) {
+		t.Parallel()
+		s := server.New(server.Config{Addr: "127.0.0.1:0", Logger: quietLogger()})
+		s.HandleWS("/", server.Endpoint{Handler: func(ctx context.Context, c *ws.Conn, r *http.Request) { c.Read(ctx) }})
+		serveForTest(t, s)
+		ctx, cancel := context.WithTimeout(context.Background(), patience)
+		defer cancel()
+		err := run(ctx, []string{"-role", "client", "-url", "ws" + strings.TrimPrefix(s.URL(), "http") + "/"}, newOutput())
+		if err == nil || !strings.Contains(err.Error(), `does not speak the "count" subprotocol`) {
+			t.Fatalf("client: %v", err)
+		}
+	})
+}
+
+func TestFlags(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"-role", "referee"}, {"-nope"}} {
+		if err := run(context.Background(), args, newOutput()); err == nil {
+			t.Errorf("run %q: no error", args)
+		}
+	}
+}
+
+func TestPage(t *testing.T) {
+	t.Parallel()
+	srv := start(t, "-role", "server")
+	status, body := get(t, srv.url+"/")
+	if status != 200 {
+		t.Fatalf("status %d", status)
+	}
+	for _, w := range []string{`new WebSocket(wsuri, "count")`, `binaryType = "arraybuffer"`, "const closeCodes", "readyStates", "wasClean"} {
+		if !strings.Contains(body, w) {
+			t.Errorf("page lacks %q", w)
+		}
+	}
+}
+
+func asClose(err error, ce *ws.CloseError) bool { return errors.As(err, ce) }
+
+func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func serveForTest(t *testing.T, s *server.Server) {
+	t.Helper()
+	if err := s.Open(); err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- s.Serve() }()
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+		if err := <-served; err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+// example is a run of the program in this process.
+type example struct {
+	url  string
+	out  *output
+	done chan error
+	once sync.Once
+	err  error
+}
+
+// start runs the program on a free loopback port and waits for the URL it
+// prints. When the test ends, it stops the program if it still runs.
+func start(t *testing.T, args ...string) *example {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ex := &example{out: newOutput(), done: make(chan error, 1)}
+	go func() { ex.done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), ex.out) }()
+	t.Cleanup(func() {
+		cancel()
+		ex.wait(t)
+	})
+	m := ex.out.waitFor(t, regexp.MustCompile(`open (http://127\.0\.0\.1:\d+)/`))
+	ex.url = m[1]
+	return ex
+}
+
+func (ex *example) wsURL() string { return "ws" + strings.TrimPrefix(ex.url, "http") + "/" }
+
+// wait waits for run to return and returns its error.
+func (ex *example) wait(t *testing.T) error {
+	t.Helper()
+	ex.once.Do(func() {
+		select {
+		case ex.err = <-ex.done:
+		case <-time.After(patience):
+			ex.err = fmt.Errorf("run did not return within %v", patience)
+			t.Error(ex.err)
+		}
+	})
+	return ex.err
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	client := &http.Client{Transport: &http.Transport{}, Timeout: patience}
+	defer client.CloseIdleConnections()
+	resp, err := client.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+// output collects what the program writes, for a test to wait on.
+type output struct {
+	mu      sync.Mutex
+	b       strings.Builder
+	changed chan struct{} // receives after a write, if nobody was told yet
+}
+
+func newOutput() *output { return &output{changed: make(chan struct{}, 1)} }
+
+func (o *output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	o.b.Write(p)
+	o.mu.Unlock()
+	select {
+	case o.changed <- struct{}{}:
+	default:
+	}
+	return len(p), nil
+}
+
+func (o *output) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.String()
+}
+
+// waitFor waits until the output matches re and returns the submatches.
+func (o *output) waitFor(t *testing.T, re *regexp.Regexp) []string {
+	t.Helper()
+	deadline := time.After(patience)
+	for {
+		if m := re.FindStringSubmatch(o.String()); m != nil {
+			return m
+		}
+		select {
+		case <-o.changed:
+		case <-deadline:
+			t.Fatalf("no output matching %s within %v; the output was:\n%s", re, patience, o.String())
+		}
+	}
+}

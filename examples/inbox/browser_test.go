@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/vizserve/vizserve/internal/browser"
+)
+
+// The page's inbox and outbox work in a real browser against the
+// program's echo server.
+func TestBrowserMailbox(t *testing.T) {
+	t.Parallel()
+	b := browser.ForTest(t)
+	out := newOutput()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- run(runCtx, []string{"-addr", "127.0.0.1:0"}, out) }()
+	defer func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}()
+	url := out.waitFor(t, regexp.MustCompile(`open (http://127\.0\.0\.1:\d+)/`))[1]
+
+	p, err := b.NewPage(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(p.Navigate(ctx, url+"/"))
+	must(p.WaitFor(ctx, `page.received.includes("Hello from the page")`))
+	x, y, err := p.Center(ctx, "#text")
+	must(err)
+	must(p.Click(ctx, x, y))
+	must(p.Type(ctx, "typed by a person\n"))
+	must(p.WaitFor(ctx, `page.received.includes("typed by a person")`))
+	x, y, err = p.Center(ctx, "#close")
+	must(err)
+	must(p.Click(ctx, x, y))
+	must(p.WaitFor(ctx, `page.inboxEnded && page.closed.wasClean && page.closed.code === 1000`))
+	var received []string
+	must(p.Eval(ctx, `page.received`, &received))
+	if len(received) != 2 {
+		t.Errorf("the page received %q, want its two messages back", received)
+	}
+	must(p.Err())
+}
