@@ -1,0 +1,278 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+
+	"github.com/vizserve/vizserve/scene/wire"
+	"github.com/vizserve/vizserve/ws"
+)
+
+// Hub fans a live scene out to its viewers. Each viewer has one writer
+// goroutine and a wire.Merger: the source's batches are merged into the
+// viewer's pending state (latest value wins), so a slow viewer skips
+// intermediate frames and never slows the source or the other viewers, and
+// its memory is bounded by the scene's size. Events and acks from viewers
+// go back to the source.
+type Hub struct {
+	src     wire.Source
+	log     *slog.Logger
+	viewers atomic.Int64
+	events  atomic.Uint64
+	sent    atomic.Uint64 // batches written to viewers
+	bytes   atomic.Uint64
+}
+
+// NewHub returns a hub for src. Mount its ServeWS as a websocket endpoint
+// speaking wire.Subprotocol.
+func NewHub(src wire.Source, log *slog.Logger) *Hub {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Hub{src: src, log: log}
+}
+
+// Endpoint returns the websocket endpoint of the hub: subprotocol
+// vizserve.v1 required, a read limit fit for events.
+func (h *Hub) Endpoint() Endpoint {
+	return Endpoint{
+		Subprotocols: []string{wire.Subprotocol},
+		Handler:      h.ServeWS,
+		Options: &ws.AcceptOptions{
+			RequireSubprotocol: true,
+			ReadLimit:          maxEventSize,
+		},
+	}
+}
+
+// maxEventSize bounds a browser→server message: events are small, but a
+// text box value or a canvas upload may not be.
+const maxEventSize = 1 << 20
+
+// HubStats is a snapshot of a hub's counters.
+type HubStats struct {
+	Viewers int
+	Events  uint64 // events dispatched to the source
+	Batches uint64 // batches written to viewers
+	Bytes   uint64 // bytes of those batches
+}
+
+// Stats returns the hub's counters.
+func (h *Hub) Stats() HubStats {
+	return HubStats{Viewers: int(h.viewers.Load()), Events: h.events.Load(), Batches: h.sent.Load(), Bytes: h.bytes.Load()}
+}
+
+// Window is how many batches a viewer may have unacknowledged. The writer
+// waits for acks beyond it, and meanwhile merges what the scene sends: a
+// viewer that applies slowly (or is far away) gets fewer, fresher frames
+// instead of a backlog queued in the network buffers.
+const Window = 4
+
+// viewer is one browser (or any client) watching the scene.
+type viewer struct {
+	mu      sync.Mutex
+	merger  wire.Merger
+	lastSeq uint64 // latest sequence number added
+	wake    chan struct{}
+	acked   atomic.Uint64
+	sent    [Window]uint64 // sequence numbers of the last batches written, a ring
+	next    int
+}
+
+// poke wakes the writer without blocking.
+func (v *viewer) poke() {
+	select {
+	case v.wake <- struct{}{}:
+	default:
+	}
+}
+
+// mayWrite reports whether the batch written Window batches ago has been
+// acknowledged.
+func (v *viewer) mayWrite() bool { return v.sent[v.next] <= v.acked.Load() }
+
+// Send merges b into the viewer's pending state and wakes its writer. It
+// never blocks.
+func (v *viewer) Send(b *wire.Batch) bool {
+	v.mu.Lock()
+	ok := v.merger.Add(b)
+	if b.Seq > v.lastSeq {
+		v.lastSeq = b.Seq
+	}
+	v.mu.Unlock()
+	v.poke()
+	return ok
+}
+
+// ServeWS serves one viewer until its connection ends or ctx does.
+func (h *Hub) ServeWS(ctx context.Context, c *ws.Conn, r *http.Request) {
+	if c.Subprotocol() != wire.Subprotocol {
+		c.Close(ws.StatusProtocolError, "this endpoint speaks "+wire.Subprotocol)
+		return
+	}
+	v := &viewer{wake: make(chan struct{}, 1)}
+	h.viewers.Add(1)
+	defer h.viewers.Add(-1)
+	ctx, cancel := context.WithCancel(ctx)
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		defer cancel()
+		h.write(ctx, c, v)
+	}()
+	unsubscribe := h.src.Subscribe(v)
+	h.read(ctx, c, v)
+	unsubscribe()
+	cancel()
+	<-writerDone
+}
+
+// write sends the viewer's pending changes, merged, whenever there are any.
+func (h *Hub) write(ctx context.Context, c *ws.Conn, v *viewer) {
+	var out wire.Batch
+	var buf []byte
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-v.wake:
+		}
+		if !v.mayWrite() {
+			continue // an ack will wake us
+		}
+		v.mu.Lock()
+		have := v.merger.Take(&out)
+		last := v.lastSeq
+		v.mu.Unlock()
+		if !have {
+			continue
+		}
+		for i := range out.Ops {
+			if op := &out.Ops[i]; op.Code == wire.OpStats && op.Stats != nil {
+				st := *op.Stats
+				st.Viewers = uint64(h.viewers.Load())
+				if acked := v.acked.Load(); last > acked {
+					st.Lag = last - acked
+				} else {
+					st.Lag = 0
+				}
+				op.Stats = &st
+			}
+		}
+		var err error
+		if buf, err = out.AppendBinary(buf[:0]); err != nil {
+			h.log.Error("hub: cannot encode a batch", "err", err)
+			c.Close(ws.StatusInternalError, "cannot encode a batch")
+			return
+		}
+		if err := c.Write(ctx, ws.MessageBinary, buf); err != nil {
+			return
+		}
+		v.sent[v.next] = last
+		v.next = (v.next + 1) % Window
+		h.sent.Add(1)
+		h.bytes.Add(uint64(len(buf)))
+		v.mu.Lock()
+		more := v.merger.Pending()
+		v.mu.Unlock()
+		if more {
+			v.poke()
+		}
+		if cap(buf) > 1<<20 && len(buf) < 64<<10 {
+			buf = nil // do not hold on to a keyframe-sized buffer
+		}
+	}
+}
+
+// read takes events and acks from the viewer until the connection ends.
+// A malformed message closes this viewer's connection only.
+func (h *Hub) read(ctx context.Context, c *ws.Conn, v *viewer) {
+	buf := make([]byte, 4096)
+	for {
+		typ, r, err := c.Reader(ctx)
+		if err != nil {
+			if ws.CloseStatus(err) == -1 && !errors.Is(err, context.Canceled) {
+				h.log.Debug("hub: viewer read ended", "conn", c.String(), "err", err)
+			}
+			return
+		}
+		if typ != ws.MessageBinary {
+			c.Close(ws.StatusUnsupportedData, "text messages are not part of "+wire.Subprotocol)
+			return
+		}
+		msg, err := readAll(r, buf)
+		if err != nil {
+			return
+		}
+		buf = msg[:0]
+		ev, err := wire.DecodeEvent(msg)
+		if err != nil {
+			h.log.Info("hub: malformed message from a viewer", "conn", c.String(), "err", err)
+			c.Close(ws.StatusInvalidFramePayloadData, truncateReason(err.Error()))
+			return
+		}
+		if ev.Kind == wire.Ack {
+			v.acked.Store(ev.Seq)
+			v.poke()
+			continue
+		}
+		h.events.Add(1)
+		h.src.Dispatch(ev)
+	}
+}
+
+// readAll reads a message into buf, growing it as needed.
+func readAll(r io.Reader, buf []byte) ([]byte, error) {
+	buf = buf[:0]
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+func truncateReason(s string) string {
+	if len(s) > 120 {
+		return s[:120]
+	}
+	return s
+}
+
+// Keyframe returns the scene's current state as a keyframe batch, for
+// rendering a page before any script runs. It waits for the source (at
+// most until ctx ends).
+func (h *Hub) Keyframe(ctx context.Context) (*wire.Batch, error) {
+	got := make(chan *wire.Batch, 1)
+	var once sync.Once
+	unsubscribe := h.src.Subscribe(wire.SinkFunc(func(b *wire.Batch) bool {
+		once.Do(func() {
+			cp := &wire.Batch{Seq: b.Seq, Ops: append([]wire.Op(nil), b.Ops...)}
+			got <- cp
+		})
+		return true
+	}))
+	defer unsubscribe()
+	select {
+	case b := <-got:
+		if !b.IsKeyframe() {
+			return nil, fmt.Errorf("hub: the source's first batch is not a keyframe")
+		}
+		return b, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("hub: no keyframe from the scene: %w", ctx.Err())
+	}
+}

@@ -1,0 +1,287 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vizserve/vizserve/scene"
+	"github.com/vizserve/vizserve/scene/wire"
+	"github.com/vizserve/vizserve/ws"
+)
+
+// liveScene runs s until the test ends.
+func liveScene(t testing.TB, s *scene.Scene) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.Run(ctx)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+// hubServer serves a hub for src at /ws.
+func hubServer(t testing.TB, src wire.Source) (*Server, *Hub) {
+	t.Helper()
+	s := New(Config{Addr: "127.0.0.1:0", Logger: quiet})
+	h := NewHub(src, quiet)
+	s.HandleWS("/ws", h.Endpoint())
+	start(t, s)
+	return s, h
+}
+
+// viewerClient is a Go viewer: it applies batches to a wire.Mirror as the
+// browser client does.
+type viewerClient struct {
+	c       *ws.Conn
+	mu      sync.Mutex
+	mirror  *wire.Mirror
+	batches int
+	stats   *wire.Stats
+	changed chan struct{}
+	err     error
+	done    chan struct{}
+}
+
+func newViewer(t testing.TB, s *Server, throttle time.Duration) *viewerClient {
+	t.Helper()
+	c := dial(t, wsURL(s, "/ws"), &ws.DialOptions{Subprotocols: []string{wire.Subprotocol}})
+	v := &viewerClient{c: c, mirror: wire.NewMirror(), changed: make(chan struct{}, 1), done: make(chan struct{})}
+	go func() {
+		defer close(v.done)
+		for {
+			_, msg, err := c.Read(context.Background())
+			if err != nil {
+				v.mu.Lock()
+				v.err = err
+				v.mu.Unlock()
+				return
+			}
+			b, err := wire.DecodeBatch(msg)
+			if err != nil {
+				v.mu.Lock()
+				v.err = err
+				v.mu.Unlock()
+				return
+			}
+			v.mu.Lock()
+			v.batches++
+			aerr := v.mirror.Apply(b)
+			for _, op := range b.Ops {
+				if op.Code == wire.OpStats {
+					v.stats = op.Stats
+				}
+			}
+			seq := v.mirror.Seq()
+			v.mu.Unlock()
+			if aerr != nil {
+				v.mu.Lock()
+				v.err = aerr
+				v.mu.Unlock()
+				return
+			}
+			ack, _ := (&wire.Event{Kind: wire.Ack, Seq: seq}).MarshalBinary()
+			c.Write(context.Background(), ws.MessageBinary, ack)
+			select {
+			case v.changed <- struct{}{}:
+			default:
+			}
+			if throttle > 0 {
+				time.Sleep(throttle) // the slowness is the behaviour under test
+			}
+		}
+	}()
+	t.Cleanup(func() { c.CloseNow(); <-v.done })
+	return v
+}
+
+// waitFor waits until cond holds on the viewer's mirror.
+func (v *viewerClient) waitFor(t testing.TB, what string, cond func(m *wire.Mirror) bool) {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		v.mu.Lock()
+		ok := v.mirror.Ready() && cond(v.mirror)
+		err := v.err
+		v.mu.Unlock()
+		if ok {
+			return
+		}
+		if err != nil {
+			t.Fatalf("viewer failed waiting for %s: %v", what, err)
+		}
+		select {
+		case <-v.changed:
+		case <-deadline:
+			v.mu.Lock()
+			t.Logf("batches %d err %v markup tail %q", v.batches, v.err, tail(v.mirror.Markup()))
+			v.mu.Unlock()
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+func markupHas(s string) func(*wire.Mirror) bool {
+	return func(m *wire.Mirror) bool { return strings.Contains(m.Markup(), s) }
+}
+
+func TestHubViewersStayInSync(t *testing.T) {
+	t.Parallel()
+	sc := scene.New(scene.Options{Width: 100, Height: 100})
+	dot := sc.Root().Circle(10, 10, 5, `id="dot"`)
+	clicked := sc.Root().Text(0, 90, "none", `id="label"`)
+	n := 0
+	dot.OnClick(func(e scene.Pointer) {
+		n++
+		clicked.SetText("clicked")
+	})
+	x := 10.0
+	sc.OnTick(func(dt float64) {
+		x += 1
+		if x > 90 {
+			x = 10
+		}
+		dot.SetXY(x, 10)
+	})
+	liveScene(t, sc)
+	srv, hub := hubServer(t, sc)
+
+	a := newViewer(t, srv, 0)
+	a.waitFor(t, "the dot", markupHas(`id="dot"`))
+	b := newViewer(t, srv, 0) // a late joiner gets a keyframe
+	b.waitFor(t, "the dot", markupHas(`id="dot"`))
+
+	// A click from viewer a reaches the sim; viewer b sees the result.
+	handle := dot.Handle()
+	click, _ := (&wire.Event{Kind: wire.Click, Target: handle, X: 10, Y: 10, Button: 1}).MarshalBinary()
+	if err := a.c.Write(context.Background(), ws.MessageBinary, click); err != nil {
+		t.Fatal(err)
+	}
+	b.waitFor(t, "the click's effect", markupHas(">clicked<"))
+	if hub.Stats().Viewers != 2 || hub.Stats().Events == 0 {
+		t.Fatalf("hub stats %+v", hub.Stats())
+	}
+	a.waitFor(t, "stats with the viewer count", func(*wire.Mirror) bool { return a.stats != nil && a.stats.Viewers == 2 })
+}
+
+func TestHubThrottledViewer(t *testing.T) {
+	t.Parallel()
+	sc := scene.New(scene.Options{Width: 100, Height: 100, Rate: 100})
+	var dots []*scene.Node
+	for i := 0; i < 100; i++ {
+		dots = append(dots, sc.Root().Circle(float64(i), 0, 1))
+	}
+	ticks := 0
+	final := sc.Root().Text(0, 0, "", `id="ticks"`)
+	sc.OnTick(func(dt float64) {
+		ticks++
+		for i, d := range dots {
+			d.SetXY(float64(i), float64(ticks%100))
+		}
+		if ticks == 300 {
+			final.SetText("done")
+			sc.Pause()
+		}
+	})
+	liveScene(t, sc)
+	srv, _ := hubServer(t, sc)
+	fast := newViewer(t, srv, 0)
+	slow := newViewer(t, srv, 100*time.Millisecond)
+
+	fast.waitFor(t, "the end (fast)", markupHas(">done<"))
+	slow.waitFor(t, "the end (slow)", markupHas(">done<"))
+	fast.mu.Lock()
+	slow.mu.Lock()
+	fastDump, slowDump := fast.mirror.Dump(), slow.mirror.Dump()
+	fb, sb := fast.batches, slow.batches
+	fast.mu.Unlock()
+	slow.mu.Unlock()
+	if fastDump != slowDump {
+		t.Fatal("the slow viewer ended in a different state")
+	}
+	// 300 ticks at 100 Hz take 3 s; the slow viewer takes at most ~10
+	// batches a second, so it must have skipped frames instead of queueing.
+	if sb >= fb || sb > 100 {
+		t.Fatalf("slow viewer got %d batches, fast %d: no merging", sb, fb)
+	}
+	t.Logf("fast viewer: %d batches, slow viewer: %d batches for 300 ticks", fb, sb)
+}
+
+func TestHubRefusesMalformedMessages(t *testing.T) {
+	t.Parallel()
+	sc := scene.New(scene.Options{Width: 10, Height: 10})
+	sc.Root().Circle(1, 1, 1)
+	liveScene(t, sc)
+	srv, _ := hubServer(t, sc)
+	bystander := newViewer(t, srv, 0)
+	bystander.waitFor(t, "a keyframe", func(m *wire.Mirror) bool { return m.Ready() })
+
+	for _, tc := range []struct {
+		typ  ws.MessageType
+		msg  []byte
+		code ws.StatusCode
+	}{
+		{ws.MessageBinary, []byte{0xEE, 1, 2}, ws.StatusInvalidFramePayloadData},
+		{ws.MessageBinary, nil, ws.StatusInvalidFramePayloadData},
+		{ws.MessageText, []byte("hello"), ws.StatusUnsupportedData},
+	} {
+		c := dial(t, wsURL(srv, "/ws"), &ws.DialOptions{Subprotocols: []string{wire.Subprotocol}})
+		if err := c.Write(context.Background(), tc.typ, tc.msg); err != nil {
+			t.Fatal(err)
+		}
+		var err error
+		for err == nil {
+			_, _, err = c.Read(context.Background())
+		}
+		if ws.CloseStatus(err) != tc.code {
+			t.Fatalf("%q: %v, want %v", tc.msg, err, tc.code)
+		}
+	}
+	// Without the subprotocol, the upgrade is refused.
+	_, resp, err := ws.Dial(context.Background(), wsURL(srv, "/ws"), nil)
+	if err == nil || resp == nil || resp.StatusCode != 400 {
+		t.Fatalf("no subprotocol: %v %v", resp, err)
+	}
+	bystander.mu.Lock()
+	berr := bystander.err
+	bystander.mu.Unlock()
+	if berr != nil {
+		t.Fatalf("bystander: %v", berr)
+	}
+}
+
+func TestHubKeyframe(t *testing.T) {
+	t.Parallel()
+	sc := scene.New(scene.Options{Width: 10, Height: 10})
+	sc.Root().Rect(0, 0, 5, 5, `id="box"`)
+	liveScene(t, sc)
+	h := NewHub(sc, quiet)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	b, err := h.Keyframe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !b.IsKeyframe() || !strings.Contains(b.Ops[0].Text, `id="box"`) {
+		t.Fatalf("%+v", b.Ops[0])
+	}
+	// A scene that is not running yields no keyframe, and says so.
+	idle := NewHub(scene.New(scene.Options{}), quiet)
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel2()
+	if _, err := idle.Keyframe(ctx2); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("idle scene: %v", err)
+	}
+}
+
+func tail(s string) string {
+	if len(s) > 200 {
+		return s[len(s)-200:]
+	}
+	return s
+}
