@@ -13,8 +13,12 @@ import (
 // with a Go client.
 func TestBrowserJoinsChat(t *testing.T) {
 	t.Parallel()
-	b := browser.ForTest(t)
 	ex := start(t)
+	// Started after the program, the browser is closed before it stops
+	// (cleanups run last in, first out): a connection Chromium opened
+	// ahead of need and never used would hold up server.Close for its
+	// whole grace period.
+	b := browser.ForTest(t)
 	alice := dial(t, ex.url, ex.url)
 	send(t, alice, "userName:alice")
 	expect(t, alice, "alice", "alice enters chat")

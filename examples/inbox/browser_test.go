@@ -13,19 +13,28 @@ import (
 // program's echo server.
 func TestBrowserMailbox(t *testing.T) {
 	t.Parallel()
-	b := browser.ForTest(t)
 	out := newOutput()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	runCtx, stop := context.WithCancel(ctx)
+	runCtx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- run(runCtx, []string{"-addr", "127.0.0.1:0"}, out) }()
-	defer func() {
+	t.Cleanup(func() {
 		stop()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("run: %v", err)
+			}
+		case <-time.After(patience):
+			t.Error("run did not return after its context ended")
 		}
-	}()
+	})
+	// Started after the program, the browser is closed before it stops
+	// (cleanups run last in, first out): a connection Chromium opened
+	// ahead of need and never used would hold up server.Close for its
+	// whole grace period.
+	b := browser.ForTest(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	url := out.waitFor(t, regexp.MustCompile(`open (http://127\.0\.0\.1:\d+)/`))[1]
 
 	p, err := b.NewPage(ctx)

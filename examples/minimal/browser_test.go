@@ -12,8 +12,12 @@ import (
 // The instructions on the page work in a real browser.
 func TestBrowserConsole(t *testing.T) {
 	t.Parallel()
-	b := browser.ForTest(t)
 	ex := start(t)
+	// Started after the program, the browser is closed before it stops
+	// (cleanups run last in, first out): a connection Chromium opened
+	// ahead of need and never used would hold up server.Close for its
+	// whole grace period.
+	b := browser.ForTest(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	p, err := b.NewPage(ctx)
