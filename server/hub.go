@@ -75,15 +75,22 @@ func (h *Hub) Stats() HubStats {
 const Window = 4
 
 // viewer is one browser (or any client) watching the scene.
+//
+// The hub numbers each viewer's batches itself (1, 2, 3...), so acks and
+// flow control do not depend on the source's sequence numbers, which start
+// over when a relay's upstream is replaced.
 type viewer struct {
 	mu      sync.Mutex
 	merger  wire.Merger
-	lastSeq uint64 // latest sequence number added
+	lastSeq uint64 // the source's latest sequence number
 	wake    chan struct{}
-	acked   atomic.Uint64
-	sent    [Window]uint64 // sequence numbers of the last batches written, a ring
-	next    int
+	acked   atomic.Uint64 // the last batch number the viewer applied
+	sent    [Window]sentBatch
+	next    int    // ring position of the oldest of the last Window batches
+	num     uint64 // number of the last batch written
 }
+
+type sentBatch struct{ num, srcSeq uint64 }
 
 // poke wakes the writer without blocking.
 func (v *viewer) poke() {
@@ -95,14 +102,25 @@ func (v *viewer) poke() {
 
 // mayWrite reports whether the batch written Window batches ago has been
 // acknowledged.
-func (v *viewer) mayWrite() bool { return v.sent[v.next] <= v.acked.Load() }
+func (v *viewer) mayWrite() bool { return v.sent[v.next].num <= v.acked.Load() }
+
+// lag is how many source batches the viewer is behind.
+func (v *viewer) lag(last uint64) uint64 {
+	acked := v.acked.Load()
+	for _, s := range v.sent {
+		if s.num == acked && last >= s.srcSeq {
+			return last - s.srcSeq
+		}
+	}
+	return 0
+}
 
 // Send merges b into the viewer's pending state and wakes its writer. It
 // never blocks.
 func (v *viewer) Send(b *wire.Batch) bool {
 	v.mu.Lock()
 	ok := v.merger.Add(b)
-	if b.Seq > v.lastSeq {
+	if b.Seq > v.lastSeq || b.IsKeyframe() {
 		v.lastSeq = b.Seq
 	}
 	v.mu.Unlock()
@@ -157,14 +175,12 @@ func (h *Hub) write(ctx context.Context, c *ws.Conn, v *viewer) {
 			if op := &out.Ops[i]; op.Code == wire.OpStats && op.Stats != nil {
 				st := *op.Stats
 				st.Viewers = uint64(h.viewers.Load())
-				if acked := v.acked.Load(); last > acked {
-					st.Lag = last - acked
-				} else {
-					st.Lag = 0
-				}
+				st.Lag = v.lag(last)
 				op.Stats = &st
 			}
 		}
+		v.num++
+		out.Seq = v.num
 		var err error
 		if buf, err = out.AppendBinary(buf[:0]); err != nil {
 			h.log.Error("hub: cannot encode a batch", "err", err)
@@ -174,7 +190,7 @@ func (h *Hub) write(ctx context.Context, c *ws.Conn, v *viewer) {
 		if err := c.Write(ctx, ws.MessageBinary, buf); err != nil {
 			return
 		}
-		v.sent[v.next] = last
+		v.sent[v.next] = sentBatch{num: v.num, srcSeq: last}
 		v.next = (v.next + 1) % Window
 		h.sent.Add(1)
 		h.bytes.Add(uint64(len(buf)))

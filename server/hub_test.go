@@ -285,3 +285,40 @@ func tail(s string) string {
 	}
 	return s
 }
+
+// TestHubSurvivesUpstreamSwap feeds viewers through a relay whose upstream
+// is replaced by another scene, whose sequence numbers start over, as in a
+// live-reload swap.
+func TestHubSurvivesUpstreamSwap(t *testing.T) {
+	t.Parallel()
+	old := scene.New(scene.Options{Width: 10, Height: 10})
+	oldDot := old.Root().Circle(1, 1, 1, `id="old"`)
+	ticks := 0
+	old.OnTick(func(float64) { ticks++; oldDot.SetXY(float64(ticks%10), 1) })
+	liveScene(t, old)
+	relay := wire.NewRelay(func(wire.Event) {})
+	unsub := old.Subscribe(relay)
+	srv, _ := hubServer(t, relay)
+	v := newViewer(t, srv, 0)
+	v.waitFor(t, "the old scene", markupHas(`id="old"`))
+	// Let the old scene run far ahead of the new one's numbering.
+	v.waitFor(t, "many old batches", func(*wire.Mirror) bool { return v.batches > 30 })
+
+	fresh := scene.New(scene.Options{Width: 10, Height: 10})
+	label := fresh.Root().Text(0, 5, "v2", `id="new"`)
+	n := 0
+	fresh.OnTick(func(float64) {
+		n++
+		if n == 20 {
+			label.SetText("v2 running")
+		}
+	})
+	liveScene(t, fresh)
+	unsub()
+	unsubFresh := fresh.Subscribe(relay)
+	defer unsubFresh()
+	v.waitFor(t, "the new scene's later frames", markupHas(">v2 running<"))
+	if strings.Contains(v.mirror.Markup(), `id="old"`) {
+		t.Fatal("old scene still shown")
+	}
+}
