@@ -206,24 +206,28 @@ func writeTargets(w io.Writer, samples []*Sample, idle []IdleResult) {
 			if size == "64KiB" {
 				limit = 2
 			}
-			fmt.Fprintf(w, "| %s %s: ours-readinto within %.1f× raw TCP | %.2f× | %s |\n", bench, size, limit, r, yes(r <= limit))
+			_, so := median(ours.Metrics["ns/op"])
+			_, sr := median(raw.Metrics["ns/op"])
+			fmt.Fprintf(w, "| %s %s: ours-readinto within %.1f× raw TCP | %.2f× (spread ours ±%.0f%%, raw ±%.0f%%) | %s |\n",
+				bench, size, limit, r, so*100, sr*100, yes(r <= limit))
 			if size != "16B" {
 				continue
 			}
-			var slower []string
+			var faster []string
 			for _, s := range samples {
 				if s.Bench != bench || s.Size != size || s.Lib == rawLib.Name || strings.HasPrefix(s.Lib, "ours") {
 					continue
 				}
 				if s.med("ns/op") <= ours.med("ns/op") {
-					slower = append(slower, s.Lib)
+					_, sp := median(s.Metrics["ns/op"])
+					faster = append(faster, fmt.Sprintf("%s (%.2f×, ±%.0f%%)", s.Lib, s.med("ns/op")/ours.med("ns/op"), sp*100))
 				}
 			}
 			what := "faster than every other library"
-			if len(slower) > 0 {
-				what = "not faster than " + strings.Join(slower, ", ")
+			if len(faster) > 0 {
+				what = "not faster than " + strings.Join(faster, ", ")
 			}
-			fmt.Fprintf(w, "| %s %s: ours faster than every peer | %s | %s |\n", bench, size, what, yes(len(slower) == 0))
+			fmt.Fprintf(w, "| %s %s: ours-readinto faster than every peer | %s | %s |\n", bench, size, what, yes(len(faster) == 0))
 		}
 	}
 	for _, size := range []string{"16B", "1KiB", "64KiB", "1MiB"} {
@@ -270,4 +274,159 @@ func ReadIdleResults(r io.Reader) ([]IdleResult, error) {
 		}
 		out = append(out, res)
 	}
+}
+
+// WriteSummary writes compact Markdown tables, one per benchmark, with the
+// libraries as rows and the message sizes as columns. A time cell reads
+// "22.0 µs ±5% · 1.00 · 1.10": the median, the spread over the runs, the
+// ratio to the fastest WebSocket library and the ratio to raw TCP.
+func WriteSummary(w io.Writer, samples []*Sample, idle []IdleResult) {
+	tables := []struct{ bench, title, unit, allocs string }{
+		{"RoundTrip", "Round trip, echo server in a separate process", "ns/op", "client / server allocs per round trip"},
+		{"RoundTripInProcess", "Round trip, echo server in the same process", "ns/op", "allocs per round trip, both sides"},
+		{"Throughput", "Throughput, 100 connections against a server process (messages echoed per second)", "msgs/s", "client allocs per message"},
+	}
+	for _, t := range tables {
+		sizes, libs := axes(samples, t.bench)
+		if len(sizes) == 0 {
+			continue
+		}
+		get := func(lib, size string) *Sample {
+			for _, s := range samples {
+				if s.Bench == t.bench && s.Lib == lib && s.Size == size {
+					return s
+				}
+			}
+			return nil
+		}
+		higher := t.unit == "msgs/s"
+		fmt.Fprintf(w, "#### %s\n\n", t.title)
+		fmt.Fprint(w, "| lib |")
+		for _, size := range sizes {
+			fmt.Fprintf(w, " %s |", size)
+		}
+		fmt.Fprint(w, "\n|---|")
+		for range sizes {
+			fmt.Fprint(w, "---:|")
+		}
+		fmt.Fprintln(w)
+		best, raw := map[string]float64{}, map[string]float64{}
+		for _, size := range sizes {
+			for _, lib := range libs {
+				s := get(lib, size)
+				if s == nil {
+					continue
+				}
+				v := s.med(t.unit)
+				if lib == rawLib.Name {
+					raw[size] = v
+				} else if b, ok := best[size]; !ok || (higher && v > b) || (!higher && v < b) {
+					best[size] = v
+				}
+			}
+		}
+		rel := func(v, ref float64) string {
+			if ref == 0 {
+				return "–"
+			}
+			if higher {
+				return strconv.FormatFloat(ref/v, 'f', 2, 64)
+			}
+			return strconv.FormatFloat(v/ref, 'f', 2, 64)
+		}
+		for _, lib := range libs {
+			fmt.Fprintf(w, "| %s |", lib)
+			for _, size := range sizes {
+				s := get(lib, size)
+				if s == nil {
+					fmt.Fprint(w, " – |")
+					continue
+				}
+				v, spread := median(s.Metrics[t.unit])
+				val := formatNs(v)
+				if higher {
+					val = strconv.FormatFloat(v, 'f', 0, 64)
+				}
+				fmt.Fprintf(w, " %s ±%.0f%% · %s · %s |", val, spread*100, rel(v, best[size]), rel(v, raw[size]))
+			}
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintln(w)
+		fmt.Fprintf(w, "%s:\n\n", strings.ToUpper(t.allocs[:1])+t.allocs[1:])
+		fmt.Fprint(w, "| lib |")
+		for _, size := range sizes {
+			fmt.Fprintf(w, " %s |", size)
+		}
+		fmt.Fprint(w, "\n|---|")
+		for range sizes {
+			fmt.Fprint(w, "---:|")
+		}
+		fmt.Fprintln(w)
+		for _, lib := range libs {
+			fmt.Fprintf(w, "| %s |", lib)
+			for _, size := range sizes {
+				s := get(lib, size)
+				switch {
+				case s == nil:
+					fmt.Fprint(w, " – |")
+				case t.bench == "RoundTrip":
+					fmt.Fprintf(w, " %s / %s |", fmtAllocs(s.med("allocs/op")), fmtAllocs(s.med("srv-allocs/op")))
+				default:
+					fmt.Fprintf(w, " %s |", fmtAllocs(s.med("allocs/op")))
+				}
+			}
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintln(w)
+	}
+	if len(idle) > 0 {
+		fmt.Fprintf(w, "#### Idle memory per connection (%d connections, client in another process)\n\n", idle[0].N)
+		WriteIdleTable(w, idle)
+		fmt.Fprintln(w)
+	}
+	writeTargets(w, samples, idle)
+}
+
+// axes returns the sizes and libraries of a benchmark in the order they
+// first appear.
+func axes(samples []*Sample, bench string) (sizes, libs []string) {
+	for _, s := range samples {
+		if s.Bench != bench {
+			continue
+		}
+		if !slices.Contains(sizes, s.Size) {
+			sizes = append(sizes, s.Size)
+		}
+		if !slices.Contains(libs, s.Lib) {
+			libs = append(libs, s.Lib)
+		}
+	}
+	return sizes, libs
+}
+
+func fmtAllocs(v float64) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	if v == math.Trunc(v) {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 2, 64)
+}
+
+// Markers delimit the generated results in a Markdown document.
+const (
+	BeginMarker = "<!-- ws-results:begin (generated by bench/cmd/benchreport -doc; do not edit) -->"
+	EndMarker   = "<!-- ws-results:end -->"
+)
+
+// ReplaceBetweenMarkers returns doc with the text between BeginMarker and
+// EndMarker replaced by body.
+func ReplaceBetweenMarkers(doc, body string) (string, error) {
+	i := strings.Index(doc, BeginMarker)
+	j := strings.Index(doc, EndMarker)
+	if i < 0 || j < i {
+		return "", fmt.Errorf("the document has no %q … %q block", BeginMarker, EndMarker)
+	}
+	return doc[:i+len(BeginMarker)] + "\n\n" + body + doc[j:], nil
 }

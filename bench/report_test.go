@@ -54,12 +54,46 @@ func TestWriteReport(t *testing.T) {
 		"| gorilla | 44.0 µs | ±0% | 2.00× | 2.20× | 3 | 568 | 2.00 | 1 |",
 		// Throughput ratios are of time per message.
 		"| ours | 40000 | ±0% | 1.00× | 1.25× |",
-		"| RoundTrip 16B: ours-readinto within 1.2× raw TCP | 1.10× | yes |",
-		"| RoundTrip 16B: ours faster than every peer | faster than every other library | yes |",
+		"| RoundTrip 16B: ours-readinto within 1.2× raw TCP | 1.10× (spread ours ±36%, raw ±0%) | yes |",
+		"| RoundTrip 16B: ours-readinto faster than every peer | faster than every other library | yes |",
 		"| 0 allocs per message on ReadInto, 16B | client 0.00, server 0.00 | yes |",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q; got:\n%s", want, out)
 		}
+	}
+}
+
+func TestWriteSummary(t *testing.T) {
+	samples, err := ParseBench(strings.NewReader(sampleOutput))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	WriteSummary(&b, samples, nil)
+	out := b.String()
+	for _, want := range []string{
+		"| ours-readinto | 22.0 µs ±36% · 1.00 · 1.10 |",
+		"| gorilla | 3 / 2 |",
+		"| ours | 40000 ±0% · 1.00 · 1.25 |",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q; got:\n%s", want, out)
+		}
+	}
+}
+
+func TestReplaceBetweenMarkers(t *testing.T) {
+	doc := "# T\n\n" + BeginMarker + "\nold\n" + EndMarker + "\ntail\n"
+	got, err := ReplaceBetweenMarkers(doc, "new\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "# T\n\n" + BeginMarker + "\n\nnew\n" + EndMarker + "\ntail\n"
+	if got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if _, err := ReplaceBetweenMarkers("no markers", "x"); err == nil {
+		t.Error("no error for a document without markers")
 	}
 }

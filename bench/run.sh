@@ -2,10 +2,12 @@
 # Runs every benchmark of this module and regenerates the raw results in
 # results/: bench.txt (go test -bench output, COUNT passes interleaved so
 # that a change in machine load hits every library alike), idle.jsonl and
-# idle.md (idle memory per connection), benchstat.txt, report.md (medians,
-# spread, ratios, targets) and machine.txt.
+# idle.md (idle memory per connection), benchstat.txt, report.md (one table
+# per benchmark and size: medians, spread, ratios, targets), summary.md
+# (the same, compact) and machine.txt. With UPDATE_DOC=1 it also rewrites
+# the generated results block of ../docs/benchmarks.md.
 #
-#   ./run.sh                       # COUNT=5 BENCHTIME=1s IDLE_N=10000
+#   ./run.sh                       # COUNT=6 BENCHTIME=1s IDLE_N=10000
 #   COUNT=10 BENCH='RoundTrip$' ./run.sh
 #
 # Run it on a quiet machine: other processes on the same cores skew
@@ -13,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-COUNT=${COUNT:-5}
+COUNT=${COUNT:-6}
 BENCHTIME=${BENCHTIME:-1s}
 BENCH=${BENCH:-.}
 IDLE_N=${IDLE_N:-10000}
@@ -36,7 +38,7 @@ trap 'rm -rf "$tmp"' EXIT
 go test -c -o "$tmp/bench.test" .
 : > results/bench.txt.tmp
 for i in $(seq 1 "$COUNT"); do
-	echo "pass $i of $COUNT" >&2
+	echo "pass $i of $COUNT, load $(cut -d' ' -f1 /proc/loadavg)" >&2
 	"$tmp/bench.test" -test.run='^$' -test.bench="$BENCH" -test.benchmem \
 		-test.count=1 -test.benchtime="$BENCHTIME" -test.timeout=0 | tee -a results/bench.txt.tmp
 done
@@ -54,6 +56,11 @@ else
 	echo "benchstat unavailable, skipped: $(cat "$tmp/benchstat.err")" >&2
 	rm -f results/benchstat.txt.tmp
 fi
-go run ./cmd/benchreport -bench results/bench.txt -idle results/idle.jsonl > results/report.md.tmp
+go run ./cmd/benchreport > results/report.md.tmp
 mv results/report.md.tmp results/report.md
-echo "results in $(pwd)/results; summary in results/report.md" >&2
+go run ./cmd/benchreport -summary > results/summary.md.tmp
+mv results/summary.md.tmp results/summary.md
+if [ "${UPDATE_DOC:-0}" = 1 ]; then
+	go run ./cmd/benchreport -doc ../docs/benchmarks.md
+fi
+echo "results in $(pwd)/results; summary in results/summary.md" >&2
