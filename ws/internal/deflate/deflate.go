@@ -38,6 +38,8 @@ const (
 	// 5 bytes per block, so blocks should be long; the match list and the
 	// buffer grow with it.
 	chunk = 32 << 10
+	// maxMatches bounds the match list of one block.
+	maxMatches = (chunk + lookahead) / minMatch
 	// lookahead is how many bytes past a position Write keeps unprocessed
 	// until more input arrives, so that a match there can reach its full
 	// length (and the hash its 4 bytes).
@@ -120,7 +122,7 @@ type Compressor struct {
 //	head table  4 << min(windowBits+1, 15)   (fixed, from New)
 //	prev table  2 << windowBits              (fixed, from New)
 //	buffer      (1<<windowBits) + 33030      (grows with the input)
-//	match list  up to 65536                  (grows with compressible input)
+//	match list  up to 66056                  (grows with compressible input)
 //	tables      about 8 KiB                  (fixed, part of the struct)
 //
 // That is at most about 110 KiB for windowBits 8 and 330 KiB for 15; a
@@ -159,17 +161,24 @@ func New(windowBits int, level int) *Compressor {
 // pieces of any size; the compressed meaning does not depend on how it is
 // split.
 func (c *Compressor) Write(dst, p []byte) []byte {
+	// Between calls every tokenized byte has been written out in a block
+	// (pos == blockStart). A block covers chunk bytes (a match may run
+	// up to maxMatch-1 past that), tokenized once chunk+lookahead bytes
+	// are waiting, whatever the sizes of the Writes.
 	for len(p) > 0 {
-		if len(c.buf) == c.bufCap {
+		if len(c.buf)-c.blockStart == chunk+lookahead {
 			c.compress(len(c.buf) - lookahead)
 			dst = c.writeBlock(dst)
+		}
+		room := c.blockStart + chunk + lookahead - len(c.buf)
+		if len(c.buf)+room > c.bufCap {
 			c.slide()
 		}
-		if len(c.buf) == cap(c.buf) {
-			c.grow(len(p))
+		n := min(room, len(p))
+		if len(c.buf)+n > cap(c.buf) {
+			c.grow(n)
 		}
-		n := copy(c.buf[len(c.buf):cap(c.buf)], p)
-		c.buf = c.buf[:len(c.buf)+n]
+		c.buf = append(c.buf, p[:n]...)
 		p = p[n:]
 	}
 	return dst
@@ -222,7 +231,7 @@ func (c *Compressor) grow(need int) {
 }
 
 // slide drops bytes that no back-reference can reach any more from the
-// front of buf. The caller has written the current block out.
+// front of buf. The current block must have been written out.
 func (c *Compressor) slide() {
 	drop := c.pos - c.window
 	if drop <= 0 {

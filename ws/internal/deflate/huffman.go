@@ -87,17 +87,21 @@ func (hb *huffBuilder) build(freq []uint32, lens []uint8, limit int) {
 	for b := 1; b <= limit; b++ {
 		kraft += int64(count[b]) << (limit - b)
 	}
-	// Too much: move a leaf from the deepest level above limit one level
-	// down. Every step lowers the sum, and there is always such a leaf
-	// while the sum is too big, since n <= 1<<limit.
+	// Too much: take a leaf from the deepest level above limit down one
+	// level and give it one of the leaves clamped to limit as a sibling.
+	// Each step lowers the sum by exactly 1 (-2^(limit-b) for the moved
+	// leaf, +2*2^(limit-b-1) for the pair, -1 for the clamped leaf).
+	// There is always such a leaf while the sum is too big, since
+	// n <= 1<<limit.
 	for kraft > target {
 		b := limit - 1
 		for count[b] == 0 {
 			b--
 		}
 		count[b]--
-		count[b+1]++
-		kraft -= int64(1) << (limit - b - 1)
+		count[b+1] += 2
+		count[limit]--
+		kraft--
 	}
 	// Too little: move a leaf from the deepest level one level up. All
 	// terms are multiples of the step, so the sum never overshoots.

@@ -22,7 +22,7 @@ type inflate struct {
 	window int
 
 	maxDist int
-	matched int // bytes copied by back-references
+	matched int    // bytes copied by back-references
 	blocks  [3]int // blocks seen per BTYPE
 }
 

@@ -49,6 +49,12 @@ func (c *Compressor) insertRange(from, to int) {
 func (c *Compressor) literal(b byte) { c.litFreq[b]++ }
 
 func (c *Compressor) addMatch(i, length, dist int) {
+	if len(c.matches) == cap(c.matches) {
+		// Grow by hand: append could overshoot maxMatches.
+		m := make([]match, len(c.matches), min(max(2*cap(c.matches), 256), maxMatches))
+		copy(m, c.matches)
+		c.matches = m
+	}
 	c.matches = append(c.matches, match{start: uint32(i - c.blockStart), length: uint16(length), dist: uint16(dist)})
 	c.litFreq[257+int(lengthSym[length-3])]++
 	c.distFreq[distSym(dist)]++
@@ -109,11 +115,15 @@ func matchLen(a, b []byte) int {
 	return n
 }
 
-// compressGreedy takes the longest match found at each position.
+// compressGreedy takes the longest match found at each position. After
+// 32 searches in a row find nothing it searches only every other position,
+// then every third, and so on (the bytes in between go out as literals),
+// so that incompressible data passes quickly; a match resets the pace.
 func (c *Compressor) compressGreedy(limit int) {
 	buf := c.buf
 	end := len(buf)
 	i := c.pos
+	misses := 0
 	for i < limit {
 		if end-i < minMatch {
 			c.literal(buf[i])
@@ -124,10 +134,13 @@ func (c *Compressor) compressGreedy(limit int) {
 		length, dist := c.longest(i, c.head[h], 0, c.cfg.chain)
 		c.insert(i, h)
 		if length == 0 {
-			c.literal(buf[i])
-			i++
+			for stop := min(i+1+misses>>5, limit); i < stop; i++ {
+				c.literal(buf[i])
+			}
+			misses++
 			continue
 		}
+		misses = 0
 		c.addMatch(i, length, dist)
 		c.insertRange(i+1, i+length)
 		i += length
