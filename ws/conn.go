@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/vizserve/vizserve/ws/internal/deflate"
 )
 
 const maskRandSize = 64
@@ -136,9 +138,10 @@ type Conn struct {
 	msgLock   chanLock // held for a whole message
 	frameLock chanLock // held for one frame
 	wd        ctxDeadline
-	wErr      error              // guarded by frameLock
-	vec       net.Buffers        // guarded by frameLock
-	maskRand  [maskRandSize]byte // client masking keys from crypto/rand, under frameLock
+	wErr      error               // guarded by frameLock
+	vec       net.Buffers         // guarded by frameLock
+	wComp     *deflate.Compressor // under context takeover; guarded by msgLock
+	maskRand  [maskRandSize]byte  // client masking keys from crypto/rand, under frameLock
 	maskPos   int
 
 	// Closing.

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"sync"
+
+	"github.com/vizserve/vizserve/ws/internal/deflate"
 )
 
 // CompressionOptions turns on permessage-deflate (RFC 7692) in
@@ -354,4 +356,101 @@ func (c *Conn) history() []byte {
 		return nil
 	}
 	return c.rHist[max(0, len(c.rHist)-(1<<c.cx.recvWindowBits)):]
+}
+
+// compressorPools hold compressors for connections without context
+// takeover, one pool per window size and level.
+var compressorPools sync.Map // int(windowBits<<4 | level) → *sync.Pool
+
+func compressorPool(bits, level int) *sync.Pool {
+	key := bits<<4 | level
+	if p, ok := compressorPools.Load(key); ok {
+		return p.(*sync.Pool)
+	}
+	p, _ := compressorPools.LoadOrStore(key, &sync.Pool{New: func() any { return deflate.New(bits, level) }})
+	return p.(*sync.Pool)
+}
+
+// compressor returns the compressor for the next message; the caller holds
+// the message lock and gives it back with releaseCompressor.
+func (c *Conn) compressor() *deflate.Compressor {
+	if !c.cx.sendNoContextTakeover {
+		if c.wComp == nil {
+			c.wComp = deflate.New(c.cx.sendWindowBits, c.cx.level)
+		}
+		return c.wComp
+	}
+	return compressorPool(c.cx.sendWindowBits, c.cx.level).Get().(*deflate.Compressor)
+}
+
+func (c *Conn) releaseCompressor(z *deflate.Compressor) {
+	if c.cx.sendNoContextTakeover {
+		z.Reset()
+		compressorPool(c.cx.sendWindowBits, c.cx.level).Put(z)
+	}
+}
+
+// compressedBufs hold compressed messages on their way out.
+var compressedBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+func putCompressedBuf(bp *[]byte) {
+	if cap(*bp) <= 1<<20 {
+		compressedBufs.Put(bp)
+	}
+}
+
+// writeCompressed sends p as one compressed message; the caller holds the
+// message lock, so messages are compressed in the order they are sent.
+func (c *Conn) writeCompressed(ctx context.Context, op opcode, p []byte) error {
+	z := c.compressor()
+	bp := compressedBufs.Get().(*[]byte)
+	out := z.Write((*bp)[:0], p)
+	out = z.Finish(out)
+	c.releaseCompressor(z)
+	err := c.writeFrame(ctx, true, rsv1Bit, op, out)
+	*bp = out
+	putCompressedBuf(bp)
+	c.afterCompressedWrite(err)
+	return err
+}
+
+// afterCompressedWrite closes the connection when a compressed message with
+// context takeover did not go out: the compressor already counts it as
+// history the peer will never have, so later messages would decode wrong.
+func (c *Conn) afterCompressedWrite(err error) {
+	if err != nil && !c.cx.sendNoContextTakeover {
+		c.closeTCP(fmt.Errorf("ws: write: a compressed message was not sent (%w); under context takeover the stream cannot go on", err))
+	}
+}
+
+// WriteUncompressed is Write without compression, for a payload that is
+// already compressed (an image, an archive) or otherwise gains nothing. On
+// a connection without permessage-deflate it is Write.
+func (c *Conn) WriteUncompressed(ctx context.Context, typ MessageType, p []byte) error {
+	if err := checkType(typ, p); err != nil {
+		return err
+	}
+	if err := c.msgLock.lock(ctx, c.closed); err != nil {
+		return c.writeLockErr(err)
+	}
+	defer c.msgLock.unlock()
+	return c.writeFrame(ctx, true, 0, opcode(typ), p)
+}
+
+// deflated returns the prepared message compressed for this
+// connection's window and level, compressing it the first time. Only for
+// connections without context takeover, whose messages stand alone.
+func (pm *PreparedMessage) deflated(bits, level int) []byte {
+	key := bits<<4 | level
+	if f, ok := pm.compressed.Load(key); ok {
+		return f.([]byte)
+	}
+	z := compressorPool(bits, level).Get().(*deflate.Compressor)
+	payload := z.Finish(z.Write(nil, pm.data))
+	z.Reset()
+	compressorPool(bits, level).Put(z)
+	frame := appendHeader(make([]byte, 0, maxHeaderSize+len(payload)), true, rsv1Bit, opcode(pm.typ), len(payload), false, 0)
+	frame = append(frame, payload...)
+	f, _ := pm.compressed.LoadOrStore(key, frame)
+	return f.([]byte)
 }

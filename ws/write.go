@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/vizserve/vizserve/ws/internal/deflate"
 )
 
 // errClosing is returned by writes after a close frame was sent.
@@ -33,6 +35,9 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 		return c.writeLockErr(err)
 	}
 	defer c.msgLock.unlock()
+	if c.cx != nil && len(p) >= c.cx.threshold {
+		return c.writeCompressed(ctx, opcode(typ), p)
+	}
 	return c.writeFrame(ctx, true, 0, opcode(typ), p)
 }
 
@@ -60,6 +65,9 @@ func (c *Conn) writeLockErr(err error) error {
 
 // writeFrame writes one frame, taking the frame lock.
 func (c *Conn) writeFrame(ctx context.Context, fin bool, rsv byte, op opcode, p []byte) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("ws: write: %w", err)
+	}
 	if err := c.frameLock.lock(ctx, c.closed); err != nil {
 		return c.writeLockErr(err)
 	}
@@ -189,7 +197,8 @@ func (c *Conn) writeClose(code StatusCode, reason string, deadline time.Time) er
 // Writer returns a writer for one message of type typ. Each time its buffer
 // fills, the bytes go out as a fragment; Close sends the final fragment and
 // must be called before the next message can be written. For a text
-// message the bytes written must form valid UTF-8.
+// message the bytes written must form valid UTF-8. With permessage-deflate
+// the message is compressed as it is written, whatever its size.
 func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, error) {
 	if err := checkType(typ, nil); err != nil {
 		return nil, err
@@ -205,8 +214,10 @@ type msgWriter struct {
 	c      *Conn
 	ctx    context.Context
 	op     opcode // the opcode of the next fragment
+	rsv    byte   // RSV1 on the first fragment of a compressed message
 	bp     *[]byte
-	buf    []byte
+	buf    []byte // uncompressed: payload waiting; compressed: output waiting
+	z      *deflate.Compressor
 	text   bool
 	utf8   utf8Validator
 	err    error
@@ -226,10 +237,19 @@ func (w *msgWriter) Write(p []byte) (int, error) {
 			return 0, w.err
 		}
 	}
+	if w.z != nil {
+		w.buf = w.z.Write(w.buf, p)
+		for len(w.buf) >= fragmentSize {
+			if err := w.flushN(false, fragmentSize); err != nil {
+				return 0, err
+			}
+		}
+		return len(p), nil
+	}
 	written := 0
 	for len(p) > 0 {
 		if len(w.buf) == cap(w.buf) {
-			if err := w.flush(false); err != nil {
+			if err := w.flushN(false, len(w.buf)); err != nil {
 				return written, err
 			}
 		}
@@ -241,10 +261,14 @@ func (w *msgWriter) Write(p []byte) (int, error) {
 	return written, nil
 }
 
-func (w *msgWriter) flush(fin bool) error {
-	err := w.c.writeFrame(w.ctx, fin, 0, w.op, w.buf)
-	w.op = opContinuation
-	w.buf = w.buf[:0]
+// fragmentSize is the payload of the fragments a Writer sends.
+const fragmentSize = writeBufferSize - maxHeaderSize
+
+// flushN sends the first n bytes of the buffer as a fragment.
+func (w *msgWriter) flushN(fin bool, n int) error {
+	err := w.c.writeFrame(w.ctx, fin, w.rsv, w.op, w.buf[:n])
+	w.op, w.rsv = opContinuation, 0
+	w.buf = w.buf[:copy(w.buf, w.buf[n:])]
 	if err != nil {
 		w.err = err
 	}
@@ -259,7 +283,14 @@ func (w *msgWriter) Close() error {
 	}
 	w.closed = true
 	defer func() {
-		putWriteBuf(w.bp)
+		if w.z != nil {
+			w.c.releaseCompressor(w.z)
+			w.c.afterCompressedWrite(w.err)
+			*w.bp = w.buf
+			putCompressedBuf(w.bp)
+		} else {
+			putWriteBuf(w.bp)
+		}
 		w.c.msgLock.unlock()
 	}()
 	if w.err == nil && !w.utf8.complete() {
@@ -270,7 +301,15 @@ func (w *msgWriter) Close() error {
 		go w.c.Close(StatusInternalError, "message could not be completed")
 		return w.err
 	}
-	return w.flush(true)
+	if w.z != nil {
+		w.buf = w.z.Finish(w.buf)
+		for len(w.buf) > fragmentSize {
+			if err := w.flushN(false, fragmentSize); err != nil {
+				return err
+			}
+		}
+	}
+	return w.flushN(true, len(w.buf))
 }
 
 // Ping sends a ping and waits for the matching pong, or until ctx ends. A
@@ -312,9 +351,10 @@ func (c *Conn) Ping(ctx context.Context) error {
 // PreparedMessage is a message framed once and sent to many connections,
 // as in a broadcast. It is safe for concurrent use.
 type PreparedMessage struct {
-	typ   MessageType
-	data  []byte
-	frame []byte // the unmasked frame a server sends
+	typ        MessageType
+	data       []byte
+	frame      []byte   // the unmasked frame a server sends
+	compressed sync.Map // window bits and level → compressed unmasked frame
 }
 
 // NewPreparedMessage prepares a message of type typ. It copies data.
@@ -331,11 +371,22 @@ func NewPreparedMessage(typ MessageType, data []byte) (*PreparedMessage, error) 
 
 // WritePrepared sends a prepared message. On the server side the frame
 // built once by NewPreparedMessage goes out as it is; a client masks a copy.
+// With permessage-deflate and no context takeover, the message is
+// compressed once per window size and level and the compressed frame is
+// shared by every connection; under context takeover each connection
+// compresses it against its own history.
 func (c *Conn) WritePrepared(ctx context.Context, pm *PreparedMessage) error {
 	if err := c.msgLock.lock(ctx, c.closed); err != nil {
 		return c.writeLockErr(err)
 	}
 	defer c.msgLock.unlock()
+	frame := pm.frame
+	if c.cx != nil && len(pm.data) >= c.cx.threshold {
+		if c.client || !c.cx.sendNoContextTakeover {
+			return c.writeCompressed(ctx, opcode(pm.typ), pm.data)
+		}
+		frame = pm.deflated(c.cx.sendWindowBits, c.cx.level)
+	}
 	if c.client {
 		return c.writeFrame(ctx, true, 0, opcode(pm.typ), pm.data)
 	}
@@ -346,5 +397,5 @@ func (c *Conn) WritePrepared(ctx context.Context, pm *PreparedMessage) error {
 	if c.closeSent {
 		return errClosing
 	}
-	return c.writeLocked(ctx, func() (int, error) { return c.nc.Write(pm.frame) })
+	return c.writeLocked(ctx, func() (int, error) { return c.nc.Write(frame) })
 }
