@@ -95,6 +95,10 @@ type Config struct {
 	PongTimeout  time.Duration
 	ReadLimit    int64
 
+	// Compression says which websocket clients are offered
+	// permessage-deflate (RFC 7692). Default CompressRemote.
+	Compression CompressionMode
+
 	// CloseGrace bounds how long Close waits for websockets to finish
 	// their closing handshakes and handlers to return. Default
 	// DefaultCloseGrace.
@@ -109,6 +113,24 @@ type Config struct {
 	// Errors.
 	OnError func(*HandlerError)
 }
+
+// CompressionMode says which clients get permessage-deflate.
+type CompressionMode int
+
+const (
+	// CompressRemote compresses for clients on other machines, where
+	// bandwidth matters, and not on loopback, where it only costs CPU.
+	CompressRemote CompressionMode = iota
+	// CompressAll compresses for every client that offers it.
+	CompressAll
+	// CompressNone never compresses.
+	CompressNone
+)
+
+// DefaultCompression is what CompressRemote and CompressAll negotiate:
+// every message on its own (no context takeover, so idle connections hold
+// no compression state), messages under 256 bytes as they are.
+var DefaultCompression = ws.CompressionOptions{Threshold: 256}
 
 // WSHandler handles one websocket. ctx ends when the server shuts down; r
 // is the upgrade request (origin, target, headers, remote address). When
@@ -351,7 +373,7 @@ func chooseEndpoint(endpoints []Endpoint, offered []string) (Endpoint, bool) {
 	return Endpoint{}, false
 }
 
-func (s *Server) acceptOptions(e Endpoint) *ws.AcceptOptions {
+func (s *Server) acceptOptions(e Endpoint, r *http.Request) *ws.AcceptOptions {
 	o := ws.AcceptOptions{
 		PingInterval: s.cfg.PingInterval,
 		PongTimeout:  s.cfg.PongTimeout,
@@ -372,11 +394,31 @@ func (s *Server) acceptOptions(e Endpoint) *ws.AcceptOptions {
 	if o.Logger == nil {
 		o.Logger = s.log
 	}
+	if o.Compression == nil && s.compressFor(r) {
+		c := DefaultCompression
+		o.Compression = &c
+	}
 	return &o
 }
 
+// compressFor applies Config.Compression to a request.
+func (s *Server) compressFor(r *http.Request) bool {
+	switch s.cfg.Compression {
+	case CompressAll:
+		return true
+	case CompressNone:
+		return false
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip == nil || !ip.IsLoopback()
+}
+
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, e Endpoint) {
-	c, err := ws.Accept(w, r, s.acceptOptions(e))
+	c, err := ws.Accept(w, r, s.acceptOptions(e, r))
 	if err != nil {
 		s.refused.Add(1)
 		s.log.Info("websocket refused", "remote", r.RemoteAddr, "path", r.URL.Path, "err", err)
@@ -718,6 +760,12 @@ func (s *Server) String() string {
 	}
 	if c.PingInterval > 0 {
 		parts = append(parts, "heartbeat "+c.PingInterval.String())
+	}
+	switch c.Compression {
+	case CompressAll:
+		parts = append(parts, "compress all")
+	case CompressNone:
+		parts = append(parts, "no compression")
 	}
 	st := s.Stats()
 	parts = append(parts, fmt.Sprintf("%d websockets", st.WebSockets))

@@ -672,3 +672,33 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+func TestCompressionModes(t *testing.T) {
+	t.Parallel()
+	offer := &ws.DialOptions{Compression: &ws.CompressionOptions{}}
+	for _, tc := range []struct {
+		mode CompressionMode
+		want bool
+	}{{CompressRemote, false}, {CompressAll, true}, {CompressNone, false}} {
+		s := New(Config{Addr: "127.0.0.1:0", Logger: quiet, Compression: tc.mode})
+		s.HandleWS("/", Endpoint{Handler: echo})
+		start(t, s)
+		c, resp, err := ws.Dial(context.Background(), wsURL(s, "/"), offer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := resp.Header.Get("Sec-WebSocket-Extensions") != ""; got != tc.want {
+			t.Errorf("mode %d on loopback: compressed %v, want %v", tc.mode, got, tc.want)
+		}
+		roundTrip(t, c, strings.Repeat("compressible ", 100))
+		c.Close(ws.StatusNormalClosure, "")
+	}
+	// A client on another machine gets compression by default.
+	s := New(Config{Logger: quiet})
+	for addr, want := range map[string]bool{"203.0.113.7:5000": true, "[2001:db8::1]:5000": true, "127.0.0.1:5000": false, "[::1]:5000": false} {
+		r := &http.Request{RemoteAddr: addr}
+		if got := s.acceptOptions(Endpoint{}, r).Compression != nil; got != want {
+			t.Errorf("%s: compression %v, want %v", addr, got, want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package ws
 import (
 	"bufio"
 	"bytes"
+	"compress/flate"
 	"context"
 	"errors"
 	"io"
@@ -69,19 +70,78 @@ func frameSeeds() [][]byte {
 	}
 }
 
+// compressedSeed is a client's masked (zero key) compressed text message
+// followed by a compressed binary one.
+func compressedSeed() []byte {
+	var out []byte
+	for _, m := range []struct {
+		op opcode
+		p  string
+	}{{opText, "hello hello hello hello"}, {opBinary, "\x00\x01\x02\x00\x01\x02\x00\x01\x02"}} {
+		var b bytes.Buffer
+		w, _ := flate.NewWriter(&b, 1)
+		w.Write([]byte(m.p))
+		w.Flush()
+		p := b.Bytes()[:b.Len()-4]
+		out = appendHeader(out, true, rsv1Bit, m.op, len(p), true, 0)
+		out = append(out, p...)
+	}
+	return out
+}
+
+// FuzzExtensions parses arbitrary Sec-WebSocket-Extensions values as an
+// offer and as a response. An accepted offer's response must be one a
+// client accepts, and negotiated windows stay within 8 to 15.
+func FuzzExtensions(f *testing.F) {
+	for _, s := range []string{
+		"permessage-deflate; client_max_window_bits",
+		"permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=8; client_max_window_bits=9",
+		`permessage-deflate; server_max_window_bits="10", x-foo; a=b`,
+		"permessage-deflate;;",
+	} {
+		f.Add(s, false)
+	}
+	f.Fuzz(func(t *testing.T, header string, takeover bool) {
+		o := &CompressionOptions{ContextTakeover: takeover, WindowBits: 12}
+		resp, cx, err := acceptDeflate([]string{header}, o)
+		if err == nil && resp != "" {
+			if cx.sendWindowBits < 8 || cx.sendWindowBits > 15 || cx.recvWindowBits < 8 || cx.recvWindowBits > 15 {
+				t.Fatalf("%q: windows %d/%d", header, cx.sendWindowBits, cx.recvWindowBits)
+			}
+			exts, err := parseExtensions([]string{resp})
+			if err != nil || len(exts) != 1 {
+				t.Fatalf("response %q does not parse: %v", resp, err)
+			}
+			if _, err := parseDeflateParams(exts[0], false); err != nil {
+				t.Fatalf("response %q invalid: %v", resp, err)
+			}
+		}
+		if cx, err := checkDeflateResponse([]string{header}, o, offerDeflate(o)); err == nil {
+			if cx.sendWindowBits < 8 || cx.sendWindowBits > 15 || cx.recvWindowBits < 8 || cx.recvWindowBits > 12 {
+				t.Fatalf("%q accepted with windows %d/%d", header, cx.sendWindowBits, cx.recvWindowBits)
+			}
+		}
+	})
+}
+
 // FuzzReadFrames feeds arbitrary bytes to a server-side connection and
 // reads until it fails. It must never panic, hang or allocate beyond the
 // read limit, every text message must be valid UTF-8, and every message
 // must respect the limit.
 func FuzzReadFrames(f *testing.F) {
 	for _, s := range frameSeeds() {
-		f.Add(s, false)
+		f.Add(s, false, false)
 	}
-	f.Fuzz(func(t *testing.T, input []byte, client bool) {
+	f.Add(compressedSeed(), false, true)
+	f.Fuzz(func(t *testing.T, input []byte, client, compressed bool) {
 		const limit = 64 << 10
 		mc := &memConn{r: bytes.NewReader(input)}
 		cfg := newConnConfig(limit, 64, time.Second, 0, 0, nil)
 		c := newConn(mc, client, cfg, nil)
+		if compressed {
+			// The inflate path, with a small window under context takeover.
+			c.cx = &compression{recvWindowBits: 9, sendWindowBits: 15, sendNoContextTakeover: true, threshold: 1 << 30, level: 1}
+		}
 		ctx := context.Background()
 		for i := 0; ; i++ {
 			if i > len(input)+1 {

@@ -1,9 +1,9 @@
 // Command echo serves a WebSocket echo on every path: each text message
 // comes back as text, each binary message as binary. It applies the ws
 // package's default, strict checks, so outside conformance tools can test
-// it:
+// it; -compress accepts permessage-deflate (context takeover allowed):
 //
-//	go run ./examples/echo -addr 127.0.0.1:9001
+//	go run ./examples/echo -addr 127.0.0.1:9001 [-compress]
 package main
 
 import (
@@ -23,16 +23,17 @@ import (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:9001", "listen address")
 	verbose := flag.Bool("v", false, "log debug lines")
+	compress := flag.Bool("compress", false, "accept permessage-deflate, context takeover allowed")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, *addr, *verbose); err != nil {
+	if err := run(ctx, *addr, *verbose, *compress); err != nil {
 		fmt.Fprintln(os.Stderr, "echo:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, addr string, verbose bool) error {
+func run(ctx context.Context, addr string, verbose, compress bool) error {
 	level := slog.LevelInfo
 	if verbose {
 		level = slog.LevelDebug
@@ -43,7 +44,11 @@ func run(ctx context.Context, addr string, verbose bool) error {
 		return err
 	}
 	fmt.Printf("echo: serving ws://%s/\n", ln.Addr())
-	srv := &http.Server{Handler: Handler(logger)}
+	opts := &ws.AcceptOptions{Logger: logger}
+	if compress {
+		opts.Compression = &ws.CompressionOptions{ContextTakeover: true}
+	}
+	srv := &http.Server{Handler: Handler(opts)}
 	go func() {
 		<-ctx.Done()
 		srv.Close()
@@ -55,16 +60,16 @@ func run(ctx context.Context, addr string, verbose bool) error {
 }
 
 // Handler echoes every message of every websocket it accepts.
-func Handler(logger *slog.Logger) http.Handler {
+func Handler(opts *ws.AcceptOptions) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := ws.Accept(w, r, &ws.AcceptOptions{Logger: logger})
+		c, err := ws.Accept(w, r, opts)
 		if err != nil {
-			logger.Info("refused", "remote", r.RemoteAddr, "err", err)
+			opts.Logger.Info("refused", "remote", r.RemoteAddr, "err", err)
 			return
 		}
 		defer c.CloseNow()
 		if err := Echo(r.Context(), c); err != nil {
-			logger.Debug("echo ended", "conn", c.String(), "err", err)
+			opts.Logger.Debug("echo ended", "conn", c.String(), "err", err)
 		}
 	})
 }

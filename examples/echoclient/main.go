@@ -1,9 +1,9 @@
 // Command echoclient dials a WebSocket server and sends every message it
 // receives back, text as text and binary as binary, until the server closes
 // the connection. It exits 0 after a clean close. The URL is the last
-// argument:
+// argument; -compress offers permessage-deflate (context takeover allowed):
 //
-//	go run ./examples/echoclient ws://127.0.0.1:9001/
+//	go run ./examples/echoclient [-compress] ws://127.0.0.1:9001/
 package main
 
 import (
@@ -19,8 +19,9 @@ import (
 
 func main() {
 	verbose := flag.Bool("v", false, "log debug lines")
+	compress := flag.Bool("compress", false, "offer permessage-deflate, context takeover allowed")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: echoclient [-v] ws://HOST:PORT/PATH")
+		fmt.Fprintln(os.Stderr, "usage: echoclient [-v] [-compress] ws://HOST:PORT/PATH")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -35,14 +36,19 @@ func main() {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	if err := run(ctx, flag.Arg(flag.NArg()-1), logger); err != nil {
+	opts := &ws.DialOptions{Logger: logger}
+	if *compress {
+		opts.Compression = &ws.CompressionOptions{ContextTakeover: true}
+	}
+	if err := run(ctx, flag.Arg(flag.NArg()-1), opts); err != nil {
 		fmt.Fprintln(os.Stderr, "echoclient:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, url string, logger *slog.Logger) error {
-	c, _, err := ws.Dial(ctx, url, &ws.DialOptions{Logger: logger})
+func run(ctx context.Context, url string, opts *ws.DialOptions) error {
+	logger := opts.Logger
+	c, _, err := ws.Dial(ctx, url, opts)
 	if err != nil {
 		return err
 	}
