@@ -116,6 +116,15 @@ func firstDiff(a, b []byte) int {
 
 var testLevels = []int{NoCompression, BestSpeed, 3, 4, DefaultCompression, BestCompression}
 
+// levelsFor returns the levels to test: all, or with -short a greedy, a
+// lazy and the stored level.
+func levelsFor(t *testing.T) []int {
+	if testing.Short() {
+		return []int{NoCompression, BestSpeed, DefaultCompression}
+	}
+	return testLevels
+}
+
 // TestRoundTrip compresses every payload as a message of its own (no
 // context takeover, one pooled compressor reset between messages) for
 // every window and level, in pieces split three ways, and decodes it.
@@ -126,12 +135,16 @@ func TestRoundTrip(t *testing.T) {
 			t.Parallel()
 			window := 1 << wb
 			ps := payloads(window, testing.Short())
-			for _, level := range testLevels {
+			bytesMax := 64 << 10 // byte-at-a-time is the same code path as random pieces: keep it quick
+			if testing.Short() {
+				bytesMax = 4 << 10
+			}
+			for _, level := range levelsFor(t) {
 				c := New(wb, level)
 				for _, split := range []string{"whole", "random", "bytes"} {
 					for _, p := range ps {
-						if split == "bytes" && len(p.data) > 64<<10 {
-							continue // the same code path as random; keep the test quick
+						if split == "bytes" && len(p.data) > bytesMax {
+							continue
 						}
 						msgs := [][]byte{p.data}
 						outs := compressMessages(c, msgs, split, uint64(wb), false)
@@ -167,11 +180,11 @@ func TestContextTakeover(t *testing.T) {
 					msgs = append(msgs, p.data) // same again: refers to the previous message
 				}
 			}
-			small := textPayload(3*window, 77)
+			small := textPayload(min(3*window, 12<<10), 77)
 			for i := 0; i+50 <= len(small); i += 50 + i%37 {
 				msgs = append(msgs, small[i:i+50], nil)
 			}
-			for _, level := range testLevels {
+			for _, level := range levelsFor(t) {
 				for _, split := range []string{"whole", "random"} {
 					outs := compressMessages(New(wb, level), msgs, split, uint64(wb), true)
 					checkMessagesNamed(t, fmt.Sprintf("level=%d/%s", level, split), window, msgs, outs, true)
@@ -215,6 +228,9 @@ func TestWindowUse(t *testing.T) {
 	for wb := 8; wb <= 15; wb++ {
 		window := 1 << wb
 		n := 30*window + 5000
+		if testing.Short() {
+			n = 8*window + 5000
+		}
 		for _, level := range []int{1, 6, 9} {
 			c := New(wb, level)
 			in := periodicPayload(n, window, uint64(wb))
@@ -227,7 +243,7 @@ func TestWindowUse(t *testing.T) {
 			if st.maxDist != window {
 				t.Errorf("wbits %d level %d period %d: longest distance %d, want %d", wb, level, window, st.maxDist, window)
 			}
-			if len(out) > n/10 {
+			if len(out) > window+n/50 { // the first period is random: it cannot shrink
 				t.Errorf("wbits %d level %d period %d: %d bytes in, %d out: the window is not used", wb, level, window, n, len(out))
 			}
 			in = periodicPayload(n, window+1, uint64(wb))
@@ -262,8 +278,11 @@ func TestEmptyMessage(t *testing.T) {
 func TestIncompressible(t *testing.T) {
 	t.Parallel()
 	for wb := 8; wb <= 15; wb++ {
-		for _, level := range []int{0, 1, 6, 9} {
+		for _, level := range levelsFor(t) {
 			for _, n := range []int{1, 100, 1000, 64 << 10, 1 << 20} {
+				if n > 64<<10 && testing.Short() {
+					continue
+				}
 				c := New(wb, level)
 				in := randomPayload(n, uint64(n))
 				out := c.Finish(c.Write(nil, in))
@@ -330,6 +349,10 @@ func TestRebase(t *testing.T) {
 // TestZeroAllocs: once warmed up, a message costs no allocation.
 func TestZeroAllocs(t *testing.T) {
 	msgs := [][]byte{jsonPayload(16, 1), jsonPayload(1000, 2), textPayload(100000, 3), randomPayload(70000, 4)}
+	runs := 20
+	if testing.Short() {
+		runs = 3
+	}
 	for _, wb := range []int{8, 15} {
 		for _, level := range []int{0, 1, 6} {
 			for _, takeover := range []bool{false, true} {
@@ -344,7 +367,7 @@ func TestZeroAllocs(t *testing.T) {
 					}
 				}
 				run()
-				if a := testing.AllocsPerRun(20, run); a != 0 {
+				if a := testing.AllocsPerRun(runs, run); a != 0 {
 					t.Errorf("wbits %d level %d takeover %v: %v allocations per run of %d messages", wb, level, takeover, a, len(msgs))
 				}
 			}
