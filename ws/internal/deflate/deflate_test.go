@@ -388,3 +388,53 @@ func TestNewRange(t *testing.T) {
 		}()
 	}
 }
+
+func lettersPayload(n int, seed uint64) []byte {
+	r := rand.New(rand.NewPCG(seed, 6))
+	out := make([]byte, n)
+	for i := range out {
+		out[i] = 'a' + byte(r.IntN(26))
+	}
+	return out
+}
+
+// TestBlockKinds makes the compressor pick each kind of block, including
+// the edge cases decoders care about, and decodes them.
+func TestBlockKinds(t *testing.T) {
+	t.Parallel()
+	letters := lettersPayload(400, 1)
+	tests := []struct {
+		name    string
+		msg     []byte
+		kind    int  // BTYPE of the one data block
+		matches bool // whether back-references were used
+	}{
+		{"stored: random bytes", randomPayload(1000, 1), 0, false},
+		{"fixed: short text", []byte("hello, hello, hello!"), 1, true},
+		{"fixed: one byte", []byte{'x'}, 1, false},
+		{"dynamic: literals only, no distance codes", letters[:300], 2, false},
+		{"dynamic: one distance code", append(bytes.Clone(letters), bytes.Repeat(letters[390:], 5)...), 2, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := New(15, 6)
+			out := c.Finish(c.Write(nil, tc.msg))
+			got, st, err := inflateMessage(nil, out, 1<<15)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, tc.msg) {
+				t.Fatal("strict decoder: wrong output")
+			}
+			checkMessages(t, 1<<15, [][]byte{tc.msg}, [][]byte{out}, false)
+			want := [3]int{1, 0, 0} // the sync flush is a stored block
+			want[tc.kind]++
+			if st.blocks != want {
+				t.Fatalf("blocks by type (stored, fixed, dynamic): %v, want %v", st.blocks, want)
+			}
+			if (st.matched > 0) != tc.matches {
+				t.Fatalf("%d bytes from back-references, want matches: %v", st.matched, tc.matches)
+			}
+		})
+	}
+}
