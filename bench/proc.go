@@ -62,11 +62,22 @@ func rss() uint64 {
 	return pages * uint64(os.Getpagesize())
 }
 
-// AllocStats counts a process's allocations so far.
+// AllocStats counts a process's allocations and CPU time so far.
 type AllocStats struct {
 	Mallocs    uint64 `json:"mallocs"`
 	TotalAlloc uint64 `json:"total_alloc"`
-	Conns      int    `json:"conns"` // connections that reached their echo loop
+	CPU        int64  `json:"cpu_ns"` // user + system CPU time of the process
+	Conns      int    `json:"conns"`  // connections that reached their echo loop
+}
+
+// CPUTime returns the user + system CPU time the process has used, all
+// threads together.
+func CPUTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // RaiseFileLimit raises the soft limit on open files to the hard limit and
@@ -90,7 +101,7 @@ func RaiseFileLimit() (uint64, error) {
 // -addr, prints "addr HOST:PORT", then answers commands read from stdin,
 // one line each, until stdin ends:
 //
-//	stats        {"mallocs":…,"total_alloc":…,"conns":…} (AllocStats)
+//	stats        {"mallocs":…,"total_alloc":…,"cpu_ns":…,"conns":…} (AllocStats)
 //	mem          MemStats as JSON, after a garbage collection
 //	wait N SECS  "ok N" once N connections are in their echo loop, or an
 //	             "error …" line after SECS seconds
@@ -132,7 +143,7 @@ func ServerMain(name string, args []string, stdin io.Reader, stdout, stderr io.W
 		case f[0] == "stats" && len(f) == 1:
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
-			enc.Encode(AllocStats{Mallocs: ms.Mallocs, TotalAlloc: ms.TotalAlloc, Conns: srv.Total()})
+			enc.Encode(AllocStats{Mallocs: ms.Mallocs, TotalAlloc: ms.TotalAlloc, CPU: int64(CPUTime()), Conns: srv.Total()})
 		case f[0] == "mem" && len(f) == 1:
 			enc.Encode(ReadMem())
 		case f[0] == "wait" && len(f) == 3:

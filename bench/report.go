@@ -149,8 +149,8 @@ func writeTable(w io.Writer, title, unit string, rows []*Sample) {
 	if higherBetter {
 		valueHead = "msgs/s"
 	}
-	fmt.Fprintf(w, "| lib | %s | spread | × fastest ws | × raw TCP | allocs/op | B/op | srv-allocs/op | runs |\n", valueHead)
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintf(w, "| lib | %s | spread | × fastest ws | × raw TCP | CPU/op | allocs/op | B/op | srv-allocs/op | runs |\n", valueHead)
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, s := range rows {
 		v, spread := median(s.Metrics[unit])
 		val := formatNs(v)
@@ -161,8 +161,12 @@ func writeTable(w io.Writer, title, unit string, rows []*Sample) {
 		if _, ok := s.Metrics["srv-allocs/op"]; ok {
 			srv = strconv.FormatFloat(s.med("srv-allocs/op"), 'f', 2, 64)
 		}
-		fmt.Fprintf(w, "| %s | %s | ±%.0f%% | %s | %s | %s | %s | %s | %d |\n",
-			s.Lib, val, spread*100, ratio(v, best), ratio(v, raw),
+		cpu := "–"
+		if _, ok := s.Metrics["cpu-ns/op"]; ok {
+			cpu = formatNs(s.med("cpu-ns/op"))
+		}
+		fmt.Fprintf(w, "| %s | %s | ±%.0f%% | %s | %s | %s | %s | %s | %s | %d |\n",
+			s.Lib, val, spread*100, ratio(v, best), ratio(v, raw), cpu,
 			strconv.FormatFloat(s.med("allocs/op"), 'f', -1, 64),
 			strconv.FormatFloat(s.med("B/op"), 'f', 0, 64), srv, len(s.Metrics[unit]))
 	}
@@ -182,22 +186,14 @@ func formatNs(ns float64) string {
 // writeTargets compares the results with the targets the benchmarks were
 // written for.
 func writeTargets(w io.Writer, samples []*Sample, idle []IdleResult) {
-	find := func(bench, lib, size string) *Sample {
-		for _, s := range samples {
-			if s.Bench == bench && s.Lib == lib && s.Size == size {
-				return s
-			}
-		}
-		return nil
-	}
 	fmt.Fprintln(w, "### Targets")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| target | measured | met |")
 	fmt.Fprintln(w, "|---|---|---|")
 	for _, bench := range []string{"RoundTrip", "RoundTripInProcess"} {
 		for _, size := range []string{"16B", "64KiB"} {
-			raw := find(bench, rawLib.Name, size)
-			ours := find(bench, oursReadIntoLib.Name, size)
+			raw := find(samples, bench, rawLib.Name, size)
+			ours := find(samples, bench, oursReadIntoLib.Name, size)
 			if raw == nil || ours == nil {
 				continue
 			}
@@ -210,6 +206,13 @@ func writeTargets(w io.Writer, samples []*Sample, idle []IdleResult) {
 			_, sr := median(raw.Metrics["ns/op"])
 			fmt.Fprintf(w, "| %s %s: ours-readinto within %.1f× raw TCP | %.2f× (spread ours ±%.0f%%, raw ±%.0f%%) | %s |\n",
 				bench, size, limit, r, so*100, sr*100, yes(r <= limit))
+			if len(ours.Metrics["cpu-ns/op"]) > 0 && len(raw.Metrics["cpu-ns/op"]) > 0 {
+				rc := ours.med("cpu-ns/op") / raw.med("cpu-ns/op")
+				_, so := median(ours.Metrics["cpu-ns/op"])
+				_, sr := median(raw.Metrics["cpu-ns/op"])
+				fmt.Fprintf(w, "| %s %s: ours-readinto CPU per round trip within %.1f× raw TCP | %.2f× (spread ours ±%.0f%%, raw ±%.0f%%) | %s |\n",
+					bench, size, limit, rc, so*100, sr*100, yes(rc <= limit))
+			}
 			if size != "16B" {
 				continue
 			}
@@ -231,7 +234,7 @@ func writeTargets(w io.Writer, samples []*Sample, idle []IdleResult) {
 		}
 	}
 	for _, size := range []string{"16B", "1KiB", "64KiB", "1MiB"} {
-		s := find("RoundTrip", oursReadIntoLib.Name, size)
+		s := find(samples, "RoundTrip", oursReadIntoLib.Name, size)
 		if s == nil {
 			continue
 		}
@@ -276,96 +279,33 @@ func ReadIdleResults(r io.Reader) ([]IdleResult, error) {
 	}
 }
 
-// WriteSummary writes compact Markdown tables, one per benchmark, with the
-// libraries as rows and the message sizes as columns. A time cell reads
-// "22.0 µs ±5% · 1.00 · 1.10": the median, the spread over the runs, the
-// ratio to the fastest WebSocket library and the ratio to raw TCP.
+// WriteSummary writes compact Markdown tables, one per benchmark and
+// metric, with the libraries as rows and the message sizes as columns. A
+// cell reads "22.0 µs ±5% · 1.00 · 1.10": the median, the spread over the
+// runs, the ratio to the fastest WebSocket library and the ratio to raw TCP.
 func WriteSummary(w io.Writer, samples []*Sample, idle []IdleResult) {
-	tables := []struct{ bench, title, unit, allocs string }{
-		{"RoundTrip", "Round trip, echo server in a separate process", "ns/op", "client / server allocs per round trip"},
-		{"RoundTripInProcess", "Round trip, echo server in the same process", "ns/op", "allocs per round trip, both sides"},
-		{"Throughput", "Throughput, 100 connections against a server process (messages echoed per second)", "msgs/s", "client allocs per message"},
+	tables := []struct{ bench, title, allocs string }{
+		{"RoundTrip", "Round trip, echo server in a separate process", "client / server allocs per round trip"},
+		{"RoundTripInProcess", "Round trip, echo server in the same process", "allocs per round trip, both sides"},
+		{"Throughput", "Throughput, 100 connections against a server process", "client allocs per message"},
 	}
 	for _, t := range tables {
 		sizes, libs := axes(samples, t.bench)
 		if len(sizes) == 0 {
 			continue
 		}
-		get := func(lib, size string) *Sample {
-			for _, s := range samples {
-				if s.Bench == t.bench && s.Lib == lib && s.Size == size {
-					return s
-				}
-			}
-			return nil
+		if t.bench == "Throughput" {
+			writeGrid(w, samples, t.bench, "msgs/s", t.title+": messages echoed per second")
+		} else {
+			writeGrid(w, samples, t.bench, "ns/op", t.title+": time per round trip")
 		}
-		higher := t.unit == "msgs/s"
-		fmt.Fprintf(w, "#### %s\n\n", t.title)
-		fmt.Fprint(w, "| lib |")
-		for _, size := range sizes {
-			fmt.Fprintf(w, " %s |", size)
-		}
-		fmt.Fprint(w, "\n|---|")
-		for range sizes {
-			fmt.Fprint(w, "---:|")
-		}
-		fmt.Fprintln(w)
-		best, raw := map[string]float64{}, map[string]float64{}
-		for _, size := range sizes {
-			for _, lib := range libs {
-				s := get(lib, size)
-				if s == nil {
-					continue
-				}
-				v := s.med(t.unit)
-				if lib == rawLib.Name {
-					raw[size] = v
-				} else if b, ok := best[size]; !ok || (higher && v > b) || (!higher && v < b) {
-					best[size] = v
-				}
-			}
-		}
-		rel := func(v, ref float64) string {
-			if ref == 0 {
-				return "–"
-			}
-			if higher {
-				return strconv.FormatFloat(ref/v, 'f', 2, 64)
-			}
-			return strconv.FormatFloat(v/ref, 'f', 2, 64)
-		}
-		for _, lib := range libs {
-			fmt.Fprintf(w, "| %s |", lib)
-			for _, size := range sizes {
-				s := get(lib, size)
-				if s == nil {
-					fmt.Fprint(w, " – |")
-					continue
-				}
-				v, spread := median(s.Metrics[t.unit])
-				val := formatNs(v)
-				if higher {
-					val = strconv.FormatFloat(v, 'f', 0, 64)
-				}
-				fmt.Fprintf(w, " %s ±%.0f%% · %s · %s |", val, spread*100, rel(v, best[size]), rel(v, raw[size]))
-			}
-			fmt.Fprintln(w)
-		}
-		fmt.Fprintln(w)
+		writeGrid(w, samples, t.bench, "cpu-ns/op", t.title+": CPU time per message, client and server together")
 		fmt.Fprintf(w, "%s:\n\n", strings.ToUpper(t.allocs[:1])+t.allocs[1:])
-		fmt.Fprint(w, "| lib |")
-		for _, size := range sizes {
-			fmt.Fprintf(w, " %s |", size)
-		}
-		fmt.Fprint(w, "\n|---|")
-		for range sizes {
-			fmt.Fprint(w, "---:|")
-		}
-		fmt.Fprintln(w)
+		writeHead(w, sizes)
 		for _, lib := range libs {
 			fmt.Fprintf(w, "| %s |", lib)
 			for _, size := range sizes {
-				s := get(lib, size)
+				s := find(samples, t.bench, lib, size)
 				switch {
 				case s == nil:
 					fmt.Fprint(w, " – |")
@@ -385,6 +325,84 @@ func WriteSummary(w io.Writer, samples []*Sample, idle []IdleResult) {
 		fmt.Fprintln(w)
 	}
 	writeTargets(w, samples, idle)
+}
+
+func find(samples []*Sample, bench, lib, size string) *Sample {
+	for _, s := range samples {
+		if s.Bench == bench && s.Lib == lib && s.Size == size {
+			return s
+		}
+	}
+	return nil
+}
+
+func writeHead(w io.Writer, sizes []string) {
+	fmt.Fprint(w, "| lib |")
+	for _, size := range sizes {
+		fmt.Fprintf(w, " %s |", size)
+	}
+	fmt.Fprint(w, "\n|---|")
+	for range sizes {
+		fmt.Fprint(w, "---:|")
+	}
+	fmt.Fprintln(w)
+}
+
+// writeGrid writes one metric of one benchmark, libraries by sizes, with
+// ratios to the best WebSocket library and to raw TCP. For msgs/s higher
+// is better, and the ratios are of time per message.
+func writeGrid(w io.Writer, samples []*Sample, bench, unit, title string) {
+	sizes, libs := axes(samples, bench)
+	higher := unit == "msgs/s"
+	best, raw := map[string]float64{}, map[string]float64{}
+	found := false
+	for _, size := range sizes {
+		for _, lib := range libs {
+			s := find(samples, bench, lib, size)
+			if s == nil || len(s.Metrics[unit]) == 0 {
+				continue
+			}
+			found = true
+			v := s.med(unit)
+			if lib == rawLib.Name {
+				raw[size] = v
+			} else if b, ok := best[size]; !ok || (higher && v > b) || (!higher && v < b) {
+				best[size] = v
+			}
+		}
+	}
+	if !found {
+		return
+	}
+	rel := func(v, ref float64) string {
+		if ref == 0 {
+			return "–"
+		}
+		if higher {
+			return strconv.FormatFloat(ref/v, 'f', 2, 64)
+		}
+		return strconv.FormatFloat(v/ref, 'f', 2, 64)
+	}
+	fmt.Fprintf(w, "#### %s\n\n", title)
+	writeHead(w, sizes)
+	for _, lib := range libs {
+		fmt.Fprintf(w, "| %s |", lib)
+		for _, size := range sizes {
+			s := find(samples, bench, lib, size)
+			if s == nil || len(s.Metrics[unit]) == 0 {
+				fmt.Fprint(w, " – |")
+				continue
+			}
+			v, spread := median(s.Metrics[unit])
+			val := formatNs(v)
+			if higher {
+				val = strconv.FormatFloat(v, 'f', 0, 64)
+			}
+			fmt.Fprintf(w, " %s ±%.0f%% · %s · %s |", val, spread*100, rel(v, best[size]), rel(v, raw[size]))
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w)
 }
 
 // axes returns the sizes and libraries of a benchmark in the order they

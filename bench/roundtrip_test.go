@@ -12,7 +12,8 @@ import (
 // BenchmarkRoundTrip measures one message out and its echo back, with the
 // echo server in a separate process, as users run them: the allocations
 // reported (allocs/op, B/op) are the client's alone, and srv-allocs/op are
-// the server's, read from the server process.
+// the server's, read from the server process. cpu-ns/op is the CPU time
+// both processes used per round trip.
 func BenchmarkRoundTrip(b *testing.B) {
 	for _, lib := range Libs {
 		b.Run("lib="+lib.Name, func(b *testing.B) {
@@ -55,6 +56,7 @@ func roundTrip(b *testing.B, lib *Lib, addr string, e *echoProc, size int) {
 	if e != nil {
 		before = e.stats(b)
 	}
+	cpu0 := CPUTime()
 	b.SetBytes(int64(len(msg)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -66,11 +68,16 @@ func roundTrip(b *testing.B, lib *Lib, addr string, e *echoProc, size int) {
 			b.Fatalf("echo of %d bytes came back with %d", len(msg), len(got))
 		}
 	}
+	cpu := CPUTime() - cpu0
 	if e != nil {
 		after := e.stats(b)
 		mallocs := float64(after.Mallocs-before.Mallocs) - float64(e.overhead)
 		b.ReportMetric(max(mallocs, 0)/float64(b.N), "srv-allocs/op")
+		cpu += time.Duration(after.CPU - before.CPU)
 	}
+	// CPU time of both sides: far less sensitive than wall time to other
+	// processes on the machine, which make a round trip wait for a core.
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 	assertEcho(b, c, msg, buf) // the connection still echoes intact
 	if !bytes.Equal(msg, message(len(msg))) {
 		b.Fatal("the client modified the message it sent")
@@ -79,7 +86,8 @@ func roundTrip(b *testing.B, lib *Lib, addr string, e *echoProc, size int) {
 
 // BenchmarkThroughput measures echoes per second over 100 connections at
 // once, each doing request/response, against a server process.
-// msgs/s counts messages echoed (each one crosses the wire twice).
+// msgs/s counts messages echoed (each one crosses the wire twice);
+// cpu-ns/op is the CPU time client and server used per message.
 func BenchmarkThroughput(b *testing.B) {
 	const conns = 100
 	for _, lib := range Libs {
@@ -87,19 +95,19 @@ func BenchmarkThroughput(b *testing.B) {
 			e := serverProc(b, lib)
 			for _, size := range []int{16, 1 << 10} {
 				b.Run("size="+sizeName(size), func(b *testing.B) {
-					throughput(b, lib, e.addr, conns, size)
+					throughput(b, lib, e, conns, size)
 				})
 			}
 		})
 	}
 }
 
-func throughput(b *testing.B, lib *Lib, addr string, conns, size int) {
+func throughput(b *testing.B, lib *Lib, e *echoProc, conns, size int) {
 	msg := message(size)
 	clients := make([]Client, conns)
 	bufs := make([][]byte, conns)
 	for i := range clients {
-		clients[i] = dial(b, lib, addr)
+		clients[i] = dial(b, lib, e.addr)
 		bufs[i] = make([]byte, BufSize)
 		assertEcho(b, clients[i], msg, bufs[i])
 	}
@@ -116,6 +124,8 @@ func throughput(b *testing.B, lib *Lib, addr string, conns, size int) {
 		firstErr error
 	)
 	var wg sync.WaitGroup
+	before := e.stats(b)
+	cpu0 := CPUTime()
 	b.SetBytes(int64(len(msg)))
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -136,11 +146,15 @@ func throughput(b *testing.B, lib *Lib, addr string, conns, size int) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu := CPUTime() - cpu0
 	b.StopTimer()
 	if firstErr != nil {
 		b.Fatal(firstErr)
 	}
+	after := e.stats(b)
+	cpu += time.Duration(after.CPU - before.CPU)
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 }
 
 var errShortEcho = errors.New("echo came back with a different length")
