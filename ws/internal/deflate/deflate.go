@@ -101,9 +101,9 @@ type Compressor struct {
 	clFreq   [numCodeLen]uint32
 	clLen    [numCodeLen]uint8
 	clCode   [numCodeLen]uint16
-	lens     [numLitLen + numDist]uint8 // literal/length then distance code lengths
-	rle      [numLitLen + numDist]uint8 // the header's code length symbols
-	rleExtra [numLitLen + numDist]uint8 // and their repeat counts
+	lens     [numLitLen + numDist]uint8     // literal/length then distance code lengths
+	rle      [numLitLen + numDist + 1]uint8 // the header's code length symbols, then 255
+	rleExtra [numLitLen + numDist + 1]uint8 // and their repeat counts
 }
 
 // New returns a compressor whose back-references never reach further back

@@ -265,3 +265,62 @@ func TestCodeTables(t *testing.T) {
 		}
 	}
 }
+
+// TestCodeLengthRLE expands the run-length coded code lengths of a dynamic
+// block header and compares them with the lengths, for runs of every size
+// and for sequences with no run at all.
+func TestCodeLengthRLE(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(3, 4))
+	gens := map[string]func(i int) uint8{
+		"no runs":  func(i int) uint8 { return uint8(1 + i%2) },
+		"zeros":    func(i int) uint8 { return 0 },
+		"all 15":   func(i int) uint8 { return 15 },
+		"sparse":   func(i int) uint8 { return uint8(i % 7 / 6 * 9) },
+		"random":   func(i int) uint8 { return uint8(r.IntN(16)) },
+		"runs":     func(i int) uint8 { return uint8(i / (1 + i%150) % 16) },
+		"blocks":   func(i int) uint8 { return uint8(i / 37 % 3 * 4) },
+		"long run": func(i int) uint8 { return uint8(min(i/139, 1) * 7) },
+	}
+	for name, gen := range gens {
+		t.Run(name, func(t *testing.T) {
+			c := New(15, 6)
+			for i := range c.litLen {
+				c.litLen[i] = gen(i)
+			}
+			for i := range c.distLen {
+				c.distLen[i] = gen(numLitLen + i)
+			}
+			c.dynamicHeader()
+			nlit, ndist := c.codeCounts()
+			want := append(append([]uint8(nil), c.litLen[:nlit]...), c.distLen[:ndist]...)
+			var got []uint8
+			var freq [numCodeLen]uint32
+			for i := 0; c.rle[i] != 255; i++ {
+				s, x := c.rle[i], int(c.rleExtra[i])
+				freq[s]++
+				switch s {
+				case 16:
+					if x > 3 || len(got) == 0 {
+						t.Fatalf("bad repeat %d at %d", x, i)
+					}
+					for range 3 + x {
+						got = append(got, got[len(got)-1])
+					}
+				case 17:
+					got = append(got, make([]uint8, 3+x)...)
+				case 18:
+					got = append(got, make([]uint8, 11+x)...)
+				default:
+					got = append(got, s)
+				}
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("lengths expand to\n%v\nwant\n%v", got, want)
+			}
+			if freq != c.clFreq {
+				t.Fatalf("code length frequencies %v, counted %v", c.clFreq, freq)
+			}
+		})
+	}
+}
