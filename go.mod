@@ -7,12 +7,15 @@ tool (
 	honnef.co/go/tools/cmd/staticcheck
 )
 
-require github.com/ajstarks/svgo v0.0.0-20211024235047-1546f124cd8b
+require (
+	github.com/a-h/templ v0.3.1100
+	github.com/ajstarks/svgo v0.0.0-20211024235047-1546f124cd8b
+	github.com/evanw/esbuild v0.28.2
+)
 
 require (
 	github.com/BurntSushi/toml v1.4.1-0.20240526193622-a339e1f7089c // indirect
 	github.com/a-h/parse v0.0.0-20250122154542-74294addb73e // indirect
-	github.com/a-h/templ v0.3.1100 // indirect
 	github.com/andybalholm/brotli v1.2.7 // indirect
 	github.com/cenkalti/backoff/v4 v4.3.0 // indirect
 	github.com/cli/browser v1.3.0 // indirect

@@ -1,0 +1,288 @@
+// Browser events → protocol events. Listeners sit on the view element (and
+// the document, for keys); each event goes to the first element on the
+// target's path whose mask asks for it, so nothing is sent that no handler
+// in the simulation wants. The view's own gestures (pan, zoom, reset, HUD)
+// use buttons and keys that simulations rarely need: see docs/client.md.
+
+import {
+  EV_CLICK, EV_DBLCLICK, EV_DOWN, EV_ENTER, EV_KEYDOWN, EV_KEYUP, EV_LEAVE, EV_MOVE, EV_UP,
+  M_CAPTURE, M_CLICK, M_DBLCLICK, M_DOWN, M_HOVER, M_KEYDOWN, M_KEYUP, M_MOVE, M_UP, M_WHEEL,
+} from "./wire";
+import type { Node, Scene } from "./scene";
+import type { View } from "./view";
+
+/** What Input needs from the client. */
+export interface Sink {
+  pointer(kind: number, n: Node, cx: number, cy: number, button: number, buttons: number, mods: number, id: number): void;
+  wheel(n: Node, cx: number, cy: number, dx: number, dy: number, mods: number): void;
+  key(kind: number, n: Node, key: string, code: string, mods: number, repeat: boolean): void;
+  /** Presses the control button bound to key; reports whether there was one. */
+  pressKey(key: string): boolean;
+  toggleHUD(): void;
+  wake(): void;
+}
+
+interface Move {
+  n: Node;
+  x: number;
+  y: number;
+  buttons: number;
+  mods: number;
+}
+
+/** Modifier bits of the protocol: Shift, Ctrl, Alt, Meta. */
+function mods(e: MouseEvent | KeyboardEvent): number {
+  return (e.shiftKey ? 1 : 0) | (e.ctrlKey ? 2 : 0) | (e.altKey ? 4 : 0) | (e.metaKey ? 8 : 0);
+}
+
+function pid(e: MouseEvent): number {
+  return "pointerId" in e ? Math.max(0, (e as PointerEvent).pointerId) : 1;
+}
+
+// Keys a focused form control uses itself are not scene keys: all of them
+// in text fields, arrows and the like on a slider, Space and Enter on a
+// button or checkbox.
+function taken(t: EventTarget | null, key: string): boolean {
+  const el = t as HTMLElement | null;
+  if (!el || !el.localName) return false;
+  if (el.isContentEditable || el.localName === "textarea" || el.localName === "select") return true;
+  const type = el.localName === "input" ? (el as HTMLInputElement).type : el.localName;
+  switch (type) {
+    case "range":
+      return /^(Arrow|Page|Home$|End$)/.test(key);
+    case "button":
+    case "submit":
+    case "reset":
+    case "checkbox":
+    case "radio":
+    case "summary":
+    case "a":
+      return key === " " || key === "Enter";
+  }
+  return el.localName === "input";
+}
+
+export class Input {
+  private moves = new Map<number, Move>();
+  private hovered = new Map<number, Node[]>();
+  private pan: { id: number; x: number; y: number; moved: boolean } | null = null;
+  private space = false;
+  private noClick = false;
+  /** Keys whose down was used by the client; their up is not sent either. */
+  private used = new Set<string>();
+
+  constructor(
+    private readonly scene: Scene,
+    private readonly view: View,
+    private readonly out: Sink,
+  ) {
+    const v = view.el;
+    v.addEventListener("pointerdown", (e) => this.down(e));
+    v.addEventListener("pointermove", (e) => this.move(e));
+    v.addEventListener("pointerup", (e) => this.up(e));
+    v.addEventListener("pointercancel", (e) => this.up(e));
+    v.addEventListener("click", (e) => this.click(e, EV_CLICK, M_CLICK));
+    v.addEventListener("dblclick", (e) => this.click(e, EV_DBLCLICK, M_DBLCLICK));
+    v.addEventListener("wheel", (e) => this.wheel(e), { passive: false });
+    v.addEventListener("pointerover", (e) => this.over(e));
+    v.addEventListener("pointerout", (e) => this.out_(e));
+    v.addEventListener("contextmenu", (e) => {
+      if (this.find(e.target, M_DOWN | M_UP | M_CLICK)) e.preventDefault();
+    });
+    // Middle-button autoscroll would take the drag.
+    v.addEventListener("mousedown", (e) => {
+      if (e.button === 1) e.preventDefault();
+    });
+    document.addEventListener("keydown", (e) => this.keydown(e));
+    document.addEventListener("keyup", (e) => this.keyup(e));
+    window.addEventListener("blur", () => {
+      this.space = false;
+      this.used.clear();
+    });
+  }
+
+  /** Forgets what refers to the old scene (after a keyframe). */
+  reset(): void {
+    this.moves.clear();
+    this.hovered.clear();
+  }
+
+  /** Sends the pointer moves coalesced since the last frame. */
+  flush(): void {
+    for (const id of Array.from(this.moves.keys())) this.flushMove(id);
+  }
+
+  private flushMove(id: number): void {
+    const m = this.moves.get(id);
+    if (!m) return;
+    this.moves.delete(id);
+    this.out.pointer(EV_MOVE, m.n, m.x, m.y, 0, m.buttons, m.mods, id);
+  }
+
+  /** The first node from t up to the root that wants one of the bits. */
+  private find(t: EventTarget | null, bits: number): Node | undefined {
+    const root = this.scene.root;
+    for (let el = t as Element | null; el; el = el.parentElement) {
+      const n = this.scene.node(el);
+      if (n && n.mask & bits) return n;
+      if (el === root || el === this.view.el) break;
+    }
+    return undefined;
+  }
+
+  private send(kind: number, n: Node, e: MouseEvent): void {
+    this.out.pointer(kind, n, e.clientX, e.clientY, Math.max(0, e.button + 1), e.buttons, mods(e), pid(e));
+  }
+
+  private down(e: PointerEvent): void {
+    this.noClick = false;
+    if (e.button === 1 || (e.button === 0 && this.space)) {
+      e.preventDefault();
+      this.pan = { id: e.pointerId, x: e.clientX, y: e.clientY, moved: false };
+      try {
+        this.view.el.setPointerCapture(e.pointerId);
+      } catch {
+        // The pointer is gone already; the pan ends with it.
+      }
+      return;
+    }
+    this.flushMove(e.pointerId);
+    const n = this.find(e.target, M_DOWN);
+    if (n) this.send(EV_DOWN, n, e);
+    const c = this.find(e.target, M_CAPTURE);
+    if (c) {
+      try {
+        c.el.setPointerCapture(e.pointerId);
+      } catch {
+        // As above.
+      }
+    }
+  }
+
+  private move(e: PointerEvent): void {
+    const p = this.pan;
+    if (p && p.id === e.pointerId) {
+      this.view.panBy(e.clientX - p.x, e.clientY - p.y);
+      p.x = e.clientX;
+      p.y = e.clientY;
+      p.moved = true;
+      return;
+    }
+    const n = this.find(e.target, M_MOVE);
+    if (!n) return;
+    this.moves.set(e.pointerId, { n, x: e.clientX, y: e.clientY, buttons: e.buttons, mods: mods(e) });
+    this.out.wake();
+  }
+
+  private up(e: PointerEvent): void {
+    const p = this.pan;
+    if (p && p.id === e.pointerId) {
+      this.pan = null;
+      this.noClick = p.moved;
+      return;
+    }
+    this.flushMove(e.pointerId);
+    const n = this.find(e.target, M_UP);
+    if (n) this.send(EV_UP, n, e);
+  }
+
+  private click(e: MouseEvent, kind: number, bit: number): void {
+    if (this.noClick) {
+      this.noClick = false;
+      return;
+    }
+    this.flushMove(pid(e));
+    const n = this.find(e.target, bit);
+    if (n) this.send(kind, n, e);
+    else if (kind === EV_DBLCLICK) this.view.reset(); // on background nobody handles
+  }
+
+  private wheel(e: WheelEvent): void {
+    const k = e.deltaMode === 1 ? 16 : e.deltaMode === 2 ? window.innerHeight : 1;
+    if (e.ctrlKey || e.metaKey) {
+      // Zoom (also what a trackpad pinch sends).
+      e.preventDefault();
+      this.view.zoomAt(e.clientX, e.clientY, Math.exp(-e.deltaY * k * 0.002));
+      return;
+    }
+    const n = this.find(e.target, M_WHEEL);
+    if (!n) return;
+    e.preventDefault();
+    this.out.wheel(n, e.clientX, e.clientY, e.deltaX * k, e.deltaY * k, mods(e));
+  }
+
+  // Hover does not bubble: an element is entered when the pointer comes
+  // into its subtree, and left when it goes out of it.
+  private hover(e: PointerEvent, t: EventTarget | null): void {
+    const id = e.pointerId;
+    const next: Node[] = [];
+    const root = this.scene.root;
+    if (root && t instanceof Element && root.contains(t)) {
+      for (let el: Element | null = t; el; el = el.parentElement) {
+        const n = this.scene.node(el);
+        if (n && n.mask & M_HOVER) next.push(n);
+        if (el === root) break;
+      }
+    }
+    const prev = this.hovered.get(id) || [];
+    if (next.length) this.hovered.set(id, next);
+    else this.hovered.delete(id);
+    const left = prev.filter((n) => !next.includes(n));
+    const entered = next.filter((n) => !prev.includes(n)).reverse();
+    if (!left.length && !entered.length) return;
+    this.flushMove(id);
+    for (const n of left) this.send(EV_LEAVE, n, e);
+    for (const n of entered) this.send(EV_ENTER, n, e);
+  }
+
+  private over(e: PointerEvent): void {
+    this.hover(e, e.target);
+  }
+
+  private out_(e: PointerEvent): void {
+    const to = e.relatedTarget as Element | null;
+    const root = this.scene.root;
+    if (!to || !root || !root.contains(to)) this.hover(e, null);
+  }
+
+  // The key's target: the focused element if it wants the key, else the
+  // root if it does.
+  private keyTarget(bit: number): Node | undefined {
+    const a = document.activeElement;
+    const n = a ? this.scene.node(a) : undefined;
+    if (n && n.mask & bit) return n;
+    const r = this.scene.rootNode();
+    return r && r.mask & bit ? r : undefined;
+  }
+
+  private keydown(e: KeyboardEvent): void {
+    if (taken(e.target, e.key) || e.isComposing) return;
+    if (e.key === " ") this.space = true;
+    const plain = !e.ctrlKey && !e.metaKey && !e.altKey;
+    if (plain && (e.code === "Backquote" || e.key === "`" || e.key === "~")) {
+      // ` toggles the HUD, Shift+` (~) resets the view.
+      if (e.shiftKey) this.view.reset();
+      else if (!e.repeat) this.out.toggleHUD();
+      this.used.add(e.code || e.key);
+      e.preventDefault();
+      return;
+    }
+    if (plain && !e.repeat && this.out.pressKey(e.key)) {
+      this.used.add(e.code || e.key);
+      e.preventDefault();
+      return;
+    }
+    const n = this.keyTarget(M_KEYDOWN);
+    if (!n) return;
+    this.out.key(EV_KEYDOWN, n, e.key, e.code, mods(e), e.repeat);
+    if (!e.ctrlKey && !e.metaKey && e.key !== "Tab" && !/^F\d+$/.test(e.key)) e.preventDefault();
+  }
+
+  private keyup(e: KeyboardEvent): void {
+    if (e.key === " ") this.space = false;
+    if (this.used.delete(e.code || e.key)) return;
+    if (taken(e.target, e.key)) return;
+    const n = this.keyTarget(M_KEYUP);
+    if (n) this.out.key(EV_KEYUP, n, e.key, e.code, mods(e), false);
+  }
+}

@@ -1,0 +1,260 @@
+// The live scene: the root <svg> element, the handle table, and the
+// application of scene ops to the DOM through cached element references.
+
+import {
+  type Entry, type Op, OP_CREATE, OP_DEL_ATTR, OP_KEYFRAME, OP_LISTEN, OP_MOVE,
+  OP_REMOVE, OP_SET_ATTR, OP_SET_NUM, OP_SET_TEXT, OP_SET_XY, PAIRS, PAIR_TRANSLATE, fmtNum,
+} from "./wire";
+
+export const SVG_NS = "http://www.w3.org/2000/svg";
+export const XLINK_NS = "http://www.w3.org/1999/xlink";
+export const XHTML_NS = "http://www.w3.org/1999/xhtml";
+const XML_NS = "http://www.w3.org/XML/1998/namespace";
+const XMLNS_NS = "http://www.w3.org/2000/xmlns/";
+
+/** An element with a handle. */
+export interface Node {
+  readonly el: Element;
+  readonly h: number;
+  mask: number;
+}
+
+/** A batch that cannot be applied: the connection must close (1007). */
+export class ApplyError extends Error {}
+
+function nsOf(name: string): string | null {
+  const i = name.indexOf(":");
+  if (i < 0) return null;
+  switch (name.slice(0, i)) {
+    case "xlink":
+      return XLINK_NS;
+    case "xml":
+      return XML_NS;
+    case "xmlns":
+      return XMLNS_NS;
+  }
+  return null;
+}
+
+// A javascript: URL would run code when followed; nothing from the wire
+// is ever evaluated. URL parsing drops control characters and spaces, so
+// they are dropped here too before looking.
+function isScriptURL(v: string): boolean {
+  return /^javascript:/i.test(v.replace(/[\u0000-\u0020]/g, ""));
+}
+
+function setAttr(el: Element, name: string, v: string): void {
+  if (name.endsWith("href") && isScriptURL(v)) return;
+  const ns = nsOf(name);
+  if (ns) el.setAttributeNS(ns, name, v);
+  else el.setAttribute(name, v);
+}
+
+function delAttr(el: Element, name: string): void {
+  const ns = nsOf(name);
+  if (ns) el.removeAttributeNS(ns, name.slice(name.indexOf(":") + 1));
+  else el.removeAttribute(name);
+}
+
+/** Sets an element's own text: the text node that is its first child. */
+function setText(el: Element, text: string): void {
+  const f = el.firstChild;
+  if (f && (f.nodeType === 3 || f.nodeType === 4)) (f as Text).data = text;
+  else if (text !== "") el.insertBefore(el.ownerDocument.createTextNode(text), f);
+}
+
+// Keyframe markup is produced by our own encoder, but a scene may embed
+// svgo output; drop what would run code once in the document.
+function sanitize(root: Element): void {
+  const all = [root, ...Array.from(root.getElementsByTagName("*"))];
+  for (const el of all) {
+    if (el.localName === "script") {
+      el.remove();
+      continue;
+    }
+    for (const a of Array.from(el.attributes)) {
+      if (/^on/i.test(a.localName) || (a.localName === "href" && isScriptURL(a.value))) {
+        el.removeAttributeNode(a);
+      }
+    }
+  }
+}
+
+export class Scene {
+  /** Handle → node. */
+  nodes = new Map<number, Node>();
+  /** Element → node, for events: walk up from the event target. */
+  byEl = new WeakMap<Element, Node>();
+  /** Whether a keyframe has been applied since the last reset. */
+  ready = false;
+
+  /**
+   * @param view the element that holds the scene's root <svg>
+   * @param root the root shown now (server-rendered), if any
+   * @param onRoot called after a keyframe replaced the root
+   */
+  constructor(
+    private readonly view: Element,
+    public root: Element | null,
+    private readonly onRoot: (root: Element) => void,
+  ) {}
+
+  /** Forget the handle table (a new connection waits for its keyframe). */
+  reset(): void {
+    this.nodes = new Map();
+    this.byEl = new WeakMap();
+    this.ready = false;
+  }
+
+  /** The node for an element (null if it has no handle). */
+  node(el: Element): Node | undefined {
+    return this.byEl.get(el);
+  }
+
+  /** The root's node, once a keyframe has arrived. */
+  rootNode(): Node | undefined {
+    return this.nodes.get(1);
+  }
+
+  /** Applies one scene op; throws ApplyError for an invalid keyframe or create. */
+  apply(op: Op): void {
+    switch (op.c) {
+      case OP_KEYFRAME:
+        this.keyframe(op.markup, op.table);
+        return;
+      case OP_CREATE: {
+        if (this.nodes.has(op.h)) throw new ApplyError(`create: handle ${op.h} is already live`);
+        const p = this.nodes.get(op.parent);
+        if (!p) return;
+        // A script element would run its text; nothing from the wire runs.
+        if (op.tag.slice(op.tag.indexOf(":") + 1).toLowerCase() === "script") return;
+        const el = document.createElementNS(SVG_NS, op.tag);
+        el.setAttribute("id", op.id);
+        const a = op.attrs;
+        for (let i = 0; i < a.length; i += 2) setAttr(el, a[i]!, a[i + 1]!);
+        if (op.text !== "") setText(el, op.text);
+        this.insert(p.el, el, op.before);
+        const n: Node = { el, h: op.h, mask: op.mask };
+        this.nodes.set(op.h, n);
+        this.byEl.set(el, n);
+        return;
+      }
+      case OP_REMOVE: {
+        const n = this.nodes.get(op.h);
+        if (!n || n.el === this.root) return;
+        n.el.remove();
+        this.forget(n);
+        return;
+      }
+      case OP_MOVE: {
+        const n = this.nodes.get(op.h);
+        const p = this.nodes.get(op.parent);
+        if (!n || !p || n.el === this.root || op.before === op.h) return;
+        if (n.el === p.el || n.el.contains(p.el)) return; // would make a cycle
+        this.insert(p.el, n.el, op.before);
+        return;
+      }
+      case OP_SET_ATTR: {
+        const n = this.nodes.get(op.h);
+        if (n) setAttr(n.el, op.name, op.value);
+        return;
+      }
+      case OP_DEL_ATTR: {
+        const n = this.nodes.get(op.h);
+        if (n) delAttr(n.el, op.name);
+        return;
+      }
+      case OP_SET_NUM: {
+        const n = this.nodes.get(op.h);
+        if (n) setAttr(n.el, op.name, fmtNum(op.v));
+        return;
+      }
+      case OP_SET_XY: {
+        const n = this.nodes.get(op.h);
+        if (!n) return;
+        if (op.pair === PAIR_TRANSLATE) {
+          n.el.setAttribute("transform", `translate(${fmtNum(op.x)},${fmtNum(op.y)})`);
+          return;
+        }
+        const [a, b] = PAIRS[op.pair]!;
+        n.el.setAttribute(a, fmtNum(op.x));
+        n.el.setAttribute(b, fmtNum(op.y));
+        return;
+      }
+      case OP_SET_TEXT: {
+        const n = this.nodes.get(op.h);
+        if (n) setText(n.el, op.text);
+        return;
+      }
+      case OP_LISTEN: {
+        const n = this.nodes.get(op.h);
+        if (n) n.mask = op.mask;
+        return;
+      }
+    }
+  }
+
+  private insert(parent: Element, el: Element, before: number): void {
+    const b = before ? this.nodes.get(before) : undefined;
+    parent.insertBefore(el, b && b.el.parentNode === parent ? b.el : null);
+  }
+
+  // Forgets a removed element's handle and those of its subtree.
+  private forget(n: Node): void {
+    this.nodes.delete(n.h);
+    this.byEl.delete(n.el);
+    this.forgetBelow(n.el);
+  }
+
+  private forgetBelow(el: Element): void {
+    for (let k = el.firstElementChild; k; k = k.nextElementSibling) {
+      const m = this.byEl.get(k);
+      if (m) {
+        this.nodes.delete(m.h);
+        this.byEl.delete(k);
+      }
+      this.forgetBelow(k);
+    }
+  }
+
+  private keyframe(markup: string, table: Entry[]): void {
+    // The wrapper declares the namespaces, so that markup without them
+    // still parses as SVG; it must hold exactly one <svg> element.
+    const doc = new DOMParser().parseFromString(
+      `<vz-keyframe xmlns="${SVG_NS}" xmlns:xlink="${XLINK_NS}">${markup}</vz-keyframe>`,
+      "image/svg+xml",
+    );
+    const err = doc.getElementsByTagNameNS(XHTML_NS, "parsererror")[0];
+    if (err) {
+      throw new ApplyError(`keyframe markup does not parse: ${(err.textContent || "").replace(/\s+/g, " ").trim()}`);
+    }
+    const tops = doc.documentElement.children;
+    const root = tops[0];
+    if (tops.length !== 1 || !root || root.localName !== "svg" || root.namespaceURI !== SVG_NS) {
+      throw new ApplyError("keyframe markup must be one <svg> element");
+    }
+    sanitize(root);
+    const nodes = new Map<number, Node>();
+    const byEl = new WeakMap<Element, Node>();
+    for (const e of table) {
+      const el = doc.getElementById(e.id);
+      if (!el || !root.contains(el)) {
+        throw new ApplyError(`keyframe table: no element has id ${JSON.stringify(e.id)} (handle ${e.h})`);
+      }
+      if (nodes.has(e.h) || byEl.has(el)) {
+        throw new ApplyError(`keyframe table: handle ${e.h} for id ${JSON.stringify(e.id)} is 0 or not unique`);
+      }
+      const n: Node = { el, h: e.h, mask: e.mask };
+      nodes.set(e.h, n);
+      byEl.set(el, n);
+    }
+    if (byEl.get(root)?.h !== 1) throw new ApplyError("keyframe table: the <svg> root must have handle 1");
+    document.adoptNode(root);
+    this.view.replaceChildren(root);
+    this.root = root;
+    this.nodes = nodes;
+    this.byEl = byEl;
+    this.ready = true;
+    this.onRoot(root);
+  }
+}

@@ -1,0 +1,481 @@
+// Protocol v1 (docs/protocol.md): decoding of server→browser batches and
+// encoding of browser→server events. The Go package scene/wire is the
+// reference; the checks and error texts here follow its decoder, so that a
+// message one side refuses the other refuses too.
+
+export const SUBPROTOCOL = "vizserve.v1";
+
+// Op codes.
+export const OP_KEYFRAME = 0x01;
+export const OP_CREATE = 0x02;
+export const OP_REMOVE = 0x03;
+export const OP_MOVE = 0x04;
+export const OP_SET_ATTR = 0x05;
+export const OP_DEL_ATTR = 0x06;
+export const OP_SET_NUM = 0x07;
+export const OP_SET_XY = 0x08;
+export const OP_SET_TEXT = 0x09;
+export const OP_LISTEN = 0x0a;
+export const OP_OVERLAY = 0x20;
+export const OP_ASSET = 0x21;
+export const OP_STATS = 0x22;
+export const OP_CONTROLS = 0x23;
+export const OP_CONTROL_VALUE = 0x24;
+
+// Event kinds (browser→server).
+export const EV_DOWN = 0x01;
+export const EV_MOVE = 0x02;
+export const EV_UP = 0x03;
+export const EV_CLICK = 0x04;
+export const EV_DBLCLICK = 0x05;
+export const EV_WHEEL = 0x06;
+export const EV_KEYDOWN = 0x07;
+export const EV_KEYUP = 0x08;
+export const EV_ENTER = 0x09;
+export const EV_LEAVE = 0x0a;
+export const EV_CONTROL = 0x0b;
+export const EV_ACK = 0x10;
+
+// Event mask bits: which events an element wants.
+export const M_CLICK = 1;
+export const M_DBLCLICK = 2;
+export const M_DOWN = 4;
+export const M_MOVE = 8;
+export const M_UP = 16;
+export const M_WHEEL = 32;
+export const M_KEYDOWN = 64;
+export const M_KEYUP = 128;
+export const M_HOVER = 256;
+export const M_CAPTURE = 512;
+
+// Control kinds.
+export const C_SLIDER = 1;
+export const C_NUMBER = 2;
+export const C_TOGGLE = 3;
+export const C_BUTTON = 4;
+export const C_SELECT = 5;
+export const C_TEXT = 6;
+
+// The static attribute table: key k on the wire is ATTR[k] (1..38).
+export const ATTR = [
+  "", "x", "y", "cx", "cy", "r", "rx", "ry", "width", "height",
+  "x1", "y1", "x2", "y2", "d", "points", "transform", "style",
+  "fill", "stroke", "stroke-width", "opacity", "fill-opacity", "stroke-opacity",
+  "class", "href", "xlink:href", "font-size", "font-family", "text-anchor",
+  "visibility", "display", "viewBox", "stroke-dasharray", "font-weight",
+  "dominant-baseline", "preserveAspectRatio", "offset", "stop-color",
+];
+
+// The attribute pairs of set-xy, by pair number; 7 is translate(x,y).
+export const PAIRS: readonly (readonly [string, string])[] = [
+  ["", ""], ["x", "y"], ["cx", "cy"], ["x1", "y1"], ["x2", "y2"],
+  ["width", "height"], ["rx", "ry"], ["transform", ""],
+];
+export const PAIR_TRANSLATE = 7;
+
+/** A control value: none (null), a number, a bool or a string. */
+export type Value = null | number | boolean | string;
+
+export interface Control {
+  kind: number;
+  name: string;
+  label: string;
+  min: number;
+  max: number;
+  step: number;
+  key: string;
+  options: string[];
+  value: Value;
+}
+
+export interface Stats {
+  viewers: number;
+  tickHz: number;
+  speed: number;
+  simTime: number;
+  paused: boolean;
+  lag: number;
+}
+
+export interface Entry {
+  h: number;
+  id: string;
+  mask: number;
+}
+
+export type Op =
+  | { c: typeof OP_KEYFRAME; markup: string; table: Entry[] }
+  | {
+    c: typeof OP_CREATE; h: number; parent: number; before: number; tag: string;
+    id: string; mask: number; attrs: string[]; text: string;
+  }
+  | { c: typeof OP_REMOVE; h: number }
+  | { c: typeof OP_MOVE; h: number; parent: number; before: number }
+  | { c: typeof OP_SET_ATTR; h: number; name: string; value: string }
+  | { c: typeof OP_DEL_ATTR; h: number; name: string }
+  | { c: typeof OP_SET_NUM; h: number; name: string; v: number }
+  | { c: typeof OP_SET_XY; h: number; pair: number; x: number; y: number }
+  | { c: typeof OP_SET_TEXT; h: number; text: string }
+  | { c: typeof OP_LISTEN; h: number; mask: number }
+  | { c: typeof OP_OVERLAY; text: string }
+  | { c: typeof OP_ASSET; kind: string; name: string; url: string }
+  | { c: typeof OP_STATS; stats: Stats }
+  | { c: typeof OP_CONTROLS; controls: Control[] }
+  | { c: typeof OP_CONTROL_VALUE; name: string; value: Value };
+
+/** One server→browser message. */
+export interface Batch {
+  seq: number;
+  ops: Op[];
+}
+
+const OP_NAMES: Record<number, string> = {
+  1: "keyframe", 2: "create", 3: "remove", 4: "move", 5: "set-attr", 6: "del-attr",
+  7: "set-num", 8: "set-xy", 9: "set-text", 10: "listen", 32: "overlay", 33: "asset",
+  34: "stats", 35: "controls", 36: "control-value",
+};
+
+/** A message that does not decode; the connection must close (1007). */
+export class DecodeError extends Error {
+  constructor(offset: number, op: number, msg: string) {
+    super(`wire: offset ${offset}: ${op ? OP_NAMES[op] + " op: " : ""}${msg}`);
+  }
+}
+
+// XML names as the Go side checks them, byte by byte on the UTF-8 form:
+// every non-ASCII character encodes to bytes >= 0x80, which are allowed.
+const XML_NAME = /^[A-Za-z_:\u0080-\uffff][A-Za-z0-9_:.\-\u0080-\uffff]*$/;
+
+/** Whether s is a tag or attribute name the protocol allows as an XML name. */
+export function isXMLName(s: string): boolean {
+  return XML_NAME.test(s);
+}
+
+/** Why an attribute name may not travel on the wire, or "" if it may. */
+export function attrNameProblem(name: string): string {
+  if (name === "") return "empty attribute name";
+  if (!XML_NAME.test(name)) return `attribute name ${JSON.stringify(name)} is not an XML name`;
+  if (name === "id") return "attribute id cannot be set: ids are fixed when an element is created";
+  if (/^on/i.test(name)) return `attribute ${JSON.stringify(name)} is an event handler; vizserve never sends code`;
+  return "";
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+class Reader {
+  off = 0;
+  op = 0;
+  private readonly dv: DataView;
+
+  constructor(private readonly b: Uint8Array) {
+    this.dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  }
+
+  fail(msg: string): never {
+    throw new DecodeError(this.off, this.op, msg);
+  }
+
+  left(): number {
+    return this.b.length - this.off;
+  }
+
+  u8(what: string): number {
+    if (this.off >= this.b.length) this.fail(`truncated: missing ${what}`);
+    return this.b[this.off++]!;
+  }
+
+  // An unsigned LEB128 varint, at most 10 bytes, minimally encoded.
+  // Values above 2^53 lose precision; no handle or sequence number gets
+  // there.
+  uv(what: string): number {
+    const b = this.b;
+    let v = 0;
+    let mul = 1;
+    for (let i = 0; ; i++) {
+      const p = this.off + i;
+      if (p >= b.length) this.fail(`truncated: missing ${what}`);
+      if (i === 10) this.fail(`${what}: varint overflows 64 bits`);
+      const c = b[p]!;
+      if (c < 0x80) {
+        if (i === 9 && c > 1) this.fail(`${what}: varint overflows 64 bits`);
+        if (i > 0 && c === 0) this.fail(`${what}: varint is not minimally encoded`);
+        this.off = p + 1;
+        return v + c * mul;
+      }
+      v += (c & 0x7f) * mul;
+      mul *= 128;
+    }
+  }
+
+  // A count of items that take at least min bytes each.
+  count(what: string, min: number): number {
+    const v = this.uv(what);
+    if (v > Math.floor(this.left() / min)) {
+      this.fail(`${what} ${v} exceeds what the remaining ${this.left()} bytes can hold`);
+    }
+    return v;
+  }
+
+  str(what: string): string {
+    const n = this.uv(what + " length");
+    if (n > this.left()) this.fail(`${what} length ${n} exceeds the remaining ${this.left()} bytes`);
+    const start = this.off;
+    let s: string;
+    try {
+      s = utf8.decode(this.b.subarray(start, start + n));
+    } catch {
+      return this.fail(`${what} is not valid UTF-8`);
+    }
+    this.off = start + n;
+    return s;
+  }
+
+  f32(what: string): number {
+    if (this.left() < 4) this.fail(`truncated: missing ${what} (float32)`);
+    const v = this.dv.getFloat32(this.off, true);
+    this.off += 4;
+    return v;
+  }
+
+  f64(what: string): number {
+    if (this.left() < 8) this.fail(`truncated: missing ${what} (float64)`);
+    const v = this.dv.getFloat64(this.off, true);
+    this.off += 8;
+    return v;
+  }
+
+  bool(what: string): boolean {
+    const c = this.u8(what);
+    if (c > 1) this.fail(`${what}: bool byte ${c} is not 0 or 1`);
+    return c === 1;
+  }
+
+  mask(): number {
+    const v = this.uv("event mask");
+    if (v > 0xffffffff) this.fail(`event mask ${v} exceeds 32 bits`);
+    return v;
+  }
+
+  attrKey(): string {
+    const k = this.uv("attribute key");
+    if (k === 0) {
+      const name = this.str("attribute name");
+      const p = attrNameProblem(name);
+      if (p) this.fail(p);
+      return name;
+    }
+    if (k >= ATTR.length) this.fail(`attribute key ${k} is not in the static table (1..${ATTR.length - 1})`);
+    return ATTR[k]!;
+  }
+
+  value(): Value {
+    const k = this.u8("value kind");
+    switch (k) {
+      case 0:
+        return null;
+      case 1:
+        return this.f64("number value");
+      case 2:
+        return this.bool("bool value");
+      case 3:
+        return this.str("string value");
+    }
+    return this.fail(`unknown value kind ${k}`);
+  }
+
+  op1(c: number): Op {
+    switch (c) {
+      case OP_KEYFRAME: {
+        const markup = this.str("markup");
+        const n = this.count("table entry count", 3);
+        const table: Entry[] = new Array<Entry>(n);
+        for (let i = 0; i < n; i++) {
+          const e = { h: this.uv("handle"), id: this.str("id"), mask: this.mask() };
+          if (e.h === 0 || e.id === "") this.fail(`table entry ${i}: handle 0 or empty id`);
+          table[i] = e;
+        }
+        return { c, markup, table };
+      }
+      case OP_CREATE: {
+        const h = this.uv("handle");
+        const parent = this.uv("parent");
+        const before = this.uv("before");
+        const tag = this.str("tag");
+        const id = this.str("id");
+        const mask = this.mask();
+        const n = this.count("attribute count", 2);
+        const attrs: string[] = new Array<string>(2 * n);
+        for (let i = 0; i < 2 * n; i += 2) {
+          attrs[i] = this.attrKey();
+          attrs[i + 1] = this.str("attribute value");
+        }
+        const text = this.str("text");
+        if (h === 0 || parent === 0) this.fail("handle and parent must not be 0");
+        if (!XML_NAME.test(tag)) this.fail(`tag ${JSON.stringify(tag)} is not an XML name`);
+        if (id === "") this.fail("empty id");
+        return { c, h, parent, before, tag, id, mask, attrs, text };
+      }
+      case OP_REMOVE:
+        return { c, h: this.uv("handle") };
+      case OP_MOVE:
+        return { c, h: this.uv("handle"), parent: this.uv("parent"), before: this.uv("before") };
+      case OP_SET_ATTR:
+        return { c, h: this.uv("handle"), name: this.attrKey(), value: this.str("value") };
+      case OP_DEL_ATTR:
+        return { c, h: this.uv("handle"), name: this.attrKey() };
+      case OP_SET_NUM:
+        return { c, h: this.uv("handle"), name: this.attrKey(), v: this.f32("value") };
+      case OP_SET_XY: {
+        const h = this.uv("handle");
+        const pair = this.u8("pair");
+        if (pair === 0 || pair > PAIR_TRANSLATE) this.fail(`unknown attribute pair ${pair}`);
+        return { c, h, pair, x: this.f32("x"), y: this.f32("y") };
+      }
+      case OP_SET_TEXT:
+        return { c, h: this.uv("handle"), text: this.str("text") };
+      case OP_LISTEN:
+        return { c, h: this.uv("handle"), mask: this.mask() };
+      case OP_OVERLAY:
+        return { c, text: this.str("text") };
+      case OP_ASSET:
+        return { c, kind: this.str("kind"), name: this.str("name"), url: this.str("url") };
+      case OP_STATS:
+        return {
+          c,
+          stats: {
+            viewers: this.uv("viewers"),
+            tickHz: this.f32("tick rate"),
+            speed: this.f32("speed"),
+            simTime: this.f64("sim time"),
+            paused: this.bool("paused"),
+            lag: this.uv("lag"),
+          },
+        };
+      case OP_CONTROLS: {
+        const n = this.count("control count", 30);
+        const controls: Control[] = new Array<Control>(n);
+        for (let i = 0; i < n; i++) {
+          const kind = this.u8("control kind");
+          if (kind === 0 || kind > C_TEXT) this.fail(`unknown control kind ${kind}`);
+          const name = this.str("control name");
+          const label = this.str("label");
+          const min = this.f64("min");
+          const max = this.f64("max");
+          const step = this.f64("step");
+          const key = this.str("key");
+          const m = this.count("option count", 1);
+          const options: string[] = new Array<string>(m);
+          for (let j = 0; j < m; j++) options[j] = this.str("option");
+          controls[i] = { kind, name, label, min, max, step, key, options, value: this.value() };
+        }
+        return { c, controls };
+      }
+      case OP_CONTROL_VALUE:
+        return { c, name: this.str("control name"), value: this.value() };
+    }
+    this.off--;
+    this.op = 0;
+    return this.fail(`unknown op code 0x${c.toString(16).padStart(2, "0")}`);
+  }
+}
+
+/** decodeBatch decodes one server→browser message; it throws DecodeError. */
+export function decodeBatch(data: Uint8Array): Batch {
+  if (data.length === 0) throw new Error("wire: empty message");
+  const r = new Reader(data);
+  const seq = r.uv("sequence number");
+  const ops: Op[] = [];
+  while (r.left() > 0) {
+    const c = r.u8("op code");
+    r.op = c;
+    ops.push(r.op1(c));
+  }
+  return { seq, ops };
+}
+
+const utf8enc = new TextEncoder();
+
+/** Encoder writes one browser→server message. */
+export class Encoder {
+  private b: Uint8Array<ArrayBuffer> = new Uint8Array(64);
+  private dv = new DataView(this.b.buffer);
+  private n = 0;
+
+  private room(k: number): void {
+    if (this.n + k <= this.b.length) return;
+    const b = new Uint8Array(Math.max(2 * this.b.length, this.n + k));
+    b.set(this.b.subarray(0, this.n));
+    this.b = b;
+    this.dv = new DataView(b.buffer);
+  }
+
+  start(kind: number): this {
+    this.n = 0;
+    return this.u8(kind);
+  }
+
+  u8(v: number): this {
+    this.room(1);
+    this.b[this.n++] = v & 0xff;
+    return this;
+  }
+
+  uv(v: number): this {
+    this.room(10);
+    v = Math.max(0, Math.floor(v));
+    while (v >= 0x80) {
+      this.b[this.n++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    this.b[this.n++] = v;
+    return this;
+  }
+
+  f32(v: number): this {
+    this.room(4);
+    this.dv.setFloat32(this.n, v, true);
+    this.n += 4;
+    return this;
+  }
+
+  f64(v: number): this {
+    this.room(8);
+    this.dv.setFloat64(this.n, v, true);
+    this.n += 8;
+    return this;
+  }
+
+  str(s: string): this {
+    const u = utf8enc.encode(s);
+    this.uv(u.length);
+    this.room(u.length);
+    this.b.set(u, this.n);
+    this.n += u.length;
+    return this;
+  }
+
+  value(v: Value): this {
+    if (typeof v === "number") return this.u8(1).f64(v);
+    if (typeof v === "boolean") return this.u8(2).u8(v ? 1 : 0);
+    if (typeof v === "string") return this.u8(3).str(v);
+    return this.u8(0);
+  }
+
+  /** The message written since start, as a copy. */
+  bytes(): Uint8Array<ArrayBuffer> {
+    return this.b.slice(0, this.n);
+  }
+}
+
+/**
+ * fmtNum formats a float32 the way the Go side does (wire.FormatNum): the
+ * shortest decimal that reads back as the same float32, 0 for ±0.
+ */
+export function fmtNum(v: number): string {
+  if (v === 0) return "0";
+  for (let p = 1; p <= 9; p++) {
+    const s = v.toPrecision(p);
+    if (Math.fround(+s) === v) return String(+s);
+  }
+  return String(v);
+}
