@@ -56,3 +56,40 @@ func FuzzCompress(f *testing.F) {
 		}
 	})
 }
+
+// FuzzHuffman builds length-limited codes for frequencies drawn from data
+// (two bytes and a shift per symbol, to make skewed distributions) and
+// checks they are complete, within the limit, and close to package-merge.
+func FuzzHuffman(f *testing.F) {
+	f.Add([]byte{0, 1, 0, 1})
+	f.Add([]byte{1, 0, 1, 0, 2, 0, 3, 0, 5, 0, 8, 0, 13, 0, 21, 0, 34, 0, 55, 0, 89})
+	f.Add(bytes.Repeat([]byte{0xff, 0x10, 0, 0}, 100))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) < 1 {
+			return
+		}
+		limit := maxLitBits
+		n := min((len(data)-1)/3, numLitLen)
+		if data[0]&1 == 1 {
+			limit, n = maxCLBits, min(n, numCodeLen)
+		}
+		freq := make([]uint32, max(n, 2))
+		for i := range n {
+			d := data[1+3*i:]
+			// At most 2^23 per symbol: block frequencies (at most
+			// 2^16) and their sums must stay far from overflowing.
+			freq[i] = uint32(uint16(d[0])|uint16(d[1])<<8) << (d[2] % 8)
+		}
+		lens := make([]uint8, len(freq))
+		var hb huffBuilder
+		hb.build(freq, lens, limit)
+		checkLengths(t, freq, lens, limit)
+		got := codeCost(freq, lens)
+		if opt, depth := huffmanCost(freq); depth <= limit && got != opt {
+			t.Fatalf("cost %d bits, optimal %d", got, opt)
+		}
+		if lim := limitedCost(freq, limit); got > lim+lim/8 {
+			t.Fatalf("cost %d bits, more than 1/8 over the optimum %d for the limit %d", got, lim, limit)
+		}
+	})
+}
