@@ -1,0 +1,183 @@
+// Package link is the websocket link between the vizserve front process and
+// a scene running as its child process in dev mode (docs/dev.md, "The link").
+//
+//	// parent
+//	l, _ := link.Listen(log)             // loopback only
+//	url, peers, cancel := l.Expect()      // one-time token in url
+//	// start the child with VIZSERVE_CHILD=url, then
+//	p := <-peers                          // it connected; p.Hello() says who it is
+//
+//	// child (the root package's runChild)
+//	c, err := link.Dial(ctx, url)
+//
+// Every message is one binary websocket message whose first byte is its
+// type. The scene stream and the viewers' events reuse scene/wire's Batch
+// and Event encodings; the rest are a few control messages.
+package link
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/vizserve/vizserve/scene/wire"
+)
+
+// Subprotocol is the websocket subprotocol of the link. Both sides refuse a
+// connection without it.
+const Subprotocol = "vizserve-link.v1"
+
+// Type is the first byte of every link message.
+type Type byte
+
+// Child → parent messages.
+const (
+	// Hello is the child's first message: JSON-encoded Hello.
+	THello Type = 0x01
+	// TBatch carries one scene batch (wire.Batch encoding).
+	TBatch Type = 0x02
+	// TState answers TStateRequest: a status byte (0 ok, 1 error), then the
+	// state as JSON, or the error text.
+	TState Type = 0x03
+)
+
+// Parent → child messages.
+const (
+	// TEvent carries one viewer event (wire.Event encoding).
+	TEvent Type = 0x81
+	// TStateRequest asks for the scene's state (no payload).
+	TStateRequest Type = 0x82
+	// TStart tells the child to start its sim loop. A non-empty payload is
+	// the state (JSON) to restore first.
+	TStart Type = 0x83
+	// TShutdown asks the child to stop its sim loop and exit.
+	TShutdown Type = 0x84
+)
+
+func (t Type) String() string {
+	switch t {
+	case THello:
+		return "hello"
+	case TBatch:
+		return "batch"
+	case TState:
+		return "state"
+	case TEvent:
+		return "event"
+	case TStateRequest:
+		return "state-request"
+	case TStart:
+		return "start"
+	case TShutdown:
+		return "shutdown"
+	}
+	return fmt.Sprintf("type 0x%02x", byte(t))
+}
+
+// Version is the link protocol version a Hello carries.
+const Version = 1
+
+// Hello is what a child says first.
+type Hello struct {
+	Version int    `json:"v"`
+	PID     int    `json:"pid"`
+	Title   string `json:"title,omitempty"`
+	// State is true when the scene carries state across swaps
+	// (vizserve.Options.State is set).
+	State bool `json:"state"`
+}
+
+// Msg is one decoded link message.
+type Msg struct {
+	Type  Type
+	Hello Hello       // THello
+	Batch *wire.Batch // TBatch
+	Event wire.Event  // TEvent
+	Data  []byte      // TState (ok) and TStart: state JSON
+	Err   string      // TState: the error that kept the state from being taken
+}
+
+// Decode decodes one link message. Data aliases msg.
+func Decode(msg []byte) (Msg, error) {
+	if len(msg) == 0 {
+		return Msg{}, errors.New("link: empty message")
+	}
+	m := Msg{Type: Type(msg[0])}
+	p := msg[1:]
+	switch m.Type {
+	case THello:
+		if err := json.Unmarshal(p, &m.Hello); err != nil {
+			return m, fmt.Errorf("link: hello: %w", err)
+		}
+		if m.Hello.Version != Version {
+			return m, fmt.Errorf("link: the child speaks link version %d, this vizserve %d: rebuild it with the same vizserve", m.Hello.Version, Version)
+		}
+	case TBatch:
+		b, err := wire.DecodeBatch(p)
+		if err != nil {
+			return m, fmt.Errorf("link: batch: %w", err)
+		}
+		m.Batch = b
+	case TState:
+		if len(p) == 0 || p[0] > 1 {
+			return m, errors.New("link: state: missing or bad status byte")
+		}
+		if p[0] == 0 {
+			m.Data = p[1:]
+		} else {
+			m.Err = string(p[1:])
+			if m.Err == "" {
+				m.Err = "unknown error"
+			}
+		}
+	case TEvent:
+		ev, err := wire.DecodeEvent(p)
+		if err != nil {
+			return m, fmt.Errorf("link: event: %w", err)
+		}
+		m.Event = ev
+	case TStart:
+		m.Data = p
+	case TStateRequest, TShutdown:
+		if len(p) != 0 {
+			return m, fmt.Errorf("link: %v: unexpected payload", m.Type)
+		}
+	default:
+		return m, fmt.Errorf("link: unknown message %v", m.Type)
+	}
+	return m, nil
+}
+
+// AppendHello appends a hello message to dst.
+func AppendHello(dst []byte, h Hello) []byte {
+	h.Version = Version
+	b, _ := json.Marshal(h) // a struct of plain fields always marshals
+	return append(append(dst, byte(THello)), b...)
+}
+
+// AppendBatch appends a batch message to dst.
+func AppendBatch(dst []byte, b *wire.Batch) ([]byte, error) {
+	return b.AppendBinary(append(dst, byte(TBatch)))
+}
+
+// AppendEvent appends an event message to dst.
+func AppendEvent(dst []byte, e *wire.Event) ([]byte, error) {
+	return e.AppendBinary(append(dst, byte(TEvent)))
+}
+
+// AppendState appends a state reply to dst: data, or err if not nil.
+func AppendState(dst []byte, data []byte, err error) []byte {
+	if err != nil {
+		return append(append(dst, byte(TState), 1), err.Error()...)
+	}
+	return append(append(dst, byte(TState), 0), data...)
+}
+
+// AppendStart appends a start message carrying state (nil: none) to dst.
+func AppendStart(dst []byte, state []byte) []byte {
+	return append(append(dst, byte(TStart)), state...)
+}
+
+// Control returns a message of a type without payload (TStateRequest,
+// TShutdown).
+func Control(t Type) []byte { return []byte{byte(t)} }

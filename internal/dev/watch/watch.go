@@ -1,0 +1,286 @@
+// Package watch watches a scene's directory and reports debounced changes:
+// Go sources (rebuild the sim) apart from stylesheets and scripts (re-bundle
+// the assets, leave the sim alone).
+//
+//	w, err := watch.New(dir, nil)
+//	for ch := range w.Changes() { if ch.Code { rebuild() }; if len(ch.Assets) > 0 { bundle() } }
+//	w.Close()
+//
+// Editors save in several steps (write a temporary file and rename it over
+// the original, or truncate and then write, or probe with a file named
+// 4913): events are gathered until the directory has been quiet for a
+// moment, and editors' temporary and backup files are ignored.
+package watch
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// Defaults of Options.
+const (
+	DefaultCodeQuiet  = 50 * time.Millisecond
+	DefaultAssetQuiet = 5 * time.Millisecond
+	DefaultMaxWait    = 500 * time.Millisecond
+)
+
+// Options configures New. The zero value (or nil) gives the defaults.
+type Options struct {
+	// CodeQuiet is how long the directory must be quiet after a change to
+	// Go code before it is reported. Default DefaultCodeQuiet.
+	CodeQuiet time.Duration
+	// AssetQuiet is the same for stylesheets and scripts, which cost
+	// little to redo. Default DefaultAssetQuiet.
+	AssetQuiet time.Duration
+	// MaxWait bounds the wait of a change under a stream of events.
+	// Default DefaultMaxWait.
+	MaxWait time.Duration
+}
+
+// Kind is what a changed file means for the scene.
+type Kind int
+
+// Kinds of files.
+const (
+	Ignore Kind = iota // editor temporaries, hidden files, anything else
+	Code               // .go, go.mod, go.sum, go.work: rebuild
+	Asset              // .css, .ts, .js (and .tsx, .jsx, .mjs): re-bundle
+)
+
+// Classify says what a change to the file name means.
+func Classify(name string) Kind {
+	base := filepath.Base(name)
+	switch {
+	case base == "" || base == "4913", // vim's probe of the directory
+		strings.HasPrefix(base, "."), // .#lock (emacs), .swp, dot files
+		strings.HasPrefix(base, "#"), // #autosave# (emacs)
+		strings.HasSuffix(base, "~"), // backups
+		strings.HasSuffix(base, ".swp"), strings.HasSuffix(base, ".swx"),
+		strings.HasSuffix(base, ".tmp"), strings.Contains(base, ".tmp."),
+		strings.HasSuffix(base, "_test.go"):
+		return Ignore
+	}
+	switch base {
+	case "go.mod", "go.sum", "go.work", "go.work.sum":
+		return Code
+	}
+	switch filepath.Ext(base) {
+	case ".go":
+		return Code
+	case ".css", ".ts", ".js", ".tsx", ".jsx", ".mjs":
+		return Asset
+	}
+	return Ignore
+}
+
+// Change is one debounced batch of changes.
+type Change struct {
+	// Code is true when Go code changed.
+	Code bool
+	// Assets lists the stylesheets and scripts that changed (paths), in
+	// order of name.
+	Assets []string
+	// All is true when events were lost (the system's queue overflowed):
+	// everything may have changed.
+	All bool
+	// First is when the first event of the batch arrived: the start of
+	// the reload's latency.
+	First time.Time
+}
+
+func (c *Change) merge(d Change) {
+	c.Code = c.Code || d.Code
+	c.All = c.All || d.All
+	for _, a := range d.Assets {
+		if !slices.Contains(c.Assets, a) {
+			c.Assets = append(c.Assets, a)
+		}
+	}
+	slices.Sort(c.Assets)
+	if c.First.IsZero() || (!d.First.IsZero() && d.First.Before(c.First)) {
+		c.First = d.First
+	}
+}
+
+// Watcher watches a directory and its subdirectories (but not hidden ones,
+// node_modules or testdata).
+type Watcher struct {
+	fw   *fsnotify.Watcher
+	opts Options
+	out  chan Change
+	errs chan error
+	done chan struct{}
+	wg   sync.WaitGroup
+	once sync.Once
+}
+
+// New starts watching dir.
+func New(dir string, opts *Options) (*Watcher, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.CodeQuiet <= 0 {
+		o.CodeQuiet = DefaultCodeQuiet
+	}
+	if o.AssetQuiet <= 0 {
+		o.AssetQuiet = DefaultAssetQuiet
+	}
+	if o.MaxWait <= 0 {
+		o.MaxWait = DefaultMaxWait
+	}
+	fw, err := fsnotify.NewWatcher()
+	if err != nil {
+		return nil, fmt.Errorf("watch: %w", err)
+	}
+	w := &Watcher{fw: fw, opts: o, out: make(chan Change), errs: make(chan error, 1), done: make(chan struct{})}
+	if err := w.addTree(dir); err != nil {
+		fw.Close()
+		return nil, err
+	}
+	w.wg.Go(w.loop)
+	return w, nil
+}
+
+func skipDir(name string) bool {
+	return strings.HasPrefix(name, ".") || name == "node_modules" || name == "testdata"
+}
+
+func (w *Watcher) addTree(dir string) error {
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if p == dir {
+				return fmt.Errorf("watch: %w", err)
+			}
+			return nil // vanished meanwhile
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		if p != dir && skipDir(d.Name()) {
+			return filepath.SkipDir
+		}
+		if err := w.fw.Add(p); err != nil {
+			return fmt.Errorf("watch: %s: %w", p, err)
+		}
+		return nil
+	})
+}
+
+// Changes delivers the debounced changes. A change not yet taken merges
+// with later ones. It is closed by Close.
+func (w *Watcher) Changes() <-chan Change { return w.out }
+
+// Errors delivers watch errors (such as an event queue overflow), at most
+// one pending at a time.
+func (w *Watcher) Errors() <-chan error { return w.errs }
+
+// Close stops watching and waits for the watcher's goroutine.
+func (w *Watcher) Close() error {
+	var err error
+	w.once.Do(func() {
+		close(w.done)
+		err = w.fw.Close()
+		w.wg.Wait()
+		close(w.out)
+	})
+	return err
+}
+
+func (w *Watcher) loop() {
+	var (
+		pending  Change    // events gathered, not yet quiet
+		ready    *Change   // debounced, waiting for the reader
+		deadline time.Time // when pending is reported at the latest
+		timer    = time.NewTimer(time.Hour)
+	)
+	timer.Stop()
+	defer timer.Stop()
+	arm := func(now time.Time) {
+		quiet := w.opts.AssetQuiet
+		if pending.Code {
+			quiet = w.opts.CodeQuiet
+		}
+		at := now.Add(quiet)
+		if at.After(deadline) {
+			at = deadline
+		}
+		timer.Reset(time.Until(at))
+	}
+	for {
+		var out chan Change
+		var send Change
+		if ready != nil {
+			out, send = w.out, *ready
+		}
+		select {
+		case <-w.done:
+			return
+		case ev, ok := <-w.fw.Events:
+			if !ok {
+				return
+			}
+			now := time.Now()
+			if ev.Has(fsnotify.Create) {
+				if fi, err := os.Stat(ev.Name); err == nil && fi.IsDir() && !skipDir(filepath.Base(ev.Name)) {
+					w.addTree(ev.Name)
+					continue
+				}
+			}
+			if ev.Op == fsnotify.Chmod {
+				continue // touch, or an indexer: the content is the same
+			}
+			var c Change
+			switch Classify(ev.Name) {
+			case Code:
+				c.Code = true
+			case Asset:
+				c.Assets = []string{ev.Name}
+			default:
+				continue
+			}
+			if pending.First.IsZero() {
+				c.First = now
+				deadline = now.Add(w.opts.MaxWait)
+			}
+			pending.merge(c)
+			arm(now)
+		case <-timer.C:
+			if pending.First.IsZero() {
+				continue
+			}
+			if ready == nil {
+				ready = &Change{}
+			}
+			ready.merge(pending)
+			pending = Change{}
+		case out <- send:
+			ready = nil
+		case err, ok := <-w.fw.Errors:
+			if !ok {
+				return
+			}
+			if errors.Is(err, fsnotify.ErrEventOverflow) {
+				// Events were lost: assume everything changed.
+				if pending.First.IsZero() {
+					deadline = time.Now().Add(w.opts.MaxWait)
+				}
+				pending.merge(Change{Code: true, All: true, First: time.Now()})
+				arm(time.Now())
+			}
+			select {
+			case w.errs <- err:
+			default:
+			}
+		}
+	}
+}
