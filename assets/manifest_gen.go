@@ -5,5 +5,5 @@ package assets
 // manifest maps each asset's logical name to its content-hashed file in dist.
 var manifest = map[string]string{
 	"client.js": "client-6ace622fd220.js",
-	"style.css": "style-18252d5a6376.css",
+	"style.css": "style-0ddcda483b5e.css",
 }

@@ -742,6 +742,11 @@ func TestSceneSVGLive(t *testing.T) {
 	if e.Target != w.ball.Handle() || !near(float64(e.X), 100) || !near(float64(e.Y), 60) {
 		t.Errorf("click %v, want the ball at (100, 60)", e)
 	}
+	// The panel folds away from the scene.
+	sx, sy := eval[float64](t, p, `document.querySelector("#vz-panel summary").getBoundingClientRect().left + 20`),
+		eval[float64](t, p, `document.querySelector("#vz-panel summary").getBoundingClientRect().top + 5`)
+	must(t, p.Click(ctx, sx, sy))
+	waitFor(t, p, `!document.getElementById("vz-panel").open`)
 	v.send(t, &wire.Batch{Seq: w.mirror.Seq(), Ops: []wire.Op{{Code: wire.OpOverlay, Text: "panic: boom"}}})
 	waitFor(t, p, `document.getElementById("vz-overlay").textContent === "panic: boom" && !document.getElementById("vz-overlay").hidden`)
 	noPageErrors(t, p)
@@ -861,4 +866,24 @@ func TestClientIncompatible(t *testing.T) {
 	if n := eval[int](t, p, `vizserve.connects`); n != 2 {
 		t.Errorf("%d connections, want 2", n)
 	}
+}
+
+// TestClientURL: the websocket URL comes from the page's URL and the path
+// in data-vz-ws; an access token on the page's URL goes along.
+func TestClientURL(t *testing.T) {
+	w := newWorld(t)
+	kf := w.keyframe(t)
+	d := w.pageData()
+	d.WSPath = "/ws?room=1"
+	h := newHarness(t, d)
+	p := h.open("/?token=abc%2Bd#top")
+	v := h.accept()
+	if got, want := v.c.Target(), "/ws?room=1&token=abc%2Bd"; got != want {
+		t.Errorf("websocket request target %q, want %q", got, want)
+	}
+	if got := v.c.Subprotocol(); got != wire.Subprotocol {
+		t.Errorf("subprotocol %q", got)
+	}
+	v.send(t, kf)
+	waitFor(t, p, `vizserve.state === "live"`)
 }

@@ -857,7 +857,7 @@ func SceneSVG(d PageData) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 76, "<div id=\"vz-panel\" class=\"vz-panel\" hidden=\"hidden\"><form id=\"vz-controls\" class=\"vz-controls\"></form></div></div></foreignObject>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 76, "<details id=\"vz-panel\" class=\"vz-panel\" open=\"open\" hidden=\"hidden\"><summary>Controls</summary><form id=\"vz-controls\" class=\"vz-controls\"></form></details></div></foreignObject>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
