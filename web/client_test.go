@@ -27,6 +27,7 @@ type world struct {
 	trails                bool
 	mode, title           string
 	drops                 int
+	extraCSS              []string // for the page
 }
 
 func newWorld(t *testing.T) *world {
@@ -59,7 +60,9 @@ func newWorld(t *testing.T) *world {
 func (w *world) start(t *testing.T, path string) (*harness, *browser.Page, *viewer) {
 	t.Helper()
 	kf := w.keyframe(t)
-	h := newHarness(t, w.pageData())
+	d := w.pageData()
+	d.ExtraCSS = w.extraCSS
+	h := newHarness(t, d)
 	p := h.open(path)
 	v := h.accept()
 	v.send(t, kf)
@@ -707,8 +710,13 @@ func TestClientBackoff(t *testing.T) {
 
 func TestSceneSVGLive(t *testing.T) {
 	w := newWorld(t)
+	w.extraCSS = []string{"/user/a.css"}
 	_, p, v := w.start(t, "/scene.svg")
 	ctx := testCtx(t)
+	// The scene's own stylesheet applies, and an asset op swaps it.
+	waitFor(t, p, `getComputedStyle(document.getElementById("ball")).opacity === "0.5"`)
+	v.send(t, &wire.Batch{Seq: w.mirror.Seq(), Ops: []wire.Op{{Code: wire.OpAsset, Tag: "css", Name: "/user/a.css", Text: "/user/b.css"}}})
+	waitFor(t, p, `getComputedStyle(document.getElementById("ball")).opacity === "0.25"`)
 	if ct := eval[string](t, p, `document.contentType`); ct != "image/svg+xml" {
 		t.Fatalf("document type %q", ct)
 	}

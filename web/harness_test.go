@@ -63,6 +63,12 @@ func testCtx(t *testing.T) context.Context {
 	return ctx
 }
 
+// userFiles are the stylesheets the harness serves under /user/.
+var userFiles = map[string]string{
+	"a.css": "#ball { opacity: 0.5 }",
+	"b.css": "#ball { opacity: 0.25 }",
+}
+
 // harness is the scripted server.
 type harness struct {
 	t   *testing.T
@@ -94,6 +100,16 @@ func newHarness(t *testing.T, d PageData) *harness {
 		SceneSVG(h.pageData()).Render(r.Context(), w)
 	})
 	mux.HandleFunc("/ws", h.serveWS)
+	// A scene's own files, for PageData.ExtraCSS.
+	mux.HandleFunc("/user/{name}", func(w http.ResponseWriter, r *http.Request) {
+		css, ok := userFiles[r.PathValue("name")]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/css; charset=utf-8")
+		w.Write([]byte(css))
+	})
 	h.srv = httptest.NewServer(mux)
 	t.Cleanup(h.close)
 	return h

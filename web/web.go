@@ -16,6 +16,7 @@ package web
 
 import (
 	"encoding/xml"
+	"html"
 	"math"
 	"regexp"
 	"strconv"
@@ -46,6 +47,11 @@ type PageData struct {
 	WSPath string
 	// Overlay is error text shown over the scene; "" shows none.
 	Overlay string
+	// ExtraCSS and ExtraJS are URLs of more stylesheets and scripts (a
+	// scene's own), loaded after the client's. Each URL is also the
+	// asset's name: an asset op with that name swaps the stylesheet, or
+	// reloads the page for a script.
+	ExtraCSS, ExtraJS []string
 }
 
 func (d PageData) title() string {
@@ -235,6 +241,20 @@ func inlineScript() string {
 // inlineStyle is the stylesheet as an SVG <style> element.
 func inlineStyle() string {
 	return `<style type="text/css" data-vz-asset="style.css">` + cdata(string(assets.Bytes("style.css"))) + `</style>`
+}
+
+// extraStyle is an SVG <style> element that imports a stylesheet, named
+// for asset ops.
+func extraStyle(url string) string {
+	css := `@import url("` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\a `, "\r", `\d `).Replace(url) + `");`
+	return `<style type="text/css" data-vz-asset="` + html.EscapeString(url) + `">` + cdata(css) + `</style>`
+}
+
+// extraScript is an SVG <script> element that loads a script, named for
+// asset ops.
+func extraScript(url string) string {
+	u := html.EscapeString(url)
+	return `<script type="text/javascript" href="` + u + `" data-vz-asset="` + u + `"></script>`
 }
 
 const xmlProlog = `<?xml version="1.0" encoding="UTF-8"?>` + "\n"

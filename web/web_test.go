@@ -115,7 +115,8 @@ func wellFormed(t *testing.T, doc string) {
 
 func TestPage(t *testing.T) {
 	t.Parallel()
-	d := PageData{Title: "Bounce <1>", Markup: testMarkup, Controls: testControls, Overlay: "main.go:3: oops & <b>"}
+	d := PageData{Title: "Bounce <1>", Markup: testMarkup, Controls: testControls, Overlay: "main.go:3: oops & <b>",
+		ExtraCSS: []string{"/_vz/user/style.css"}, ExtraJS: []string{"/_vz/user/app.js?a=1&b=2"}}
 	got := render(t, Page(d))
 	golden(t, "page.html", normalize(got))
 
@@ -133,6 +134,8 @@ func TestPage(t *testing.T) {
 	contains("the script", `src="`+assets.URL("client.js")+`"`)
 	contains("the overlay, escaped", ">main.go:3: oops &amp; &lt;b&gt;</pre>")
 	contains("a no-script note", "<noscript>")
+	contains("the scene's stylesheet", `<link rel="stylesheet" href="/_vz/user/style.css" data-vz-asset="/_vz/user/style.css">`)
+	contains("the scene's script, after the client", `data-vz-asset="client.js" defer></script><script src="/_vz/user/app.js?a=1&amp;b=2" data-vz-asset="/_vz/user/app.js?a=1&amp;b=2" defer></script>`)
 	for _, c := range testControls {
 		contains("control "+c.Name, `data-vz-control="`+templ.EscapeString(c.Name)+`"`)
 	}
@@ -169,7 +172,8 @@ func TestPageDefaults(t *testing.T) {
 
 func TestSceneSVG(t *testing.T) {
 	t.Parallel()
-	d := PageData{Title: "Bounce & co", Markup: testMarkup, Controls: testControls, Overlay: "panic: <boom> & more"}
+	d := PageData{Title: "Bounce & co", Markup: testMarkup, Controls: testControls, Overlay: "panic: <boom> & more",
+		ExtraCSS: []string{`/_vz/user/a "b".css`}, ExtraJS: []string{"/_vz/user/app.js?a=1&b=2"}}
 	got := render(t, SceneSVG(d))
 	golden(t, "scene.svg", normalize(got))
 	wellFormed(t, got)
@@ -181,8 +185,11 @@ func TestSceneSVG(t *testing.T) {
 	var doc struct {
 		XMLName xml.Name
 		Title   string `xml:"title"`
-		Style   string `xml:"style"`
-		View    struct {
+		Styles  []struct {
+			Text  string `xml:",chardata"`
+			Asset string `xml:"data-vz-asset,attr"`
+		} `xml:"style"`
+		View struct {
 			ID    string `xml:"id,attr"`
 			WS    string `xml:"data-vz-ws,attr"`
 			Box   string `xml:"viewBox,attr"`
@@ -196,8 +203,9 @@ func TestSceneSVG(t *testing.T) {
 				Overlay string `xml:"pre"`
 			} `xml:"div"`
 		} `xml:"foreignObject"`
-		Script struct {
+		Scripts []struct {
 			Text  string `xml:",chardata"`
+			Href  string `xml:"href,attr"`
 			Asset string `xml:"data-vz-asset,attr"`
 		} `xml:"script"`
 	}
@@ -218,9 +226,14 @@ func TestSceneSVG(t *testing.T) {
 	check("scene id", doc.View.Scene.ID, "scene")
 	check("ui id", doc.UI.Div.ID, "vz-ui")
 	check("overlay", doc.UI.Div.Overlay, "panic: <boom> & more")
-	check("script", doc.Script.Text, string(assets.Bytes("client.js")))
-	check("script asset", doc.Script.Asset, "client.js")
-	check("style", doc.Style, string(assets.Bytes("style.css")))
+	if len(doc.Scripts) != 2 || len(doc.Styles) != 2 {
+		t.Fatalf("%d scripts and %d styles, want 2 each", len(doc.Scripts), len(doc.Styles))
+	}
+	check("script", doc.Scripts[0].Text, string(assets.Bytes("client.js")))
+	check("script asset", doc.Scripts[0].Asset, "client.js")
+	check("scene script", doc.Scripts[1].Href+" "+doc.Scripts[1].Asset, "/_vz/user/app.js?a=1&b=2 /_vz/user/app.js?a=1&b=2")
+	check("style", doc.Styles[0].Text, string(assets.Bytes("style.css")))
+	check("scene style", doc.Styles[1].Text+" "+doc.Styles[1].Asset, `@import url("/_vz/user/a \"b\".css"); /_vz/user/a "b".css`)
 	if !strings.Contains(got, "<![CDATA["+string(assets.Bytes("client.js")[:64])) {
 		t.Error("the script is not in a CDATA section")
 	}
