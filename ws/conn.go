@@ -140,6 +140,7 @@ type Conn struct {
 	wd        ctxDeadline
 	wErr      error               // guarded by frameLock
 	vec       net.Buffers         // guarded by frameLock
+	vecArr    [2][]byte           // the array behind vec
 	wComp     *deflate.Compressor // under context takeover; guarded by msgLock
 	maskRand  [maskRandSize]byte  // client masking keys from crypto/rand, under frameLock
 	maskPos   int
@@ -175,13 +176,7 @@ func newConn(nc net.Conn, client bool, cfg connConfig, buffered []byte) *Conn {
 	}
 	c.readLimit.Store(cfg.readLimit)
 	c.rCallLimit = -1
-	c.rb.nc = nc
-	size := readBufferSize
-	if len(buffered) > size {
-		size = len(buffered)
-	}
-	c.rb.buf = make([]byte, size)
-	c.rb.w = copy(c.rb.buf, buffered)
+	c.rb.init(nc, buffered)
 	c.rd.set = nc.SetReadDeadline
 	c.wd.set = nc.SetWriteDeadline
 	c.rMsgR.c = c

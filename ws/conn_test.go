@@ -372,6 +372,7 @@ func TestUnmaskedClientFrameRefused(t *testing.T) {
 		t.Fatalf("close %v %q", code, reason)
 	}
 	writeRaw(t, nc, rawFrame{fin: true, op: opClose, payload: closePayload(code, "")}, true)
+	nc.Close() // a client closes once both close frames are sent
 	var fe *FailError
 	if err := <-got; !errors.As(err, &fe) {
 		t.Fatalf("server read: %v", err)
@@ -422,6 +423,7 @@ func TestReadLimitAndFrameLimit(t *testing.T) {
 				t.Fatalf("close %v, want 1009", code)
 			}
 			writeRaw(t, nc, rawFrame{fin: true, op: opClose, payload: closePayload(code, "")}, true)
+			nc.Close()
 			var fe *FailError
 			if err := <-got; !errors.As(err, &fe) || fe.Code != StatusMessageTooBig {
 				t.Fatalf("server read: %v", err)
@@ -703,7 +705,7 @@ func TestReadIntoAllocatesNothing(t *testing.T) {
 	// Both sides use the buffer-reuse path: AllocsPerRun counts the
 	// whole process.
 	c := pair(t, func(s *Conn) {
-		buf := make([]byte, 64<<10)
+		buf := make([]byte, 128<<10)
 		for {
 			typ, n, err := s.ReadInto(context.Background(), buf)
 			if err != nil || s.Write(context.Background(), typ, buf[:n]) != nil {
@@ -712,19 +714,21 @@ func TestReadIntoAllocatesNothing(t *testing.T) {
 		}
 	}, nil, nil)
 	ctx := context.Background()
-	msg := bytes.Repeat([]byte("z"), 1024)
 	buf := make([]byte, 64<<10)
-	allocs := testing.AllocsPerRun(200, func() {
-		if err := c.Write(ctx, MessageBinary, msg); err != nil {
-			t.Fatal(err)
+	for _, size := range []int{16, 1024, 64 << 10} { // 64 KiB: header and payload in one writev
+		msg := bytes.Repeat([]byte("z"), size)
+		allocs := testing.AllocsPerRun(200, func() {
+			if err := c.Write(ctx, MessageBinary, msg); err != nil {
+				t.Fatal(err)
+			}
+			_, n, err := c.ReadInto(ctx, buf)
+			if err != nil || n != len(msg) {
+				t.Fatal(n, err)
+			}
+		})
+		if allocs != 0 {
+			t.Fatalf("%d bytes: %.1f allocations per round trip", size, allocs)
 		}
-		_, n, err := c.ReadInto(ctx, buf)
-		if err != nil || n != len(msg) {
-			t.Fatal(n, err)
-		}
-	})
-	if allocs != 0 {
-		t.Fatalf("%.1f allocations per round trip", allocs)
 	}
 	// A message longer than the buffer fails with 1009.
 	c.Write(ctx, MessageBinary, make([]byte, 100))

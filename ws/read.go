@@ -46,7 +46,11 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 			if err != nil {
 				return 0, nil, c.midMessage(err)
 			}
-			buf = slices.Grow(buf, int(max(min(c.rRemain, 1<<20), 512)))
+			hint := max(min(c.rRemain, 1<<20), 512)
+			if c.rFin && !c.rCompressed {
+				hint = c.rRemain // the last frame: exactly what is left
+			}
+			buf = slices.Grow(buf, int(hint))
 		}
 		n, err := c.readData(ctx, buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
@@ -459,7 +463,7 @@ func (c *Conn) fail(code StatusCode, reason string) error {
 func (c *Conn) drainToEOF(deadline time.Time) {
 	c.nc.SetReadDeadline(deadline)
 	for {
-		c.rb.r, c.rb.w = 0, 0
+		c.rb.r = c.rb.w // drop what is buffered
 		if c.rb.fill() != nil {
 			return
 		}

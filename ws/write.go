@@ -17,8 +17,9 @@ import (
 // errClosing is returned by writes after a close frame was sent.
 var errClosing = fmt.Errorf("ws: write: the connection is closing: %w", net.ErrClosed)
 
-// bigWriteBufs hold the masked copy of large client frames.
-var bigWriteBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+// bigWriteBufs hold the masked copy of large client frames: a header and
+// 256 KiB of payload per write.
+var bigWriteBufs = sync.Pool{New: func() any { b := make([]byte, maxHeaderSize+256<<10); return &b }}
 
 // Write sends p as one message of type typ, in one frame. A text message
 // must be valid UTF-8; Write refuses to send one that is not. p is never
@@ -129,9 +130,13 @@ func (c *Conn) writeFrameBytes(fin bool, rsv byte, op opcode, p []byte) (int, er
 		}
 		return c.nc.Write(buf)
 	case !c.client:
-		c.vec = append(c.vec[:0], buf, p)
+		// Header and payload in one writev. WriteTo consumes the slice it
+		// is given, so it gets a fresh one over the connection's own array
+		// each time: no allocation.
+		c.vecArr = [2][]byte{buf, p}
+		c.vec = c.vecArr[:]
 		n, err := c.vec.WriteTo(c.nc)
-		c.vec = c.vec[:0]
+		c.vecArr = [2][]byte{}
 		return int(n), err
 	default:
 		// Mask a copy, chunk by chunk, and never touch the caller's bytes.
