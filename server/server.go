@@ -132,10 +132,10 @@ const (
 // no compression state), messages under 256 bytes as they are.
 var DefaultCompression = ws.CompressionOptions{Threshold: 256}
 
-// WSHandler handles one websocket. ctx ends when the server shuts down; r
-// is the upgrade request (origin, target, headers, remote address). When
-// the handler returns, a connection still open is closed with
-// StatusNormalClosure.
+// WSHandler handles one websocket, on a goroutine of its own. ctx ends
+// when the server shuts down; r is the upgrade request (origin, target,
+// headers, remote address), and its context is ctx. When the handler
+// returns, a connection still open is closed with StatusNormalClosure.
 type WSHandler func(ctx context.Context, c *ws.Conn, r *http.Request)
 
 // Endpoint is a websocket handler and what it speaks.
@@ -439,6 +439,15 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, e Endpoint) {
 		return
 	}
 	s.log.Debug("websocket opened", "conn", c.String(), "path", c.Target(), "subprotocol", c.Subprotocol(), "origin", c.Origin())
+	// The handler runs on a goroutine of its own and net/http's returns:
+	// an idle websocket then holds neither net/http's buffers nor its
+	// deeper stack. The request's context would end with ServeHTTP, so the
+	// handler's request carries the server's.
+	r = r.WithContext(s.baseCtx)
+	go s.runHandler(e.Handler, c, r, ip)
+}
+
+func (s *Server) runHandler(h WSHandler, c *ws.Conn, r *http.Request, ip string) {
 	defer func() {
 		if v := recover(); v != nil {
 			s.report(&HandlerError{Time: time.Now(), Where: c.String() + " " + c.Target(), Value: v, Stack: debug.Stack()})
@@ -454,7 +463,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, e Endpoint) {
 		s.log.Debug("websocket ended", "conn", c.String(), "path", c.Target())
 		s.handlers.Done()
 	}()
-	e.Handler(s.baseCtx, c, r)
+	h(s.baseCtx, c, r)
 }
 
 // report logs a recovered panic and hands it to the owner without ever
