@@ -1,0 +1,192 @@
+package watch
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/vizserve/vizserve/internal/leakcheck"
+)
+
+func TestMain(m *testing.M) { leakcheck.Main(m) }
+
+func TestClassify(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		want Kind
+	}{
+		{"scene.go", Code},
+		{"dir/x.go", Code},
+		{"go.mod", Code},
+		{"go.sum", Code},
+		{"style.css", Asset},
+		{"main.ts", Asset},
+		{"app.js", Asset},
+		{"scene_test.go", Ignore},
+		{".scene.go.swp", Ignore},
+		{"scene.go.swx", Ignore},
+		{"scene.go~", Ignore},
+		{"4913", Ignore},
+		{".#scene.go", Ignore},
+		{"#scene.go#", Ignore},
+		{"scene.go.tmp.1234", Ignore},
+		{"notes.txt", Ignore},
+		{"out.svg", Ignore},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Classify(tt.name); got != tt.want {
+				t.Errorf("Classify(%q) = %v, want %v", tt.name, got, tt.want)
+			}
+		})
+	}
+}
+
+// next waits for one change.
+func next(t *testing.T, w *Watcher) Change {
+	t.Helper()
+	select {
+	case c := <-w.Changes():
+		return c
+	case <-time.After(30 * time.Second):
+		t.Fatal("no change reported")
+		return Change{}
+	}
+}
+
+// none checks that no change comes within d (the test's own quiet
+// period, well past the debounce).
+func none(t *testing.T, w *Watcher, d time.Duration) {
+	t.Helper()
+	select {
+	case c := <-w.Changes():
+		t.Fatalf("unexpected change %+v", c)
+	case <-time.After(d):
+	}
+}
+
+func write(t *testing.T, name, s string) {
+	t.Helper()
+	if err := os.WriteFile(name, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Editors' ways of saving each end in one Code change; their temporary
+// files alone cause none.
+func TestEditorSaves(t *testing.T) {
+	t.Parallel()
+	saves := map[string]func(t *testing.T, dir string){
+		"truncate then write": func(t *testing.T, dir string) {
+			f, err := os.OpenFile(filepath.Join(dir, "scene.go"), os.O_WRONLY|os.O_TRUNC, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.WriteString("package main\n")
+			f.Sync()
+			f.WriteString("func main() {}\n")
+			f.Close()
+		},
+		"vim: probe, backup, rename, write": func(t *testing.T, dir string) {
+			write(t, filepath.Join(dir, "4913"), "")
+			os.Remove(filepath.Join(dir, "4913"))
+			os.Rename(filepath.Join(dir, "scene.go"), filepath.Join(dir, "scene.go~"))
+			write(t, filepath.Join(dir, "scene.go"), "package main\nfunc main() {}\n")
+			os.Remove(filepath.Join(dir, "scene.go~"))
+		},
+		"write temporary, rename over": func(t *testing.T, dir string) {
+			tmp := filepath.Join(dir, ".scene.go.tmp.42")
+			write(t, tmp, "package main\nfunc main() {}\n")
+			if err := os.Rename(tmp, filepath.Join(dir, "scene.go")); err != nil {
+				t.Fatal(err)
+			}
+		},
+	}
+	for name, save := range saves {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			write(t, filepath.Join(dir, "scene.go"), "package main\n")
+			w, err := New(dir, &Options{CodeQuiet: 50 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Close()
+			save(t, dir)
+			c := next(t, w)
+			if !c.Code || len(c.Assets) != 0 || c.First.IsZero() {
+				t.Errorf("change = %+v, want Code only", c)
+			}
+			none(t, w, 300*time.Millisecond)
+		})
+	}
+}
+
+func TestTemporaryFilesAlone(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	w, err := New(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	for _, n := range []string{".scene.go.swp", "scene.go~", "4913", ".#scene.go", "notes.txt", "x_test.go"} {
+		write(t, filepath.Join(dir, n), "x")
+	}
+	none(t, w, 300*time.Millisecond)
+}
+
+func TestAssetsApartFromCode(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "lib")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	w, err := New(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	write(t, filepath.Join(dir, "style.css"), "a{}")
+	c := next(t, w)
+	if c.Code || len(c.Assets) != 1 || filepath.Base(c.Assets[0]) != "style.css" {
+		t.Errorf("change = %+v, want the stylesheet alone", c)
+	}
+	// Subdirectories are watched, new ones too.
+	write(t, filepath.Join(sub, "util.go"), "package lib")
+	if c := next(t, w); !c.Code {
+		t.Errorf("change in a subdirectory = %+v", c)
+	}
+}
+
+// A stream of writes is reported within MaxWait of its start.
+func TestMaxWait(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	w, err := New(dir, &Options{CodeQuiet: 200 * time.Millisecond, MaxWait: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	stop := time.Now().Add(2 * time.Second)
+	got := w.Changes()
+	var c Change
+	for {
+		write(t, filepath.Join(dir, "scene.go"), "package main // "+time.Now().String())
+		select {
+		case c = <-got:
+		case <-time.After(20 * time.Millisecond): // the pace of the writes under test
+			if time.Now().Before(stop) {
+				continue
+			}
+			t.Fatal("no change within 2 s of continuous writes")
+		}
+		break
+	}
+	if d := time.Since(c.First); d > 1500*time.Millisecond {
+		t.Errorf("change reported %v after its first event", d)
+	}
+}
