@@ -1,0 +1,93 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/vizserve/vizserve/assets"
+	"github.com/vizserve/vizserve/scene/wire"
+	"github.com/vizserve/vizserve/web"
+)
+
+// SceneOptions configures MountScene.
+type SceneOptions struct {
+	// Title names the page. Default "vizserve".
+	Title string
+	// ExtraCSS and ExtraJS are URLs of stylesheets and scripts the page
+	// loads after its own (a scene's own assets).
+	ExtraCSS, ExtraJS []string
+}
+
+// MountScene serves a live scene on s:
+//
+//	/              the page, with the current frame rendered on the server
+//	/ws            the websocket of the page's client (subprotocol vizserve.v1)
+//	/scene.svg     a standalone SVG document that is live on its own
+//	/snapshot.svg  a static SVG of the current frame
+//	/assets/       the client's script and styles
+//
+// It returns the hub that serves the viewers.
+func MountScene(s *Server, src wire.Source, opts *SceneOptions) *Hub {
+	var o SceneOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Title == "" {
+		o.Title = "vizserve"
+	}
+	h := NewHub(src, s.log)
+	s.HandleWS("/ws", h.Endpoint())
+	s.Handle("/assets/", assets.Handler())
+	s.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		d, ok := pageData(w, r, h, &o)
+		if !ok {
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		web.Page(d).Render(r.Context(), w)
+	})
+	s.HandleFunc("GET /scene.svg", func(w http.ResponseWriter, r *http.Request) {
+		d, ok := pageData(w, r, h, &o)
+		if !ok {
+			return
+		}
+		w.Header().Set("Content-Type", "image/svg+xml")
+		w.Header().Set("Cache-Control", "no-store")
+		web.SceneSVG(d).Render(r.Context(), w)
+	})
+	s.HandleFunc("GET /snapshot.svg", func(w http.ResponseWriter, r *http.Request) {
+		d, ok := pageData(w, r, h, &o)
+		if !ok {
+			return
+		}
+		w.Header().Set("Content-Type", "image/svg+xml")
+		w.Header().Set("Cache-Control", "no-store")
+		web.Snapshot(d.Markup).Render(r.Context(), w)
+	})
+	return h
+}
+
+// pageData takes the scene's current state for a server-side render.
+func pageData(w http.ResponseWriter, r *http.Request, h *Hub, o *SceneOptions) (web.PageData, bool) {
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	kf, err := h.Keyframe(ctx)
+	if err != nil {
+		http.Error(w, "the scene is not running: "+err.Error(), http.StatusServiceUnavailable)
+		return web.PageData{}, false
+	}
+	d := web.PageData{Title: o.Title, WSPath: "/ws", ExtraCSS: o.ExtraCSS, ExtraJS: o.ExtraJS}
+	for _, op := range kf.Ops {
+		switch op.Code {
+		case wire.OpKeyframe:
+			d.Markup = op.Text
+		case wire.OpControls:
+			d.Controls = op.Controls
+		case wire.OpOverlay:
+			d.Overlay = op.Text
+		}
+	}
+	return d, true
+}
