@@ -26,6 +26,9 @@ trap 'rm -rf "$tmp"' EXIT
 {
 	echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+	ws_state="clean"
+	git diff --quiet HEAD -- ../ws 2>/dev/null || ws_state="with uncommitted changes"
+	echo "ws: last changed in $(git log -1 --format=%h -- ../ws 2>/dev/null || echo unknown), $ws_state"
 	echo "go: $(go version)"
 	echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 	echo "cores: $(nproc)"
