@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/vizserve/vizserve/scene/wire"
 	"github.com/vizserve/vizserve/ws"
@@ -73,6 +74,11 @@ func (h *Hub) Stats() HubStats {
 // viewer that applies slowly (or is far away) gets fewer, fresher frames
 // instead of a backlog queued in the network buffers.
 const Window = 4
+
+// WriteTimeout bounds one batch's write to a viewer. A viewer whose
+// connection takes nothing for this long (its socket buffers full) is
+// dropped, so that it holds neither a goroutine nor kernel memory forever.
+const WriteTimeout = 30 * time.Second
 
 // viewer is one browser (or any client) watching the scene.
 //
@@ -187,7 +193,14 @@ func (h *Hub) write(ctx context.Context, c *ws.Conn, v *viewer) {
 			c.Close(ws.StatusInternalError, "cannot encode a batch")
 			return
 		}
-		if err := c.Write(ctx, ws.MessageBinary, buf); err != nil {
+		wctx, cancel := context.WithTimeout(ctx, WriteTimeout)
+		err = c.Write(wctx, ws.MessageBinary, buf)
+		cancel()
+		if err != nil {
+			if errors.Is(err, context.DeadlineExceeded) {
+				h.log.Info("hub: dropping a viewer that takes no data", "conn", c.String(), "timeout", WriteTimeout)
+				c.CloseNow()
+			}
 			return
 		}
 		v.sent[v.next] = sentBatch{num: v.num, srcSeq: last}

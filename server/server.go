@@ -188,6 +188,7 @@ type Server struct {
 	routes   map[string]*route
 
 	mu       sync.Mutex
+	fresh    map[net.Conn]struct{} // connections that have not sent a request yet
 	ln       net.Listener
 	hs       *http.Server
 	tls      bool
@@ -246,6 +247,7 @@ func New(cfg Config) *Server {
 		mux:      http.NewServeMux(),
 		routes:   map[string]*route{},
 		websocks: map[*ws.Conn]struct{}{},
+		fresh:    map[net.Conn]struct{}{},
 		closed:   make(chan struct{}),
 		errs:     make(chan *HandlerError, 32),
 	}
@@ -518,6 +520,13 @@ func (s *Server) connContext(ctx context.Context, c net.Conn) context.Context {
 }
 
 func (s *Server) connState(c net.Conn, st http.ConnState) {
+	s.mu.Lock()
+	if st == http.StateNew {
+		s.fresh[c] = struct{}{}
+	} else {
+		delete(s.fresh, c)
+	}
+	s.mu.Unlock()
 	switch st {
 	case http.StateClosed, http.StateHijacked:
 		// A hijacked connection that becomes a websocket is counted again
@@ -824,6 +833,14 @@ func (s *Server) shutdown(ctx context.Context) error {
 	} else {
 		httpDone <- nil
 	}
+	// http.Server.Shutdown waits up to 5 s for a connection that has not
+	// sent its first request (browsers open them ahead of need); there is
+	// nothing to wait for.
+	s.mu.Lock()
+	for c := range s.fresh {
+		c.Close()
+	}
+	s.mu.Unlock()
 
 	var closers sync.WaitGroup
 	defer closers.Wait() // they end with their connections

@@ -702,3 +702,30 @@ func TestCompressionModes(t *testing.T) {
 		}
 	}
 }
+
+func TestCloseDoesNotWaitForSilentConnections(t *testing.T) {
+	t.Parallel()
+	// With a grace shorter than net/http's 5 s allowance for new
+	// connections, waiting for this one would make Close fail.
+	s := New(Config{Addr: "127.0.0.1:0", Logger: quiet, CloseGrace: 2 * time.Second})
+	s.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {})
+	if err := s.Open(); err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- s.Serve() }()
+	// A connection that never sends a request, as browsers open ahead of
+	// need.
+	nc, err := net.Dial("tcp", s.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	eventually(t, "the silent connection counted", func() bool { return s.Stats().Conns == 1 })
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := <-served; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -46,6 +46,33 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 
 var errCloseTimeout = errors.New("ws: close: the peer did not answer the close frame in time")
 
+// CloseSend sends a close frame with code and reason and returns without
+// waiting: the reader goes on receiving the messages the peer sent before
+// it saw the close, then the peer's answer as a CloseError, and the
+// connection closes. If the peer does not answer within the close timeout,
+// the connection is closed anyway. Use it to finish a conversation while
+// still collecting its last replies; Close, by contrast, drops messages
+// that arrive after its close frame when no one else is reading.
+func (c *Conn) CloseSend(code StatusCode, reason string) error {
+	if !validWireCode(code) {
+		return fmt.Errorf("ws: close: status %v cannot be sent in a close frame", code)
+	}
+	err := c.writeClose(code, truncateReason(reason), time.Now().Add(c.cfg.closeTimeout))
+	if errors.Is(err, errCloseSent) {
+		return nil
+	}
+	if err != nil {
+		c.closeTCP(err)
+		return fmt.Errorf("ws: close: %w", err)
+	}
+	t := time.AfterFunc(c.cfg.closeTimeout, func() { c.closeTCP(errCloseTimeout) })
+	go func() {
+		<-c.closed
+		t.Stop()
+	}()
+	return nil
+}
+
 // awaitCloseHandshake waits for the peer's close frame after ours was sent:
 // through the reader if there is one, by reading here otherwise.
 func (c *Conn) awaitCloseHandshake(deadline time.Time) error {

@@ -884,3 +884,75 @@ func TestCloseTimesOutOnSilentPeer(t *testing.T) {
 		t.Fatal(c.State())
 	}
 }
+
+// TestPingDuringExpiringReads keeps pinging a client whose reads time out
+// constantly: a ping that arrives as a read's context ends must still get
+// its pong, and the connection must survive.
+func TestPingDuringExpiringReads(t *testing.T) {
+	t.Parallel()
+	stop := make(chan struct{})
+	pongs := make(chan int, 1)
+	c := pair(t, func(s *Conn) {
+		ctx := s.CloseRead(context.Background())
+		n := 0
+		defer func() { pongs <- n }()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-ctx.Done():
+				return
+			default:
+			}
+			pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			err := s.Ping(pctx)
+			cancel()
+			if err != nil {
+				return
+			}
+			n++
+		}
+	}, nil, nil)
+	for i := 0; i < 300; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Microsecond)
+		_, _, err := c.Read(ctx)
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("read %d: %v", i, err)
+		}
+	}
+	close(stop)
+	n := <-pongs
+	if c.State() != StateOpen || n == 0 {
+		t.Fatalf("state %v after %d pings", c.State(), n)
+	}
+}
+
+// TestCloseSendKeepsLastReplies closes the sending side while replies are
+// still on their way: the reader gets them all, then the peer's close.
+func TestCloseSendKeepsLastReplies(t *testing.T) {
+	t.Parallel()
+	c := pair(t, echoLoop, nil, nil)
+	ctx := context.Background()
+	for i := 0; i < 3; i++ {
+		c.Write(ctx, MessageText, fmt.Appendf(nil, "request %d", i))
+	}
+	if err := c.CloseSend(StatusNormalClosure, "that is all"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Write(ctx, MessageText, []byte("late")); err == nil {
+		t.Fatal("wrote after CloseSend")
+	}
+	for i := 0; i < 3; i++ {
+		_, msg, err := c.Read(ctx)
+		if err != nil || string(msg) != fmt.Sprintf("request %d", i) {
+			t.Fatalf("reply %d: %q %v", i, msg, err)
+		}
+	}
+	if _, _, err := c.Read(ctx); CloseStatus(err) != StatusNormalClosure {
+		t.Fatalf("after the replies: %v", err)
+	}
+	if c.State() != StateClosed {
+		t.Fatal(c.State())
+	}
+}

@@ -374,8 +374,12 @@ func (c *Conn) handleControl(ctx context.Context, op opcode, payload []byte) err
 	switch op {
 	case opPing:
 		c.debug("ws: ping received", "len", len(payload))
-		err := c.writeControl(ctx, opPong, payload)
-		if err != nil && !errors.Is(err, errClosing) {
+		// The pong has its own deadline: the read's context may be about
+		// to end, and that must not cost the connection its pong.
+		pctx, cancel := context.WithTimeout(context.Background(), c.cfg.closeTimeout)
+		err := c.writeControl(pctx, opPong, payload)
+		cancel()
+		if err != nil && !errors.Is(err, errClosing) && c.State() == StateClosed {
 			return c.netErr(ctx, err)
 		}
 	case opPong:
@@ -482,7 +486,7 @@ func (c *Conn) netErr(ctx context.Context, err error) error {
 	}
 	out := c.finishedErr()
 	if out == nil {
-		out = fmt.Errorf("ws: read: %w", CloseError{Code: StatusAbnormalClosure, Reason: err.Error()})
+		out = CloseError{Code: StatusAbnormalClosure, Reason: err.Error()}
 	}
 	c.rErr = out
 	c.closeTCP(out)
