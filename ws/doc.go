@@ -37,10 +37,21 @@
 // error and leaves the connection usable; one that ends mid-message fails
 // the connection (see Conn.Read). Writes behave alike at frame granularity.
 //
+// # Memory
+//
+// An idle connection holds no read or write buffer (they come from pools
+// while a message is in flight) and, without context takeover, no
+// compression state. What it does hold is its goroutines' stacks: a read
+// loop running inside the net/http handler also keeps net/http's
+// connection buffers and deeper stack alive. For many idle connections,
+// start the loop on a goroutine of its own and return from the handler, as
+// package server does.
+//
 // # Closing
 //
-// Close performs the closing handshake with a bounded wait; CloseNow drops
-// the TCP connection. After the peer's close frame, reads return a
+// Close performs the closing handshake with a bounded wait; CloseSend
+// starts it and lets the reader collect the peer's last messages; CloseNow
+// drops the TCP connection. After the peer's close frame, reads return a
 // CloseError, whose code CloseStatus extracts. A connection lost without a
 // close frame reports StatusAbnormalClosure (1006), which, like 1005 and
 // 1015, is never sent.
