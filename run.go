@@ -1,0 +1,151 @@
+// Package vizserve shows a live Go simulation in a web browser.
+//
+//	func main() {
+//		s := scene.New(scene.Options{Width: 600, Height: 400})
+//		ball := s.Root().Circle(300, 200, 20, "fill:crimson")
+//		s.OnTick(func(dt float64) { ... ball.SetXY(x, y) })
+//		if err := vizserve.Run(s, nil); err != nil {
+//			log.Fatal(err)
+//		}
+//	}
+//
+// `go run .` serves the scene on http://127.0.0.1:8000 (change it with -addr
+// or VIZSERVE_ADDR); `vizserve ./scene.go` runs the same program under the
+// live-reload front, which rebuilds it on every save and swaps the new code
+// in while the browser stays connected.
+package vizserve
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/vizserve/vizserve/scene"
+	"github.com/vizserve/vizserve/server"
+)
+
+// Options configures Run. The zero value (or nil) gives the defaults.
+type Options struct {
+	// Title names the page. Default "vizserve".
+	Title string
+
+	// Addr is the listen address. Default: the -addr flag, else the
+	// VIZSERVE_ADDR environment variable, else 127.0.0.1:8000. A
+	// non-loopback address gets an access token, printed in the URL.
+	Addr string
+
+	// State, if set, is a pointer to a JSON-serialisable value holding the
+	// simulation's state. Under `vizserve` it is carried across live-reload
+	// swaps: taken from the old program and restored into the new one before
+	// its first tick; OnRestore then runs on the sim goroutine.
+	State     any
+	OnRestore func()
+}
+
+// DefaultAddr is where Run serves unless told otherwise.
+const DefaultAddr = "127.0.0.1:8000"
+
+var addrFlag *string
+
+func init() {
+	// Scene programs get -addr without declaring it; one that declares its
+	// own -addr keeps it.
+	if flag.Lookup("addr") == nil {
+		addrFlag = flag.String("addr", "", "listen address (default "+DefaultAddr+", or $VIZSERVE_ADDR)")
+	}
+}
+
+// Run shows s in the browser until the program is interrupted (SIGINT or
+// SIGTERM): it runs the simulation loop, serves the page, the websocket and
+// the SVG views (server.MountScene), and prints the URL. Under `vizserve`
+// it instead links the scene to the live-reload front.
+func Run(s *scene.Scene, opts *Options) error {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if os.Getenv(ChildEnv) != "" {
+		return runChild(ctx, s, &o)
+	}
+	if !flag.Parsed() {
+		flag.Parse()
+	}
+	return serve(ctx, s, &o, os.Stdout)
+}
+
+// listenAddr picks the address from the options, the flag, the
+// environment or the default.
+func listenAddr(o *Options) string {
+	switch {
+	case o.Addr != "":
+		return o.Addr
+	case addrFlag != nil && *addrFlag != "":
+		return *addrFlag
+	case os.Getenv("VIZSERVE_ADDR") != "":
+		return os.Getenv("VIZSERVE_ADDR")
+	}
+	return DefaultAddr
+}
+
+func serve(ctx context.Context, s *scene.Scene, o *Options, stdout *os.File) error {
+	addr := listenAddr(o)
+	log := slog.New(server.NewConsoleHandler(os.Stderr, nil))
+	cfg := server.Config{Addr: addr, Logger: log}
+	var token string
+	if !isLoopback(addr) {
+		cfg.Tokens = server.NewTokens(nil)
+		token = cfg.Tokens.Mint("/", 24*time.Hour)
+	}
+	srv := server.New(cfg)
+	server.MountScene(srv, s, &server.SceneOptions{Title: o.Title})
+	if err := srv.Open(); err != nil {
+		return err
+	}
+	u := srv.URL() + "/"
+	if token != "" {
+		u += "?" + server.TokenParam + "=" + url.QueryEscape(token)
+	}
+	fmt.Fprintf(stdout, "vizserve: live at %s\n", u)
+
+	simCtx, stopSim := context.WithCancel(ctx)
+	simDone := make(chan error, 1)
+	go func() { simDone <- s.Run(simCtx) }()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve() }()
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-served:
+		served <- err
+	case err = <-simDone:
+		simDone <- err
+	}
+	closeErr := srv.Close()
+	serveErr := <-served
+	stopSim()
+	simErr := <-simDone
+	return errors.Join(serveErr, simErr, closeErr)
+}
+
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
