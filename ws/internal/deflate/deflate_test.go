@@ -5,11 +5,23 @@ import (
 	"compress/flate"
 	"fmt"
 	"io"
+	"math/bits"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/vizserve/vizserve/internal/deflatecheck"
 )
 
 var tail = []byte{0x00, 0x00, 0xff, 0xff}
+
+// inflateMessage decodes one message's output with the strict checking
+// decoder (independent of compress/flate and of this package), after
+// history, with a window of window bytes (a power of two, 256 to 32768).
+// It fails on a final block, a distance past the history or the window,
+// incomplete codes and anything else a decoder could object to.
+func inflateMessage(history, in []byte, window int) ([]byte, deflatecheck.Stats, error) {
+	return deflatecheck.Decode(nil, history, in, deflatecheck.Options{WindowBits: bits.TrailingZeros(uint(window))})
+}
 
 // writeSplit writes msg to c in pieces: whole, in random pieces, or one
 // byte at a time.
@@ -93,8 +105,8 @@ func checkMessages(t *testing.T, window int, msgs, outs [][]byte, takeover bool)
 		if !bytes.Equal(got, m) {
 			t.Fatalf("message %d: strict decoder decoded %d bytes, want %d", i, len(got), len(m))
 		}
-		if st.maxDist > window {
-			t.Fatalf("message %d: distance %d past the window %d", i, st.maxDist, window)
+		if st.MaxDist > window {
+			t.Fatalf("message %d: distance %d past the window %d", i, st.MaxDist, window)
 		}
 		if takeover {
 			history = append(history, m...)
@@ -240,8 +252,8 @@ func TestWindowUse(t *testing.T) {
 			if err != nil {
 				t.Fatalf("wbits %d level %d: %v", wb, level, err)
 			}
-			if st.maxDist != window {
-				t.Errorf("wbits %d level %d period %d: longest distance %d, want %d", wb, level, window, st.maxDist, window)
+			if st.MaxDist != window {
+				t.Errorf("wbits %d level %d period %d: longest distance %d, want %d", wb, level, window, st.MaxDist, window)
 			}
 			if len(out) > window+n/50 { // the first period is random: it cannot shrink
 				t.Errorf("wbits %d level %d period %d: %d bytes in, %d out: the window is not used", wb, level, window, n, len(out))
@@ -253,8 +265,8 @@ func TestWindowUse(t *testing.T) {
 			if err != nil {
 				t.Fatalf("wbits %d level %d period %d: %v", wb, level, window+1, err)
 			}
-			if st.matched > n/100 {
-				t.Errorf("wbits %d level %d period %d: %d of %d bytes came from back-references", wb, level, window+1, st.matched, n)
+			if st.Matched > n/100 {
+				t.Errorf("wbits %d level %d period %d: %d of %d bytes came from back-references", wb, level, window+1, st.Matched, n)
 			}
 		}
 	}
@@ -429,11 +441,11 @@ func TestBlockKinds(t *testing.T) {
 			checkMessages(t, 1<<15, [][]byte{tc.msg}, [][]byte{out}, false)
 			want := [3]int{1, 0, 0} // the sync flush is a stored block
 			want[tc.kind]++
-			if st.blocks != want {
-				t.Fatalf("blocks by type (stored, fixed, dynamic): %v, want %v", st.blocks, want)
+			if st.Blocks != want {
+				t.Fatalf("blocks by type (stored, fixed, dynamic): %v, want %v", st.Blocks, want)
 			}
-			if (st.matched > 0) != tc.matches {
-				t.Fatalf("%d bytes from back-references, want matches: %v", st.matched, tc.matches)
+			if (st.Matched > 0) != tc.matches {
+				t.Fatalf("%d bytes from back-references, want matches: %v", st.Matched, tc.matches)
 			}
 		})
 	}
