@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+
+	"github.com/a-h/templ"
 	"net/http"
 	"time"
 
@@ -39,34 +41,25 @@ func MountScene(s *Server, src wire.Source, opts *SceneOptions) *Hub {
 	h := NewHub(src, s.log)
 	s.HandleWS("/ws", h.Endpoint())
 	s.Handle("/assets/", assets.Handler())
-	s.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		d, ok := pageData(w, r, h, &o)
-		if !ok {
-			return
-		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Cache-Control", "no-store")
-		web.Page(d).Render(r.Context(), w)
-	})
-	s.HandleFunc("GET /scene.svg", func(w http.ResponseWriter, r *http.Request) {
-		d, ok := pageData(w, r, h, &o)
-		if !ok {
-			return
-		}
-		w.Header().Set("Content-Type", "image/svg+xml")
-		w.Header().Set("Cache-Control", "no-store")
-		web.SceneSVG(d).Render(r.Context(), w)
-	})
-	s.HandleFunc("GET /snapshot.svg", func(w http.ResponseWriter, r *http.Request) {
-		d, ok := pageData(w, r, h, &o)
-		if !ok {
-			return
-		}
-		w.Header().Set("Content-Type", "image/svg+xml")
-		w.Header().Set("Cache-Control", "no-store")
-		web.Snapshot(d.Markup).Render(r.Context(), w)
-	})
+	s.Handle("GET /{$}", sceneView(h, &o, "text/html; charset=utf-8", web.Page))
+	s.Handle("GET /scene.svg", sceneView(h, &o, "image/svg+xml", web.SceneSVG))
+	s.Handle("GET /snapshot.svg", sceneView(h, &o, "image/svg+xml", func(d web.PageData) templ.Component {
+		return web.Snapshot(d.Markup)
+	}))
 	return h
+}
+
+// sceneView renders the scene's current state with view.
+func sceneView(h *Hub, o *SceneOptions, contentType string, view func(web.PageData) templ.Component) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d, ok := pageData(w, r, h, o)
+		if !ok {
+			return
+		}
+		w.Header().Set("Content-Type", contentType)
+		w.Header().Set("Cache-Control", "no-store")
+		view(d).Render(r.Context(), w)
+	})
 }
 
 // pageData takes the scene's current state for a server-side render.
