@@ -112,8 +112,10 @@ type Note struct {
 	// Change is when the file event that caused this arrived; Debounced
 	// when the watcher reported it (zero for the first build).
 	Change, Debounced time.Time
-	// Build is how long go build took.
+	// Build is how long the build took; Fast tells a direct compile and
+	// link from a go build.
 	Build time.Duration
+	Fast  bool
 	// Spawned, Hello and Keyframe are when the child process was started,
 	// said hello on the link, and delivered its first keyframe to the
 	// viewers.
@@ -176,7 +178,10 @@ type Dev struct {
 
 // trigger is what started a build: the first file event and when the
 // watcher reported it (both zero for the first build).
-type trigger struct{ first, debounced time.Time }
+type trigger struct {
+	first, debounced time.Time
+	files            []string // the code files changed; nil if unknown
+}
 
 // child is a scene process, seen from the front.
 type child struct {
@@ -193,6 +198,7 @@ type child struct {
 
 	trig       trigger
 	build      time.Duration
+	fast       bool
 	spawned    time.Time
 	helloAt    time.Time
 	keyframeAt time.Time
@@ -504,7 +510,10 @@ func (d *Dev) loop(ctx context.Context) error {
 }
 
 func (d *Dev) onChange(ch watch.Change) {
-	tr := trigger{first: ch.First, debounced: time.Now()}
+	tr := trigger{first: ch.First, debounced: time.Now(), files: ch.Files}
+	if ch.All {
+		tr.files = nil
+	}
 	if len(ch.Assets) > 0 || ch.All {
 		d.bundle(tr)
 	}
@@ -553,8 +562,15 @@ func (d *Dev) startBuild(tr trigger) {
 	ctx, cancel := context.WithCancel(d.ctx)
 	d.buildCancel = cancel
 	d.wg.Go(func() {
-		res, err := d.builder.Build(ctx)
+		res, err := d.builder.Build(ctx, tr.files)
 		d.post(buildDone{gen: gen, res: res, err: err, trig: tr})
+		if err == nil && !res.Fast {
+			// Record how to rebuild fast, while the child starts. A
+			// build that comes meanwhile waits for it.
+			if perr := d.builder.Prepare(d.ctx); perr != nil && d.ctx.Err() == nil {
+				d.log.Debug("dev: rebuilds will use go build", "why", perr)
+			}
+		}
 	})
 }
 
@@ -586,14 +602,17 @@ func (d *Dev) onBuilt(m buildDone) {
 		}
 		return
 	}
-	if first {
+	switch {
+	case first:
 		d.say("built in %s", ms(m.res.Duration))
-	} else {
+	case m.res.Fast:
+		d.say("rebuilt in %s (compile and link)", ms(m.res.Duration))
+	default:
 		d.say("rebuilt in %s", ms(m.res.Duration))
 	}
 	d.overlayBuild = ""
 	d.updateOverlay()
-	d.notify(Note{Kind: NoteBuilt, Change: m.trig.first, Debounced: m.trig.debounced, Build: m.res.Duration})
+	d.notify(Note{Kind: NoteBuilt, Change: m.trig.first, Debounced: m.trig.debounced, Build: m.res.Duration, Fast: m.res.Fast})
 	if d.next != nil {
 		d.retire(d.next) // a newer version supersedes the one starting
 		d.next = nil
@@ -627,6 +646,7 @@ func (d *Dev) spawn(res *build.Result, tr trigger) {
 		done:    make(chan struct{}),
 		trig:    tr,
 		build:   res.Duration,
+		fast:    res.Fast,
 		spawned: time.Now(),
 	}
 	d.next = c
@@ -776,7 +796,7 @@ func (d *Dev) onKeyframe(c *child, at time.Time) {
 	swap := at.Sub(c.spawned)
 	d.say("scene running (pid %d): started in %s", c.proc.Pid(), ms(swap))
 	d.log.Debug("dev: swap", "child", c.n, "build", c.build, "connect", c.helloAt.Sub(c.spawned), "keyframe", at.Sub(c.helloAt))
-	d.notify(Note{Kind: NoteSwapped, Child: c.n, Change: c.trig.first, Debounced: c.trig.debounced, Build: c.build,
+	d.notify(Note{Kind: NoteSwapped, Child: c.n, Change: c.trig.first, Debounced: c.trig.debounced, Build: c.build, Fast: c.fast,
 		Spawned: c.spawned, Hello: c.helloAt, Keyframe: at, Pid: c.proc.Pid()})
 }
 

@@ -56,7 +56,7 @@ func Export(ctx context.Context, cfg ExportConfig) error {
 		return err
 	}
 	fmt.Fprintf(cfg.Stdout, "vizserve: building %s…\n", t.Display)
-	res, err := b.Build(ctx)
+	res, err := b.Build(ctx, nil)
 	if err != nil {
 		return err
 	}

@@ -102,6 +102,7 @@ func TestReloadLatency(t *testing.T) {
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	type goRow struct{ total, debounce, build, start, keyframe, page float64 }
 	var goRows []goRow
+	fast := 0
 	// Two warm-up edits fill the build cache for this scene; then n
 	// measured ones.
 	for i := 2; i < n+4; i++ {
@@ -118,6 +119,9 @@ func TestReloadLatency(t *testing.T) {
 		dom := time.UnixMicro(int64(seen * 1000))
 		if i < 4 {
 			continue
+		}
+		if nt.Fast {
+			fast++
 		}
 		goRows = append(goRows, goRow{
 			total:    ms(dom.Sub(wrote)),
@@ -151,7 +155,8 @@ func TestReloadLatency(t *testing.T) {
 		}
 		return v
 	}
-	t.Logf("Go edit, %d edits (ms):            p50      p90", len(goRows))
+	t.Logf("Go edit, %d edits, %d built by compile and link, the rest by go build (ms):", len(goRows), fast)
+	t.Logf("%-28s %8s %8s", "", "p50", "p90")
 	for _, c := range []struct {
 		name string
 		v    []float64

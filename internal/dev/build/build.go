@@ -127,8 +127,9 @@ type Builder struct {
 	args    []string // extra go build flags (the overlay)
 	env     []string // extra environment
 	n       int
-	last    string // the previous binary
-	display string // the scene's directory as shown in errors, "" for the working directory
+	last    string  // the previous binary
+	recipe  *recipe // for fast rebuilds; nil until Prepare
+	display string  // the scene's directory as shown in errors, "" for the working directory
 }
 
 // Flags are the go build flags of every build. The linker is spared the
@@ -171,7 +172,10 @@ func New(ctx context.Context, t *Target, dir string) (*Builder, error) {
 // Result is a finished build.
 type Result struct {
 	Bin      string        // the executable
-	Duration time.Duration // how long go build took
+	Duration time.Duration // how long the build took
+	Fast     bool          // compiled and linked directly, not by go build
+	// Compile and Link split Duration, for a fast build.
+	Compile, Link time.Duration
 }
 
 // Error is a failed build: the compiler's messages, with file names as the
@@ -183,20 +187,37 @@ type Error struct {
 
 func (e *Error) Error() string { return "build failed:\n" + e.Output }
 
-// Build runs go build and returns the new binary. The previous binary is
-// removed once a new one exists. Cancelling ctx stops the go command and
-// everything it started.
-func (b *Builder) Build(ctx context.Context) (*Result, error) {
+// Build builds the scene and returns the new binary. changed lists the
+// files changed since the previous build, if known (nil: unknown, or a
+// first build): when they are all the package's own Go files and its files
+// and imports are those of the recipe taken by Prepare, Build compiles and
+// links directly; otherwise it runs go build, after which Prepare should
+// be called again. The previous binary is removed once a new one exists.
+// Cancelling ctx stops the build and every process it started.
+func (b *Builder) Build(ctx context.Context, changed []string) (*Result, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.n++
 	bin := filepath.Join(b.dir, fmt.Sprintf("scene-%d", b.n))
-	res, err := b.run(ctx, bin, b.env)
-	var be *Error
-	if errors.As(err, &be) && b.t.Mode == InModule && offline(be.Output) {
-		// The module needs something it does not have and the network is
-		// not there: try the module cache alone.
-		res, err = b.run(ctx, bin, []string{"GOPROXY=off", "GOFLAGS=-mod=mod"})
+	var res *Result
+	var err error
+	if b.fastOK(changed) {
+		res, err = b.fast(ctx, bin)
+		var be *Error
+		if err != nil && !errors.As(err, &be) && ctx.Err() == nil {
+			b.recipe = nil // stale: go build knows better
+			res, err = nil, nil
+		}
+	}
+	if res == nil && err == nil {
+		b.recipe = nil
+		res, err = b.run(ctx, bin, b.env)
+		var be *Error
+		if errors.As(err, &be) && b.t.Mode == InModule && offline(be.Output) {
+			// The module needs something it does not have and the
+			// network is not there: try the module cache alone.
+			res, err = b.run(ctx, bin, []string{"GOPROXY=off", "GOFLAGS=-mod=mod"})
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -206,6 +227,14 @@ func (b *Builder) Build(ctx context.Context) (*Result, error) {
 	}
 	b.last = bin
 	return res, nil
+}
+
+// Fast reports whether rebuilds may take the fast way (Prepare succeeded
+// since the last full build).
+func (b *Builder) Fast() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.recipe != nil
 }
 
 // offline reports whether go build failed for want of the network.
@@ -255,6 +284,8 @@ func (b *Builder) format(out string) string {
 		}
 		if rest, ok := strings.CutPrefix(l, "./"); ok {
 			l = b.display + rest
+		} else if rest, ok := strings.CutPrefix(l, b.t.Dir+string(filepath.Separator)); ok && b.t.Dir != "" {
+			l = b.display + rest // the compiler run directly names files in full
 		}
 		lines = append(lines, l)
 	}

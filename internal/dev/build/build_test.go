@@ -3,6 +3,7 @@ package build
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -52,8 +53,8 @@ func TestLocate(t *testing.T) {
 
 func TestFormat(t *testing.T) {
 	t.Parallel()
-	b := &Builder{display: "scenes/ball/"}
-	got := b.format("# vizscene\n./scene.go:12:3: undefined: x\n./scene.go:13:1: too many errors\n")
+	b := &Builder{display: "scenes/ball/", t: &Target{Dir: "/home/x/scenes/ball"}}
+	got := b.format("# vizscene\n./scene.go:12:3: undefined: x\n/home/x/scenes/ball/scene.go:13:1: too many errors\n")
 	want := "scenes/ball/scene.go:12:3: undefined: x\nscenes/ball/scene.go:13:1: too many errors"
 	if got != want {
 		t.Errorf("format = %q, want %q", got, want)
@@ -82,7 +83,7 @@ func TestLoneBuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := b.Build(ctx)
+	res, err := b.Build(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +93,7 @@ func TestLoneBuild(t *testing.T) {
 	if err := os.WriteFile(file, []byte(strings.Replace(src, "_ = scene", "_ = undefinedThing; _ = scene", 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err = b.Build(ctx)
+	_, err = b.Build(ctx, nil)
 	be, ok := err.(*Error)
 	if !ok || !strings.Contains(be.Output, "scene.go:5:") || !strings.Contains(be.Output, "undefined: undefinedThing") || strings.Contains(be.Output, "# ") {
 		t.Errorf("error = %v", err)
@@ -103,3 +104,83 @@ func TestLoneBuild(t *testing.T) {
 }
 
 func TestMain(m *testing.M) { leakcheck.Main(m) }
+
+// After Prepare, an edit of the package's own file compiles and links
+// directly; a new import takes go build again; both binaries work.
+func TestFastRebuild(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("builds programs")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "scene.go")
+	prog := func(body, imports string) string {
+		return "package main\n\nimport (\n\t\"fmt\"\n" + imports + ")\n\nfunc main() { fmt.Println(" + body + ") }\n"
+	}
+	write := func(s string) {
+		t.Helper()
+		if err := os.WriteFile(file, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runBin := func(res *Result) string {
+		t.Helper()
+		out, err := exec.Command(res.Bin).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", res.Bin, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	write(prog(`"one"`, ""))
+	tg, err := Locate(ctx, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(ctx, tg, filepath.Join(t.TempDir(), "b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := b.Build(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Fast || runBin(res) != "one" {
+		t.Fatalf("first build: fast %v", res.Fast)
+	}
+	if err := b.Prepare(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	write(prog(`"two"`, ""))
+	if res, err = b.Build(ctx, []string{file}); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("fast rebuild: %v (compile %v, link %v)", res.Duration, res.Compile, res.Link)
+	if !res.Fast || runBin(res) != "two" {
+		t.Errorf("edit: fast %v, want a fast build printing two", res.Fast)
+	}
+
+	// A compile error from the fast path reads like go build's.
+	write(prog(`undefinedThing`, ""))
+	_, err = b.Build(ctx, []string{file})
+	if be, ok := err.(*Error); !ok || !strings.Contains(be.Output, "scene.go:7:") || !strings.Contains(be.Output, "undefined: undefinedThing") {
+		t.Errorf("error = %v", err)
+	}
+
+	// A new import: go build.
+	write(prog(`strings.ToUpper("three")`, "\t\"strings\"\n"))
+	if res, err = b.Build(ctx, []string{file}); err != nil {
+		t.Fatal(err)
+	}
+	if res.Fast || runBin(res) != "THREE" || b.Fast() {
+		t.Errorf("new import: fast %v (recipe kept: %v), want go build", res.Fast, b.Fast())
+	}
+	// Unknown changes: go build.
+	if err := b.Prepare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if res, err = b.Build(ctx, nil); err != nil || res.Fast {
+		t.Errorf("unknown change: %v, fast %v", err, res != nil && res.Fast)
+	}
+}

@@ -86,6 +86,8 @@ func Classify(name string) Kind {
 type Change struct {
 	// Code is true when Go code changed.
 	Code bool
+	// Files lists the code files that changed (paths), unless All.
+	Files []string
 	// Assets lists the stylesheets and scripts that changed (paths), in
 	// order of name.
 	Assets []string
@@ -97,15 +99,21 @@ type Change struct {
 	First time.Time
 }
 
+func union(a, b []string) []string {
+	for _, x := range b {
+		if !slices.Contains(a, x) {
+			a = append(a, x)
+		}
+	}
+	slices.Sort(a)
+	return a
+}
+
 func (c *Change) merge(d Change) {
 	c.Code = c.Code || d.Code
 	c.All = c.All || d.All
-	for _, a := range d.Assets {
-		if !slices.Contains(c.Assets, a) {
-			c.Assets = append(c.Assets, a)
-		}
-	}
-	slices.Sort(c.Assets)
+	c.Assets = union(c.Assets, d.Assets)
+	c.Files = union(c.Files, d.Files)
 	if c.First.IsZero() || (!d.First.IsZero() && d.First.Before(c.First)) {
 		c.First = d.First
 	}
@@ -243,6 +251,7 @@ func (w *Watcher) loop() {
 			switch Classify(ev.Name) {
 			case Code:
 				c.Code = true
+				c.Files = []string{ev.Name}
 			case Asset:
 				c.Assets = []string{ev.Name}
 			default:
