@@ -57,6 +57,10 @@ const (
 	DefaultTokenTTL       = 12 * time.Hour
 )
 
+// fastBuilds lets rebuilds skip the go command (build.Builder.Prepare);
+// the reload benchmark turns it off to measure go build.
+var fastBuilds = true
+
 // Config configures Run. The zero value of each field but Path is usable.
 type Config struct {
 	// Path names the scene: a .go file, its directory or a package path.
@@ -116,6 +120,8 @@ type Note struct {
 	// link from a go build.
 	Build time.Duration
 	Fast  bool
+	// Compile and Link split Build for a fast build.
+	Compile, Link time.Duration
 	// Spawned, Hello and Keyframe are when the child process was started,
 	// said hello on the link, and delivered its first keyframe to the
 	// viewers.
@@ -199,6 +205,8 @@ type child struct {
 	trig       trigger
 	build      time.Duration
 	fast       bool
+	compile    time.Duration
+	link       time.Duration
 	spawned    time.Time
 	helloAt    time.Time
 	keyframeAt time.Time
@@ -562,9 +570,13 @@ func (d *Dev) startBuild(tr trigger) {
 	ctx, cancel := context.WithCancel(d.ctx)
 	d.buildCancel = cancel
 	d.wg.Go(func() {
-		res, err := d.builder.Build(ctx, tr.files)
+		files := tr.files
+		if !fastBuilds {
+			files = nil
+		}
+		res, err := d.builder.Build(ctx, files)
 		d.post(buildDone{gen: gen, res: res, err: err, trig: tr})
-		if err == nil && !res.Fast {
+		if err == nil && !res.Fast && fastBuilds {
 			// Record how to rebuild fast, while the child starts. A
 			// build that comes meanwhile waits for it.
 			if perr := d.builder.Prepare(d.ctx); perr != nil && d.ctx.Err() == nil {
@@ -647,6 +659,8 @@ func (d *Dev) spawn(res *build.Result, tr trigger) {
 		trig:    tr,
 		build:   res.Duration,
 		fast:    res.Fast,
+		compile: res.Compile,
+		link:    res.Link,
 		spawned: time.Now(),
 	}
 	d.next = c
@@ -796,7 +810,7 @@ func (d *Dev) onKeyframe(c *child, at time.Time) {
 	swap := at.Sub(c.spawned)
 	d.say("scene running (pid %d): started in %s", c.proc.Pid(), ms(swap))
 	d.log.Debug("dev: swap", "child", c.n, "build", c.build, "connect", c.helloAt.Sub(c.spawned), "keyframe", at.Sub(c.helloAt))
-	d.notify(Note{Kind: NoteSwapped, Child: c.n, Change: c.trig.first, Debounced: c.trig.debounced, Build: c.build, Fast: c.fast,
+	d.notify(Note{Kind: NoteSwapped, Child: c.n, Change: c.trig.first, Debounced: c.trig.debounced, Build: c.build, Fast: c.fast, Compile: c.compile, Link: c.link,
 		Spawned: c.spawned, Hello: c.helloAt, Keyframe: at, Pid: c.proc.Pid()})
 }
 

@@ -27,6 +27,10 @@ import (
 // docs/benchmarks.md ("live reload") reports it.
 const EnvReloadBench = "VIZSERVE_RELOAD_BENCH"
 
+// EnvReloadBenchGoBuild set to 1 makes every rebuild of the benchmark a go
+// build, for comparison.
+const EnvReloadBenchGoBuild = "VIZSERVE_RELOAD_BENCH_GOBUILD"
+
 // The page records when the label's text changes and when a restyled
 // sheet has loaded, in wall-clock milliseconds (performance.timeOrigin
 // plus performance.now()), comparable with the test's time.Now().
@@ -100,7 +104,11 @@ func TestReloadLatency(t *testing.T) {
 	must(p.Eval(ctx, benchProbe, nil))
 
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	type goRow struct{ total, debounce, build, start, keyframe, page float64 }
+	type goRow struct{ total, debounce, build, compile, link, start, keyframe, page float64 }
+	if os.Getenv(EnvReloadBenchGoBuild) == "1" {
+		fastBuilds = false
+		defer func() { fastBuilds = true }()
+	}
 	var goRows []goRow
 	fast := 0
 	// Two warm-up edits fill the build cache for this scene; then n
@@ -127,6 +135,8 @@ func TestReloadLatency(t *testing.T) {
 			total:    ms(dom.Sub(wrote)),
 			debounce: ms(nt.Debounced.Sub(wrote)),
 			build:    ms(nt.Build),
+			compile:  ms(nt.Compile),
+			link:     ms(nt.Link),
 			start:    ms(nt.Hello.Sub(nt.Spawned)),
 			keyframe: ms(nt.Keyframe.Sub(nt.Hello)),
 			page:     ms(dom.Sub(nt.Keyframe)),
@@ -163,7 +173,9 @@ func TestReloadLatency(t *testing.T) {
 	}{
 		{"write → changed DOM", col(func(r goRow) float64 { return r.total })},
 		{"  write → debounced", col(func(r goRow) float64 { return r.debounce })},
-		{"  go build", col(func(r goRow) float64 { return r.build })},
+		{"  build", col(func(r goRow) float64 { return r.build })},
+		{"    compile (fast builds)", col(func(r goRow) float64 { return r.compile })},
+		{"    link (fast builds)", col(func(r goRow) float64 { return r.link })},
 		{"  child start → hello", col(func(r goRow) float64 { return r.start })},
 		{"  hello → first keyframe", col(func(r goRow) float64 { return r.keyframe })},
 		{"  keyframe → DOM", col(func(r goRow) float64 { return r.page })},
