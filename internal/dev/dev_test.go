@@ -7,6 +7,8 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -324,5 +326,35 @@ func write(t *testing.T, name, s string) {
 	t.Helper()
 	if err := os.WriteFile(name, []byte(s), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPublicNeedsToken serves on every interface: the printed URL carries
+// an access token, and the page is refused without it. The placeholder
+// scene is there before the first build ends.
+func TestPublicNeedsToken(t *testing.T) {
+	dir := copyScene(t, "counter")
+	s := start(t, dir, func(c *Config) { c.Public = true; c.NoWatch = true })
+	u, err := url.Parse(s.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := u.Query().Get("token")
+	if tok == "" {
+		t.Fatalf("URL %s has no token", s.url)
+	}
+	port := u.Port()
+	plain := "http://127.0.0.1:" + port + "/"
+	resp, err := http.Get(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("GET without the token: %s, want 403", resp.Status)
+	}
+	page := get(t, plain+"?token="+url.QueryEscape(tok))
+	if !strings.Contains(page, "building ") && !strings.Contains(page, `id="label"`) {
+		t.Errorf("page shows neither the placeholder nor the scene:\n%s", page)
 	}
 }
