@@ -21,6 +21,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -106,6 +107,7 @@ const (
 	NoteExited                          // the running child exited by itself
 	NoteAssets                          // assets were bundled and sent
 	NoteAssetFailed                     // bundling failed
+	NoteStopped                         // a replaced child has exited
 )
 
 // Note is one thing that happened in the dev loop, with its timings.
@@ -131,23 +133,24 @@ type Note struct {
 	// Text is the error or output shown (NoteBuildFailed, NoteExited,
 	// NoteAssetFailed).
 	Text string
-	// Pid is the child's process id (NoteSwapped).
+	// Pid is the child's process id (NoteSwapped, NoteStopped).
 	Pid int
 }
 
 // Run runs the dev loop until ctx ends, then stops the child, closes the
 // browsers' connections (1001) and removes its temporary files.
 func Run(ctx context.Context, cfg Config) error {
-	d, err := newDev(ctx, cfg)
+	d, err := newFront(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	return d.run(ctx)
 }
 
-// Dev is the state of one dev loop. Fields below "loop-owned" belong to the
+// front is the state of one dev loop: the process that serves the pages
+// and outlives every version of the scene. Fields below "loop-owned" belong to the
 // goroutine running run.
-type Dev struct {
+type front struct {
 	cfg     Config
 	out     io.Writer
 	errw    io.Writer
@@ -240,7 +243,7 @@ type (
 	}
 )
 
-func newDev(ctx context.Context, cfg Config) (*Dev, error) {
+func newFront(ctx context.Context, cfg Config) (*front, error) {
 	if cfg.Stdout == nil {
 		cfg.Stdout = io.Discard
 	}
@@ -263,7 +266,7 @@ func newDev(ctx context.Context, cfg Config) (*Dev, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Dev{
+	d := &front{
 		cfg:        cfg,
 		out:        cfg.Stdout,
 		errw:       cfg.Stderr,
@@ -275,25 +278,25 @@ func newDev(ctx context.Context, cfg Config) (*Dev, error) {
 	return d, nil
 }
 
-func (d *Dev) say(format string, args ...any) {
+func (d *front) say(format string, args ...any) {
 	fmt.Fprintf(d.out, "vizserve: "+format+"\n", args...)
 }
 
-func (d *Dev) notify(n Note) {
+func (d *front) notify(n Note) {
 	if d.cfg.Notify != nil {
 		d.cfg.Notify(n)
 	}
 }
 
 // post delivers a message to the loop unless the loop is gone.
-func (d *Dev) post(m any) {
+func (d *front) post(m any) {
 	select {
 	case d.inbox <- m:
 	case <-d.ctx.Done():
 	}
 }
 
-func (d *Dev) run(ctx context.Context) (err error) {
+func (d *front) run(ctx context.Context) (err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	d.ctx, d.cancel = ctx, cancel
@@ -347,7 +350,7 @@ func (d *Dev) run(ctx context.Context) (err error) {
 }
 
 // serve opens the viewers' server.
-func (d *Dev) serve() error {
+func (d *front) serve() error {
 	cfg := server.Config{
 		Addr:        d.cfg.Addr,
 		TLSCertFile: d.cfg.TLSCert,
@@ -391,8 +394,8 @@ func (d *Dev) serve() error {
 	}()
 	u := d.srv.URL() + "/"
 	if tok != "" {
-		u += "?" + server.TokenParam + "=" + tok
-		d.say("serving %s on every interface (port %s); the link carries an access token valid for %v", d.srv.URL(), portOf(d.srv.Addr()), d.cfg.TokenTTL)
+		u += "?" + server.TokenParam + "=" + url.QueryEscape(tok)
+		d.say("listening on every interface, port %s; the URL below carries an access token valid for %v", portOf(d.srv.Addr()), d.cfg.TokenTTL)
 	}
 	d.say("open %s", u)
 	if d.cfg.OnReady != nil {
@@ -407,9 +410,6 @@ func portOf(a net.Addr) string {
 	}
 	return a.String()
 }
-
-// URL returns the base URL of the viewers' server.
-func (d *Dev) URL() string { return d.srv.URL() }
 
 // placeholder is the scene shown before any child is up.
 func placeholder(what string) *wire.Batch {
@@ -429,7 +429,7 @@ func placeholder(what string) *wire.Batch {
 
 // dispatch passes a viewer's event to the active child, never blocking:
 // when the child's queue is full, the event is dropped.
-func (d *Dev) dispatch(ev wire.Event) {
+func (d *front) dispatch(ev wire.Event) {
 	d.feedMu.Lock()
 	c := d.active
 	d.feedMu.Unlock()
@@ -446,7 +446,7 @@ func (d *Dev) dispatch(ev wire.Event) {
 // feed takes a batch from child c: the active child's go to the viewers;
 // the pending child's first keyframe makes it the active one, and feed
 // then reports true.
-func (d *Dev) feed(c *child, b *wire.Batch) bool {
+func (d *front) feed(c *child, b *wire.Batch) bool {
 	d.feedMu.Lock()
 	defer d.feedMu.Unlock()
 	if c == d.pending && !c.gotKF {
@@ -480,7 +480,7 @@ func (d *Dev) feed(c *child, b *wire.Batch) bool {
 	return false
 }
 
-func (d *Dev) loop(ctx context.Context) error {
+func (d *front) loop(ctx context.Context) error {
 	var changes <-chan watch.Change
 	var werrs <-chan error
 	if d.watcher != nil {
@@ -517,7 +517,7 @@ func (d *Dev) loop(ctx context.Context) error {
 	}
 }
 
-func (d *Dev) onChange(ch watch.Change) {
+func (d *front) onChange(ch watch.Change) {
 	tr := trigger{first: ch.First, debounced: time.Now(), files: ch.Files}
 	if ch.All {
 		tr.files = nil
@@ -531,7 +531,7 @@ func (d *Dev) onChange(ch watch.Change) {
 }
 
 // bundle re-bundles the assets and sends the changed ones to the pages.
-func (d *Dev) bundle(tr trigger) {
+func (d *front) bundle(tr trigger) {
 	changed, err := d.bundler.Bundle()
 	if err != nil {
 		fmt.Fprintf(d.errw, "vizserve: bundling failed:\n%s\n", err)
@@ -561,7 +561,7 @@ func assetOverlay(err error) string {
 }
 
 // startBuild starts a build, cancelling one in progress.
-func (d *Dev) startBuild(tr trigger) {
+func (d *front) startBuild(tr trigger) {
 	if d.buildCancel != nil {
 		d.buildCancel()
 	}
@@ -586,7 +586,7 @@ func (d *Dev) startBuild(tr trigger) {
 	})
 }
 
-func (d *Dev) onBuilt(m buildDone) {
+func (d *front) onBuilt(m buildDone) {
 	if m.gen != d.buildGen {
 		return // superseded
 	}
@@ -635,12 +635,12 @@ func (d *Dev) onBuilt(m buildDone) {
 func ms(t time.Duration) string { return fmt.Sprintf("%d ms", t.Milliseconds()) }
 
 // spawn starts a child running bin and the goroutine that owns its link.
-func (d *Dev) spawn(res *build.Result, tr trigger) {
+func (d *front) spawn(res *build.Result, tr trigger) {
 	d.nchild++
-	url, peers, cancelTok := d.links.Expect()
+	linkURL, peers, cancelTok := d.links.Expect()
 	cmd := exec.Command(res.Bin)
 	cmd.Dir = d.target.Dir
-	cmd.Env = append(os.Environ(), ChildEnv+"="+url)
+	cmd.Env = append(os.Environ(), ChildEnv+"="+linkURL)
 	prefix := fmt.Sprintf("scene[%d] | ", d.nchild)
 	p, err := supervise.Start(cmd, supervise.Options{Prefix: prefix, Out: d.errw})
 	if err != nil {
@@ -672,7 +672,7 @@ func (d *Dev) spawn(res *build.Result, tr trigger) {
 
 // own runs on its own goroutine for the life of child c: it waits for the
 // connection, reads the link, and reports the child's end.
-func (d *Dev) own(c *child, peers <-chan *link.Peer) {
+func (d *front) own(c *child, peers <-chan *link.Peer) {
 	timeout := time.NewTimer(d.cfg.ConnectTimeout)
 	defer timeout.Stop()
 	select {
@@ -752,7 +752,7 @@ func (d *Dev) own(c *child, peers <-chan *link.Peer) {
 	d.post(childExit{c: c, err: c.proc.Err(), tail: c.proc.Tail()})
 }
 
-func (d *Dev) onUp(c *child) {
+func (d *front) onUp(c *child) {
 	if c != d.next {
 		return
 	}
@@ -764,6 +764,10 @@ func (d *Dev) onUp(c *child) {
 			var data []byte
 			ctx, cancel := context.WithTimeout(d.ctx, DefaultStateTimeout)
 			defer cancel()
+			select {
+			case <-old.state: // a late answer to an earlier request
+			default:
+			}
 			if err := old.peer.Send(ctx, link.Control(link.TStateRequest)); err == nil {
 				select {
 				case m := <-old.state:
@@ -784,7 +788,7 @@ func (d *Dev) onUp(c *child) {
 }
 
 // start tells child c to run; its first keyframe will make it active.
-func (d *Dev) start(c *child, state []byte) {
+func (d *front) start(c *child, state []byte) {
 	d.feedMu.Lock()
 	d.pending = c
 	d.feedMu.Unlock()
@@ -793,7 +797,7 @@ func (d *Dev) start(c *child, state []byte) {
 	}
 }
 
-func (d *Dev) onKeyframe(c *child, at time.Time) {
+func (d *front) onKeyframe(c *child, at time.Time) {
 	if c != d.next {
 		return
 	}
@@ -814,7 +818,7 @@ func (d *Dev) onKeyframe(c *child, at time.Time) {
 		Spawned: c.spawned, Hello: c.helloAt, Keyframe: at, Pid: c.proc.Pid()})
 }
 
-func (d *Dev) onExit(m childExit) {
+func (d *front) onExit(m childExit) {
 	c := m.c
 	why := "exited"
 	if m.err != nil {
@@ -845,8 +849,9 @@ func (d *Dev) onExit(m childExit) {
 			d.active = nil
 		}
 		d.feedMu.Unlock()
-	default:
-		return // retired
+	default: // replaced, and now gone
+		d.notify(Note{Kind: NoteStopped, Child: c.n, Pid: c.proc.Pid()})
+		return
 	}
 	c.stop()
 	fmt.Fprintf(d.errw, "vizserve: %s\n", text)
@@ -857,7 +862,7 @@ func (d *Dev) onExit(m childExit) {
 
 // retire stops child c in the background: a shutdown message, then
 // SIGTERM and SIGKILL if it lingers.
-func (d *Dev) retire(c *child) {
+func (d *front) retire(c *child) {
 	d.feedMu.Lock()
 	if d.pending == c {
 		d.pending = nil
@@ -882,7 +887,7 @@ func (d *Dev) retire(c *child) {
 }
 
 // updateOverlay sends the front's overlay to the pages if it changed.
-func (d *Dev) updateOverlay() {
+func (d *front) updateOverlay() {
 	var parts []string
 	for _, s := range []string{d.overlayBuild, d.overlayCrash, d.overlayAsset} {
 		if s != "" {
@@ -902,7 +907,7 @@ func (d *Dev) updateOverlay() {
 
 // shutdown stops every child and build, waits for their goroutines, then
 // closes the viewers' server (1001 to every page).
-func (d *Dev) shutdown() {
+func (d *front) shutdown() {
 	d.cancel()
 	if d.buildCancel != nil {
 		d.buildCancel()

@@ -57,8 +57,10 @@ func TestSwapKeepsViewersAndState(t *testing.T) {
 	if second.Pid == first.Pid {
 		t.Fatalf("the same process (pid %d) after a swap", first.Pid)
 	}
+	for n := s.note(NoteStopped); n.Pid != first.Pid; n = s.note(NoteStopped) {
+	}
 	if alive(first.Pid) {
-		t.Errorf("the old child (pid %d) is still running", first.Pid)
+		t.Errorf("the old child (pid %d) is still running after it was reported stopped", first.Pid)
 	}
 	if second.Change.IsZero() || second.Keyframe.Before(second.Change) {
 		t.Errorf("swap note has bad times: %+v", second)
