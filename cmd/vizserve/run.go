@@ -164,9 +164,8 @@ func openBrowser(url string, stderr io.Writer) {
 }
 
 type exportOpts struct {
-	out     string
-	ticks   int
-	verbose bool
+	out   string
+	ticks int
 }
 
 func exportFlags(o *exportOpts, out io.Writer) *flag.FlagSet {
@@ -174,7 +173,6 @@ func exportFlags(o *exportOpts, out io.Writer) *flag.FlagSet {
 	fs.SetOutput(out)
 	fs.StringVar(&o.out, "o", "", "write the SVG to `file` (required)")
 	fs.IntVar(&o.ticks, "ticks", 0, "run the sim for `n` ticks (of 1/60 s) before rendering")
-	fs.BoolVar(&o.verbose, "v", false, "log debug detail")
 	return fs
 }
 
