@@ -27,14 +27,20 @@ type program struct {
 }
 
 // lockedBuffer collects run's output; run writes from its goroutine.
+// changed receives after a write, if nobody was told yet.
 type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu      sync.Mutex
+	b       bytes.Buffer
+	changed chan struct{}
 }
 
 func (l *lockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	select {
+	case l.changed <- struct{}{}:
+	default:
+	}
 	return l.b.Write(p)
 }
 
@@ -49,7 +55,7 @@ var urlRE = regexp.MustCompile(`open (http://127\.0\.0\.1:\d+)/`)
 func start(t *testing.T) *program {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &lockedBuffer{}
+	out := &lockedBuffer{changed: make(chan struct{}, 1)}
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0"}, out) }()
 	t.Cleanup(func() {
@@ -63,10 +69,7 @@ func start(t *testing.T) *program {
 			t.Errorf("run did not return within %v", patience)
 		}
 	})
-	// run prints the URL once it listens; wait for it without sleeping:
-	// poll the output at each turn of a short ticker, within a deadline.
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
+	// run prints the URL once it listens.
 	deadline := time.After(patience)
 	for {
 		if m := urlRE.FindStringSubmatch(out.String()); m != nil {
@@ -77,7 +80,7 @@ func start(t *testing.T) *program {
 			t.Fatalf("run returned early: %v\n%s", err, out.String())
 		case <-deadline:
 			t.Fatalf("no URL printed within %v:\n%s", patience, out.String())
-		case <-tick.C:
+		case <-out.changed:
 		}
 	}
 }

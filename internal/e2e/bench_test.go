@@ -177,79 +177,93 @@ func BenchmarkFanout(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		m := newMovers(elements, true)
-		ctx, cancel := context.WithCancel(context.Background())
-		simDone := make(chan error, 1)
-		go func() { simDone <- m.s.Run(ctx) }()
-		site, err := Mount(m.s, "127.0.0.1:0", &server.Config{
-			RateLimit:     -1,
-			MaxConnsPerIP: viewers + 10,
-			MaxConns:      viewers + 10,
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		cmd := exec.Command(bin, "-url", site.WSURL(), "-n", strconv.Itoa(viewers), "-clock-id", "clock",
-			"-warmup", "2s", "-duration", window.String())
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			b.Fatal(err)
-		}
-		var stderr peers.Tail
-		stderr.Max = 16 << 10
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			b.Fatal(err)
-		}
-		started := time.Now()
-		b.Cleanup(func() { cmd.Process.Kill() }) // if the benchmark fails before Wait
-		lines := bufio.NewScanner(out)
-		var (
-			cpu0, cpu1     time.Duration
-			ticks0, ticks1 int64
-			mal0, mal1     uint64
-			hub0, hub1     server.HubStats
-			rep            Report
-		)
-		for lines.Scan() {
-			var l fanoutLine
-			if err := json.Unmarshal(lines.Bytes(), &l); err != nil {
-				b.Fatalf("fanout said %q: %v", lines.Text(), err)
-			}
-			switch l.Event {
-			case "measuring":
-				cpu0, ticks0, mal0, hub0 = cpuTime(), m.ticks.Load(), mallocs(), site.Hub.Stats()
-			case "end":
-				cpu1, ticks1, mal1, hub1 = cpuTime(), m.ticks.Load(), mallocs(), site.Hub.Stats()
-			case "done":
-				rep = l.Report
-			}
-		}
-		werr := cmd.Wait()
-		site.Close()
+		fanoutOnce(b, bin, viewers, elements, window)
+	}
+}
+
+// fanoutOnce runs one measurement of BenchmarkFanout and reports it.
+func fanoutOnce(b *testing.B, bin string, viewers, elements int, window time.Duration) {
+	m := newMovers(elements, true)
+	ctx, cancel := context.WithCancel(context.Background())
+	simDone := make(chan error, 1)
+	go func() { simDone <- m.s.Run(ctx) }()
+	defer func() {
 		cancel()
 		if err := <-simDone; err != nil {
-			b.Fatal(err)
+			b.Error(err)
 		}
-		if werr != nil || rep.Errors > 0 || rep.Seconds == 0 {
-			b.Fatalf("fanout: %v, %d errors %q\n%s", werr, rep.Errors, rep.FirstErrors, stderr.String())
-		}
-		ticks := float64(ticks1 - ticks0)
-		cpu := (cpu1 - cpu0).Seconds()
-		b.ReportMetric(rep.P50, "p50-ms")
-		b.ReportMetric(rep.P99, "p99-ms")
-		b.ReportMetric(rep.Max, "max-ms")
-		b.ReportMetric(100*cpu/rep.Seconds, "srv-cpu-%")
-		b.ReportMetric(1e3*cpu/ticks, "srv-cpu-ms/tick")
-		b.ReportMetric(float64(mal1-mal0)/ticks, "srv-allocs/tick")
-		b.ReportMetric(float64(rep.Bytes)/float64(rep.Batches), "B/update")
-		b.ReportMetric(float64(rep.Batches)/float64(rep.Viewers)/rep.Seconds, "updates/s/viewer")
-		b.ReportMetric(ticks/rep.Seconds, "ticks/s")
-		clientCPU := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-		b.Logf("%d viewers, %d elements: %d batches (%d keyframes) in %.1f s, %d latency samples, mean %.2f ms, p90 %.2f ms; hub wrote %d batches, %d bytes; the viewers' process used %.1f s of CPU in its %.1f s",
-			rep.Viewers, elements, rep.Batches, rep.Keyframes, rep.Seconds, rep.Samples, rep.Mean, rep.P90,
-			hub1.Batches-hub0.Batches, hub1.Bytes-hub0.Bytes, clientCPU.Seconds(), time.Since(started).Seconds())
+	}()
+	site, err := Mount(m.s, "127.0.0.1:0", &server.Config{
+		RateLimit:     -1,
+		MaxConnsPerIP: viewers + 10,
+		MaxConns:      viewers + 10,
+	})
+	if err != nil {
+		b.Fatal(err)
 	}
+	defer site.Close()
+	cmd := exec.Command(bin, "-url", site.WSURL(), "-n", strconv.Itoa(viewers), "-clock-id", "clock",
+		"-warmup", "2s", "-duration", window.String())
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var stderr peers.Tail
+	stderr.Max = 16 << 10
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	started := time.Now()
+	waited := false
+	defer func() {
+		if !waited { // the benchmark failed before Wait
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	}()
+	lines := bufio.NewScanner(out)
+	var (
+		cpu0, cpu1     time.Duration
+		ticks0, ticks1 int64
+		mal0, mal1     uint64
+		hub0, hub1     server.HubStats
+		rep            Report
+	)
+	for lines.Scan() {
+		var l fanoutLine
+		if err := json.Unmarshal(lines.Bytes(), &l); err != nil {
+			b.Fatalf("fanout said %q: %v", lines.Text(), err)
+		}
+		switch l.Event {
+		case "measuring":
+			cpu0, ticks0, mal0, hub0 = cpuTime(), m.ticks.Load(), mallocs(), site.Hub.Stats()
+		case "end":
+			cpu1, ticks1, mal1, hub1 = cpuTime(), m.ticks.Load(), mallocs(), site.Hub.Stats()
+		case "done":
+			rep = l.Report
+		}
+	}
+	werr := cmd.Wait()
+	waited = true
+	if werr != nil || rep.Errors > 0 || rep.Seconds == 0 {
+		b.Fatalf("fanout: %v, %d errors %q\n%s", werr, rep.Errors, rep.FirstErrors, stderr.String())
+	}
+	ticks := float64(ticks1 - ticks0)
+	cpu := (cpu1 - cpu0).Seconds()
+	b.ReportMetric(rep.P50, "p50-ms")
+	b.ReportMetric(rep.P99, "p99-ms")
+	b.ReportMetric(rep.Max, "max-ms")
+	b.ReportMetric(100*cpu/rep.Seconds, "srv-cpu-%")
+	b.ReportMetric(1e3*cpu/ticks, "srv-cpu-ms/tick")
+	b.ReportMetric(float64(mal1-mal0)/ticks, "srv-allocs/tick")
+	b.ReportMetric(float64(rep.Bytes)/float64(rep.Batches), "B/update")
+	b.ReportMetric(float64(rep.Batches)/float64(rep.Viewers)/rep.Seconds, "updates/s/viewer")
+	b.ReportMetric(ticks/rep.Seconds, "ticks/s")
+	clientCPU := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	b.Logf("%d viewers, %d elements: %d batches (%d keyframes) in %.1f s, %d latency samples, mean %.2f ms, p90 %.2f ms; hub wrote %d batches, %d bytes; the viewers' process used %.1f s of CPU in its %.1f s",
+		rep.Viewers, elements, rep.Batches, rep.Keyframes, rep.Seconds, rep.Samples, rep.Mean, rep.P90,
+		hub1.Batches-hub0.Batches, hub1.Bytes-hub0.Bytes, clientCPU.Seconds(), time.Since(started).Seconds())
 }
 
 // BenchmarkBrowserFrameRate: headless Chromium showing n elements that all
