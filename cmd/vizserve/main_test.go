@@ -39,8 +39,15 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
-	defer os.RemoveAll(dir)
-	leakcheck.Main(m)
+	code := m.Run()
+	if code == 0 {
+		if leaked := leakcheck.Wait(leakcheck.Timeout); len(leaked) > 0 {
+			fmt.Fprintf(os.Stderr, "leakcheck: %d goroutine(s) still running after the tests:\n\n%s\n", len(leaked), strings.Join(leaked, "\n\n"))
+			code = 1
+		}
+	}
+	os.RemoveAll(dir) // before os.Exit, which runs no deferred calls
+	os.Exit(code)
 }
 
 // wait bounds every wait: builds on a loaded two-core machine are slow.
