@@ -69,6 +69,7 @@ type Scene struct {
 	tickFns   []func(dt float64)
 	preFlush  []func()
 	drawers   []*drawer
+	drawn     bool // the drawers have run at least once
 	controls  []*Control
 	ctlDirty  bool
 	overlay   string
@@ -398,6 +399,9 @@ func (s *Scene) Subscribe(sink wire.Sink) (unsubscribe func()) {
 		if sub.dead.Load() {
 			return
 		}
+		if !s.drawn && len(s.drawers) > 0 {
+			s.draw() // an immediate scene has no picture before its first frame
+		}
 		s.flush() // the keyframe must not include changes existing viewers have not had
 		sink.Send(s.keyframe())
 		s.sinks = append(s.sinks, sub)
@@ -627,21 +631,33 @@ func (s *Scene) Advance(dt float64) {
 		s.ticks++
 		ticked = true
 	}
-	if ticked || s.activity || s.ctlDirty {
-		for _, d := range s.drawers {
-			s.guard("Draw", d.frame)
-		}
+	s.frame(ticked)
+}
+
+// frame draws immediate-mode content if anything happened, and sends the
+// changes to the subscribers.
+func (s *Scene) frame(ticked bool) {
+	if ticked || s.activity || s.ctlDirty || !s.drawn {
+		s.draw()
 	}
 	s.activity = false
 	s.flush()
+}
+
+// draw runs the immediate-mode drawers.
+func (s *Scene) draw() {
+	for _, d := range s.drawers {
+		s.guard("Draw", d.frame)
+	}
+	s.drawn = true
 }
 
 // Run runs the simulation loop on the calling goroutine, which becomes the
 // sim goroutine, until ctx is done; then it returns nil. Ticks come at
 // Options.Rate; a tick that comes late is dropped rather than bunched, so
 // sim time slows down when the machine cannot keep up. Events and Do
-// functions run as soon as they arrive; their changes go out with the next
-// frame. Once a second the subscribers get a stats op.
+// functions run as soon as they arrive, and their changes go out at once.
+// Once a second the subscribers get a stats op.
 func (s *Scene) Run(ctx context.Context) error {
 	if !s.running.CompareAndSwap(false, true) {
 		return errors.New("scene: Run is already running")
@@ -669,6 +685,11 @@ func (s *Scene) Run(ctx context.Context) error {
 			return nil
 		case <-s.wake:
 			s.runQueued()
+			if s.activity {
+				// What an event or Do changed goes out now, not at the next
+				// tick: a click shows up to a frame earlier.
+				s.frame(false)
+			}
 		case now := <-t.C:
 			s.Advance(dt)
 			if el := now.Sub(s.statsAt); el >= time.Second {
