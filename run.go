@@ -17,19 +17,13 @@ package vizserve
 
 import (
 	"context"
-	"errors"
 	"flag"
-	"fmt"
-	"log/slog"
 	"net"
-	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/vizserve/vizserve/scene"
-	"github.com/vizserve/vizserve/server"
 )
 
 // Options configures Run. The zero value (or nil) gives the defaults.
@@ -95,47 +89,6 @@ func listenAddr(o *Options) string {
 		return os.Getenv("VIZSERVE_ADDR")
 	}
 	return DefaultAddr
-}
-
-func serve(ctx context.Context, s *scene.Scene, o *Options, stdout *os.File) error {
-	addr := listenAddr(o)
-	log := slog.New(server.NewConsoleHandler(os.Stderr, nil))
-	cfg := server.Config{Addr: addr, Logger: log}
-	var token string
-	if !isLoopback(addr) {
-		cfg.Tokens = server.NewTokens(nil)
-		token = cfg.Tokens.Mint("/", 24*time.Hour)
-	}
-	srv := server.New(cfg)
-	server.MountScene(srv, s, &server.SceneOptions{Title: o.Title})
-	if err := srv.Open(); err != nil {
-		return err
-	}
-	u := srv.URL() + "/"
-	if token != "" {
-		u += "?" + server.TokenParam + "=" + url.QueryEscape(token)
-	}
-	fmt.Fprintf(stdout, "vizserve: live at %s\n", u)
-
-	simCtx, stopSim := context.WithCancel(ctx)
-	simDone := make(chan error, 1)
-	go func() { simDone <- s.Run(simCtx) }()
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve() }()
-
-	var err error
-	select {
-	case <-ctx.Done():
-	case err = <-served:
-		served <- err
-	case err = <-simDone:
-		simDone <- err
-	}
-	closeErr := srv.Close()
-	serveErr := <-served
-	stopSim()
-	simErr := <-simDone
-	return errors.Join(serveErr, simErr, closeErr)
 }
 
 func isLoopback(addr string) bool {

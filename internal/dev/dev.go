@@ -32,6 +32,7 @@ import (
 	"github.com/vizserve/vizserve/internal/dev/build"
 	"github.com/vizserve/vizserve/internal/dev/bundle"
 	"github.com/vizserve/vizserve/internal/dev/link"
+	"github.com/vizserve/vizserve/internal/dev/link/listen"
 	"github.com/vizserve/vizserve/internal/dev/supervise"
 	"github.com/vizserve/vizserve/internal/dev/watch"
 	"github.com/vizserve/vizserve/scene"
@@ -161,7 +162,7 @@ type front struct {
 	bundler *bundle.Bundler
 	relay   *wire.Relay
 	srv     *server.Server
-	links   *link.Listener
+	links   *listen.Listener
 	watcher *watch.Watcher
 	inbox   chan any
 	wg      sync.WaitGroup // every goroutine but the loop
@@ -196,7 +197,7 @@ type trigger struct {
 type child struct {
 	n      int
 	proc   *supervise.Process
-	peer   *link.Peer // set before childUp is posted
+	peer   *listen.Peer // set before childUp is posted
 	hello  link.Hello
 	events chan wire.Event
 	state  chan link.Msg
@@ -324,7 +325,7 @@ func (d *front) run(ctx context.Context) (err error) {
 		fmt.Fprintf(d.errw, "vizserve: bundling the scene's assets failed:\n%s\n", berr)
 	}
 
-	d.links, err = link.Listen(d.log)
+	d.links, err = listen.Listen(d.log)
 	if err != nil {
 		return err
 	}
@@ -672,7 +673,7 @@ func (d *front) spawn(res *build.Result, tr trigger) {
 
 // own runs on its own goroutine for the life of child c: it waits for the
 // connection, reads the link, and reports the child's end.
-func (d *front) own(c *child, peers <-chan *link.Peer) {
+func (d *front) own(c *child, peers <-chan *listen.Peer) {
 	timeout := time.NewTimer(d.cfg.ConnectTimeout)
 	defer timeout.Stop()
 	select {

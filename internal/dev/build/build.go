@@ -135,8 +135,13 @@ type Builder struct {
 // Flags are the go build flags of every build. The linker is spared the
 // symbol table and DWARF (-s -w): they are most of its work for a small
 // program and no one debugs the dev build of a scene; stack traces keep
-// their file names and lines.
-var Flags = []string{"-ldflags=-s -w"}
+// their file names and lines. The vizserve_child tag leaves out the server
+// a scene program would need to serve itself (vizserve.Run serves it from
+// the front instead): a smaller program to link on every save.
+var Flags = []string{"-tags=" + ChildTag, "-ldflags=-s -w"}
+
+// ChildTag is the build tag of scene programs built for the front.
+const ChildTag = "vizserve_child"
 
 // New prepares a Builder for t that puts its files in dir (which it
 // creates; remove it when done). For a lone scene it writes the temporary

@@ -70,7 +70,7 @@ func (b *Builder) Prepare(ctx context.Context) error {
 	defer b.mu.Unlock()
 	b.recipe = nil
 	env := append(os.Environ(), b.env...)
-	args := append([]string{"list", "-export", "-deps", "-json"}, b.args...)
+	args := append([]string{"list", "-tags=" + ChildTag, "-export", "-deps", "-json"}, b.args...)
 	args = append(args, ".")
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = b.t.Dir

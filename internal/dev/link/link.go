@@ -27,6 +27,10 @@ import (
 // connection without it.
 const Subprotocol = "vizserve-link.v1"
 
+// ReadLimit bounds one link message: a keyframe of a large scene, or a
+// scene's state.
+const ReadLimit = 256 << 20
+
 // Type is the first byte of every link message.
 type Type byte
 

@@ -1,4 +1,8 @@
-package link
+// Package listen is the parent's end of the link to a scene child process:
+// a websocket endpoint on a loopback port that admits exactly one child
+// per one-time token. The child's end, and the messages, are in package
+// link; keeping this part apart keeps the server out of child binaries.
+package listen
 
 import (
 	"context"
@@ -11,13 +15,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vizserve/vizserve/internal/dev/link"
 	"github.com/vizserve/vizserve/server"
 	"github.com/vizserve/vizserve/ws"
 )
-
-// ReadLimit bounds one link message: a keyframe of a large scene, or a
-// scene's state.
-const ReadLimit = 256 << 20
 
 // Listener is the parent's end of the link: a websocket endpoint on a
 // loopback port of its own (whatever address the viewers' server binds),
@@ -43,11 +44,11 @@ func Listen(log *slog.Logger) (*Listener, error) {
 		CloseGrace: 2 * time.Second,
 	})
 	l.srv.HandleWS("/link", server.Endpoint{
-		Subprotocols: []string{Subprotocol},
+		Subprotocols: []string{link.Subprotocol},
 		Handler:      l.serve,
 		Options: &ws.AcceptOptions{
 			RequireSubprotocol: true,
-			ReadLimit:          ReadLimit,
+			ReadLimit:          link.ReadLimit,
 		},
 	})
 	if err := l.srv.Open(); err != nil {
@@ -105,8 +106,8 @@ func (l *Listener) serve(ctx context.Context, c *ws.Conn, r *http.Request) {
 		c.Close(ws.StatusPolicyViolation, "no hello")
 		return
 	}
-	m, err := Decode(msg)
-	if err == nil && (typ != ws.MessageBinary || m.Type != THello) {
+	m, err := link.Decode(msg)
+	if err == nil && (typ != ws.MessageBinary || m.Type != link.THello) {
 		err = fmt.Errorf("link: the first message is %v, not a hello", m.Type)
 	}
 	if err != nil {
@@ -134,26 +135,26 @@ func truncate(s string) string {
 // (Next); Send may be called from any goroutine.
 type Peer struct {
 	c     *ws.Conn
-	hello Hello
+	hello link.Hello
 
 	closeOnce sync.Once
 	done      chan struct{}
 }
 
 // Hello returns the child's hello.
-func (p *Peer) Hello() Hello { return p.hello }
+func (p *Peer) Hello() link.Hello { return p.hello }
 
 // Next reads the next message from the child.
-func (p *Peer) Next(ctx context.Context) (Msg, error) {
+func (p *Peer) Next(ctx context.Context) (link.Msg, error) {
 	typ, msg, err := p.c.Read(ctx)
 	if err != nil {
-		return Msg{}, err
+		return link.Msg{}, err
 	}
 	if typ != ws.MessageBinary {
 		p.c.Close(ws.StatusUnsupportedData, "the link carries binary messages only")
-		return Msg{}, errors.New("link: text message from the child")
+		return link.Msg{}, errors.New("link: text message from the child")
 	}
-	m, err := Decode(msg)
+	m, err := link.Decode(msg)
 	if err != nil {
 		p.c.Close(ws.StatusInvalidFramePayloadData, truncate(err.Error()))
 	}
