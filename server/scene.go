@@ -19,6 +19,9 @@ type SceneOptions struct {
 	// ExtraCSS and ExtraJS are URLs of stylesheets and scripts the page
 	// loads after its own (a scene's own assets).
 	ExtraCSS, ExtraJS []string
+	// Assets, if set, is asked for those URLs at every render instead,
+	// for a set of assets that changes while the server runs.
+	Assets func() (css, js []string)
 }
 
 // MountScene serves a live scene on s:
@@ -72,6 +75,9 @@ func pageData(w http.ResponseWriter, r *http.Request, h *Hub, o *SceneOptions) (
 		return web.PageData{}, false
 	}
 	d := web.PageData{Title: o.Title, WSPath: "/ws", ExtraCSS: o.ExtraCSS, ExtraJS: o.ExtraJS}
+	if o.Assets != nil {
+		d.ExtraCSS, d.ExtraJS = o.Assets()
+	}
 	for _, op := range kf.Ops {
 		switch op.Code {
 		case wire.OpKeyframe:

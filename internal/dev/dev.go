@@ -369,18 +369,20 @@ func (d *front) serve() error {
 		tok = cfg.Tokens.Mint("/", d.cfg.TokenTTL)
 	}
 	d.srv = server.New(cfg)
-	var css, js []string
-	for _, a := range d.bundler.Assets() {
-		if a.Kind == "css" {
-			css = append(css, AssetPrefix+a.Name)
-		} else {
-			js = append(js, AssetPrefix+a.Name)
-		}
-	}
 	server.MountScene(d.srv, d.relay, &server.SceneOptions{
-		Title:    "vizserve · " + d.target.Display,
-		ExtraCSS: css,
-		ExtraJS:  js,
+		Title: "vizserve · " + d.target.Display,
+		// Asked at every page load, so that a stylesheet or script added
+		// next to the scene appears on the next load.
+		Assets: func() (css, js []string) {
+			for _, a := range d.bundler.Assets() {
+				if a.Kind == "css" {
+					css = append(css, AssetPrefix+a.Name)
+				} else {
+					js = append(js, AssetPrefix+a.Name)
+				}
+			}
+			return css, js
+		},
 	})
 	d.srv.Handle(AssetPrefix, d.bundler)
 	if err := d.srv.Open(); err != nil {
