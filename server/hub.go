@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -28,6 +29,11 @@ type Hub struct {
 	events  atomic.Uint64
 	sent    atomic.Uint64 // batches written to viewers
 	bytes   atomic.Uint64
+
+	encMu    sync.Mutex
+	encBatch *wire.Batch // the last batch encoded for the shared queue
+	encSeq   uint64
+	encOps   []byte
 }
 
 // NewHub returns a hub for src. Mount its ServeWS as a websocket endpoint
@@ -85,16 +91,35 @@ const WriteTimeout = 30 * time.Second
 // The hub numbers each viewer's batches itself (1, 2, 3...), so acks and
 // flow control do not depend on the source's sequence numbers, which start
 // over when a relay's upstream is replaced.
+//
+// A viewer that keeps up gets the source's batches as they are, encoded
+// once for every such viewer (the shared queue); one that falls behind
+// gets them merged (the merger), and returns to the shared path once it
+// has caught up. Batches never overtake each other: the writer sends the
+// queue before the merged state, and a batch is merged whenever anything
+// is already merged.
 type viewer struct {
+	hub     *Hub
 	mu      sync.Mutex
 	merger  wire.Merger
-	lastSeq uint64 // the source's latest sequence number
+	queue   []shared // encoded batches waiting for the writer, oldest first
+	lastSeq uint64   // the source's latest sequence number
 	wake    chan struct{}
 	acked   atomic.Uint64 // the last batch number the viewer applied
 	sent    [Window]sentBatch
 	next    int    // ring position of the oldest of the last Window batches
 	num     uint64 // number of the last batch written
 }
+
+// shared is a source batch encoded once for many viewers: its ops without
+// the sequence number, which each viewer's writer puts in front.
+type shared struct {
+	ops    []byte
+	srcSeq uint64
+}
+
+// maxQueue bounds the shared queue: beyond it the viewer merges instead.
+const maxQueue = 2
 
 type sentBatch struct{ num, srcSeq uint64 }
 
@@ -107,7 +132,7 @@ func (v *viewer) poke() {
 }
 
 // mayWrite reports whether the batch written Window batches ago has been
-// acknowledged.
+// acknowledged. The writer changes the ring only with mu held.
 func (v *viewer) mayWrite() bool { return v.sent[v.next].num <= v.acked.Load() }
 
 // lag is how many source batches the viewer is behind.
@@ -121,11 +146,16 @@ func (v *viewer) lag(last uint64) uint64 {
 	return 0
 }
 
-// Send merges b into the viewer's pending state and wakes its writer. It
-// never blocks.
+// Send queues b for the viewer's writer, shared or merged, and wakes it.
+// It never blocks.
 func (v *viewer) Send(b *wire.Batch) bool {
 	v.mu.Lock()
-	ok := v.merger.Add(b)
+	ok := true
+	if enc := v.hub.encoded(b); enc != nil && !v.merger.Pending() && len(v.queue) < maxQueue && v.mayWrite() {
+		v.queue = append(v.queue, shared{ops: enc, srcSeq: b.Seq})
+	} else {
+		ok = v.merger.Add(b)
+	}
 	if b.Seq > v.lastSeq || b.IsKeyframe() {
 		v.lastSeq = b.Seq
 	}
@@ -134,13 +164,40 @@ func (v *viewer) Send(b *wire.Batch) bool {
 	return ok
 }
 
+// encoded returns b's ops encoded, once per batch for all viewers, or nil
+// for a batch that each viewer must get its own way: a keyframe (each
+// viewer's first batch) or stats (patched per viewer). Sends of one
+// source come one at a time, so the cache needs no lock of its own beyond
+// encMu, which only guards against hubs fed by several sources.
+func (h *Hub) encoded(b *wire.Batch) []byte {
+	for i := range b.Ops {
+		if c := b.Ops[i].Code; c == wire.OpKeyframe || c == wire.OpStats {
+			return nil
+		}
+	}
+	h.encMu.Lock()
+	defer h.encMu.Unlock()
+	if h.encBatch == b && h.encSeq == b.Seq {
+		return h.encOps
+	}
+	seq := b.Seq
+	b.Seq = 0
+	enc, err := b.AppendBinary(nil)
+	b.Seq = seq
+	if err != nil {
+		return nil // the merger path reports it
+	}
+	h.encBatch, h.encSeq, h.encOps = b, seq, enc[1:] // drop the 0 sequence number
+	return h.encOps
+}
+
 // ServeWS serves one viewer until its connection ends or ctx does.
 func (h *Hub) ServeWS(ctx context.Context, c *ws.Conn, r *http.Request) {
 	if c.Subprotocol() != wire.Subprotocol {
 		c.Close(ws.StatusProtocolError, "this endpoint speaks "+wire.Subprotocol)
 		return
 	}
-	v := &viewer{wake: make(chan struct{}, 1)}
+	v := &viewer{hub: h, wake: make(chan struct{}, 1)}
 	h.viewers.Add(1)
 	defer h.viewers.Add(-1)
 	ctx, cancel := context.WithCancel(ctx)
@@ -157,7 +214,8 @@ func (h *Hub) ServeWS(ctx context.Context, c *ws.Conn, r *http.Request) {
 	<-writerDone
 }
 
-// write sends the viewer's pending changes, merged, whenever there are any.
+// write sends the viewer's batches: the shared queue first, then the
+// merged state, while the flow-control window allows.
 func (h *Hub) write(ctx context.Context, c *ws.Conn, v *viewer) {
 	var out wire.Batch
 	var buf []byte
@@ -167,54 +225,60 @@ func (h *Hub) write(ctx context.Context, c *ws.Conn, v *viewer) {
 			return
 		case <-v.wake:
 		}
-		if !v.mayWrite() {
-			continue // an ack will wake us
-		}
-		v.mu.Lock()
-		have := v.merger.Take(&out)
-		last := v.lastSeq
-		v.mu.Unlock()
-		if !have {
-			continue
-		}
-		for i := range out.Ops {
-			if op := &out.Ops[i]; op.Code == wire.OpStats && op.Stats != nil {
-				st := *op.Stats
-				st.Viewers = uint64(h.viewers.Load())
-				st.Lag = v.lag(last)
-				op.Stats = &st
+		for v.mayWrite() {
+			v.mu.Lock()
+			var srcSeq uint64
+			var have, fromQueue bool
+			var sh shared
+			if len(v.queue) > 0 {
+				sh, v.queue = v.queue[0], v.queue[1:]
+				have, fromQueue, srcSeq = true, true, sh.srcSeq
+			} else if v.merger.Take(&out) {
+				have, srcSeq = true, v.lastSeq
 			}
-		}
-		v.num++
-		out.Seq = v.num
-		var err error
-		if buf, err = out.AppendBinary(buf[:0]); err != nil {
-			h.log.Error("hub: cannot encode a batch", "err", err)
-			c.Close(ws.StatusInternalError, "cannot encode a batch")
-			return
-		}
-		wctx, cancel := context.WithTimeout(ctx, WriteTimeout)
-		err = c.Write(wctx, ws.MessageBinary, buf)
-		cancel()
-		if err != nil {
-			if errors.Is(err, context.DeadlineExceeded) {
-				h.log.Info("hub: dropping a viewer that takes no data", "conn", c.String(), "timeout", WriteTimeout)
-				c.CloseNow()
+			v.mu.Unlock()
+			if !have {
+				break
 			}
-			return
-		}
-		v.sent[v.next] = sentBatch{num: v.num, srcSeq: last}
-		v.next = (v.next + 1) % Window
-		h.sent.Add(1)
-		h.bytes.Add(uint64(len(buf)))
-		v.mu.Lock()
-		more := v.merger.Pending()
-		v.mu.Unlock()
-		if more {
-			v.poke()
-		}
-		if cap(buf) > 1<<20 && len(buf) < 64<<10 {
-			buf = nil // do not hold on to a keyframe-sized buffer
+			v.num++
+			if fromQueue {
+				buf = append(binary.AppendUvarint(buf[:0], v.num), sh.ops...)
+			} else {
+				for i := range out.Ops {
+					if op := &out.Ops[i]; op.Code == wire.OpStats && op.Stats != nil {
+						st := *op.Stats
+						st.Viewers = uint64(h.viewers.Load())
+						st.Lag = v.lag(srcSeq)
+						op.Stats = &st
+					}
+				}
+				out.Seq = v.num
+				var err error
+				if buf, err = out.AppendBinary(buf[:0]); err != nil {
+					h.log.Error("hub: cannot encode a batch", "err", err)
+					c.Close(ws.StatusInternalError, "cannot encode a batch")
+					return
+				}
+			}
+			wctx, cancel := context.WithTimeout(ctx, WriteTimeout)
+			err := c.Write(wctx, ws.MessageBinary, buf)
+			cancel()
+			if err != nil {
+				if errors.Is(err, context.DeadlineExceeded) {
+					h.log.Info("hub: dropping a viewer that takes no data", "conn", c.String(), "timeout", WriteTimeout)
+					c.CloseNow()
+				}
+				return
+			}
+			v.mu.Lock() // Send reads the ring
+			v.sent[v.next] = sentBatch{num: v.num, srcSeq: srcSeq}
+			v.next = (v.next + 1) % Window
+			v.mu.Unlock()
+			h.sent.Add(1)
+			h.bytes.Add(uint64(len(buf)))
+			if cap(buf) > 1<<20 && len(buf) < 64<<10 {
+				buf = nil // do not hold on to a keyframe-sized buffer
+			}
 		}
 	}
 }
