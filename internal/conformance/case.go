@@ -141,12 +141,14 @@ type End struct {
 }
 
 // Negotiation is what a case needs from the opening handshake. Groups 1 to
-// 10 need nothing; the permessage-deflate groups (12 and 13) will set
-// Extensions (offered by the fuzzing client, or required by the fuzzing
-// server) and decide UNIMPLEMENTED when the peer does not agree, and the
-// session will then allow RSV1 on the negotiated messages.
+// 10 need nothing. The permessage-deflate groups (12 and 13) set Deflate:
+// the fuzzing client makes its offers and checks that the server's
+// response honours one of them; the fuzzing server answers the client's
+// offers with its accept preferences. If the peer declines (or the
+// fuzzing server finds no offer it can accept), the case is
+// UNIMPLEMENTED.
 type Negotiation struct {
-	Extensions string
+	Deflate *DeflateNegotiation
 }
 
 // Case is one conformance case: what to send, and what must come back.

@@ -8,14 +8,14 @@ import (
 	"time"
 )
 
-// Cases returns the suite: groups 1 to 7, 9 and 10 of Autobahn|Testsuite,
-// with its numbering, 301 cases. The cases follow Autobahn's case
-// definitions (payloads, fragmentation, chops, delays, timers and
-// expected outcomes); where our judgement is stricter, the package
-// documentation says so.
+// Cases returns the suite: groups 1 to 7, 9, 10, 12 and 13 of
+// Autobahn|Testsuite, with its numbering, 517 cases. The cases follow
+// Autobahn's case definitions (payloads, fragmentation, chops, delays,
+// timers, negotiation and expected outcomes); where our judgement is
+// stricter, the package documentation says so.
 func Cases() []Case {
 	var cs []Case
-	for _, g := range []func() []Case{group1, group2, group3, group4, group5, group6, group7, group9, group10} {
+	for _, g := range []func() []Case{group1, group2, group3, group4, group5, group6, group7, group9, group10, group12, group13} {
 		cs = append(cs, g()...)
 	}
 	return cs

@@ -19,8 +19,8 @@ func subgroup(id string) string {
 
 func TestCaseCatalogue(t *testing.T) {
 	cases := Cases()
-	if len(cases) != 301 {
-		t.Errorf("%d cases, want 301", len(cases))
+	if len(cases) != 517 {
+		t.Errorf("%d cases, want 517", len(cases))
 	}
 	counts := map[string]int{}
 	seen := map[string]bool{}
@@ -42,6 +42,8 @@ func TestCaseCatalogue(t *testing.T) {
 		"7.1": 6, "7.3": 6, "7.5": 1, "7.7": 13, "7.9": 9, "7.13": 2,
 		"9.1": 6, "9.2": 6, "9.3": 9, "9.4": 9, "9.5": 6, "9.6": 6, "9.7": 6, "9.8": 6,
 		"10.1": 1,
+		"12.1": 18, "12.2": 18, "12.3": 18, "12.4": 18, "12.5": 18,
+		"13.1": 18, "13.2": 18, "13.3": 18, "13.4": 18, "13.5": 18, "13.6": 18, "13.7": 18,
 	}
 	for g, n := range want {
 		if counts[g] != n {
@@ -57,7 +59,7 @@ func TestCaseCatalogue(t *testing.T) {
 	for _, c := range cases {
 		groups[c.Group()]++
 	}
-	for g, n := range map[int]int{1: 16, 2: 11, 3: 7, 4: 10, 5: 20, 6: 145, 7: 37, 9: 54, 10: 1} {
+	for g, n := range map[int]int{1: 16, 2: 11, 3: 7, 4: 10, 5: 20, 6: 145, 7: 37, 9: 54, 10: 1, 12: 90, 13: 126} {
 		if groups[g] != n {
 			t.Errorf("group %d: %d cases, want %d", g, groups[g], n)
 		}
@@ -186,7 +188,9 @@ func TestSelect(t *testing.T) {
 		patterns []string
 		want     int
 	}{
-		{nil, 301},
+		{nil, 517},
+		{[]string{"12.*"}, 90},
+		{[]string{"13.3.*"}, 18},
 		{[]string{"6.4.1"}, 1},
 		{[]string{"6.4.*"}, 4},
 		{[]string{"9.*"}, 54},
@@ -220,5 +224,78 @@ func TestSummaryTable(t *testing.T) {
 	failed := s.Failed()
 	if len(failed) != 2 || failed[0].Case != "6.9.1" || failed[1].Case != "6.10.2" {
 		t.Errorf("Failed() = %v, want 6.9.1 then 6.10.2", failed)
+	}
+}
+
+// TestDeflateCases checks groups 12 and 13 against Autobahn's definitions:
+// 18 sizes per subgroup, the five kinds in 12, JSON in 13, the seven
+// negotiation settings, and -short keeping the sizes up to 4 KiB.
+func TestDeflateCases(t *testing.T) {
+	wantSizes := []struct{ size, frag int }{
+		{16, 0}, {64, 0}, {256, 0}, {1024, 0}, {4096, 0}, {8192, 0}, {16384, 0}, {32768, 0}, {65536, 0}, {131072, 0},
+		{8192, 256}, {16384, 256}, {32768, 256}, {65536, 256}, {131072, 256}, {131072, 1024}, {131072, 4096}, {131072, 32768},
+	}
+	kinds := []string{"json", "image", "prose", "html", "pdf"}
+	for _, c := range Cases() {
+		var g, sub, i int
+		if _, err := fmt.Sscanf(c.ID, "%d.%d.%d", &g, &sub, &i); err != nil || g < 12 {
+			continue
+		}
+		b := c.build()
+		st, ok := b.script[0].(deflateTripStep)
+		if !ok || len(b.script) != 2 {
+			t.Fatalf("case %s: script %v", c.ID, b.script)
+		}
+		if w := wantSizes[i-1]; st.size != w.size || st.frag != w.frag || st.n != 1000 {
+			t.Errorf("case %s: %d messages of %d bytes in frames of %d, want 1000 of %d in %d", c.ID, st.n, st.size, st.frag, w.size, w.frag)
+		}
+		if c.Slow != (st.size > 4096) {
+			t.Errorf("case %s: Slow %v for %d-byte messages", c.ID, c.Slow, st.size)
+		}
+		wantKind := "json"
+		if g == 12 {
+			wantKind = kinds[sub-1]
+		}
+		if st.kind.String() != wantKind {
+			t.Errorf("case %s: %s payload, want %s", c.ID, st.kind, wantKind)
+		}
+		neg := c.Negotiation.Deflate
+		if neg == nil {
+			t.Fatalf("case %s: no permessage-deflate negotiation", c.ID)
+		}
+		if g == 13 && neg != &deflateSettings[sub-1] || g == 12 && (len(neg.Offers) != 1 || neg.Offers[0] != DeflateOffer{} || len(neg.Accept) != 1) {
+			t.Errorf("case %s: negotiation %+v", c.ID, *neg)
+		}
+		if !c.close.ByFuzzer || !c.close.RequireClean || c.end.After != st.timeout {
+			t.Errorf("case %s: close %+v, end %+v", c.ID, c.close, c.end)
+		}
+	}
+	// 13.x as Autobahn's DEFLATE_PARAMS: (no context takeover, window bits)
+	// of the offers, and of the accept preferences.
+	type pair struct {
+		noCtx bool
+		bits  int
+	}
+	want := []struct{ offers, accepts []pair }{
+		{[]pair{{false, 0}}, []pair{{false, 0}}},
+		{[]pair{{true, 0}}, []pair{{true, 0}}},
+		{[]pair{{false, 8}}, []pair{{false, 8}}},
+		{[]pair{{false, 15}}, []pair{{false, 15}}},
+		{[]pair{{true, 8}}, []pair{{true, 8}}},
+		{[]pair{{true, 15}}, []pair{{true, 15}}},
+		{[]pair{{true, 8}, {true, 0}, {false, 0}}, []pair{{true, 8}, {true, 0}, {false, 0}}},
+	}
+	for j, w := range want {
+		s := deflateSettings[j]
+		var offers, accepts []pair
+		for _, o := range s.Offers {
+			offers = append(offers, pair{o.ServerNoContextTakeover, o.ServerMaxWindowBits})
+		}
+		for _, a := range s.Accept {
+			accepts = append(accepts, pair{a.ClientNoContextTakeover, a.ClientMaxWindowBits})
+		}
+		if fmt.Sprint(offers) != fmt.Sprint(w.offers) || fmt.Sprint(accepts) != fmt.Sprint(w.accepts) {
+			t.Errorf("13.%d: offers %v accepts %v, want %v and %v", j+1, offers, accepts, w.offers, w.accepts)
+		}
 	}
 }

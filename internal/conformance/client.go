@@ -60,18 +60,23 @@ func RunAgainstServer(ctx context.Context, wsURL string, c Case) Result {
 	if dl, ok := hctx.Deadline(); ok {
 		nc.SetDeadline(dl)
 	}
-	br, err := clientHandshake(nc, u, c.Negotiation)
+	br, dx, err := clientHandshake(nc, u, c.Negotiation)
 	if err != nil {
 		nc.Close()
 		return fail("%v", err)
 	}
 	nc.SetDeadline(time.Time{})
-	return runSession(ctx, nc, br, RoleServer, &c)
+	declined := ""
+	if dx == nil && c.Negotiation.Deflate != nil {
+		declined = "the server's response has no Sec-WebSocket-Extensions for the offer " + c.Negotiation.Deflate.offerHeader()
+	}
+	return runSession(ctx, nc, br, RoleServer, &c, dx, declined)
 }
 
 // clientHandshake sends the opening handshake request and checks the
-// answer. It returns the reader holding whatever followed the response.
-func clientHandshake(nc net.Conn, u *url.URL, neg Negotiation) (*bufio.Reader, error) {
+// answer. It returns the reader holding whatever followed the response,
+// and what was negotiated for permessage-deflate (nil if nothing).
+func clientHandshake(nc net.Conn, u *url.URL, neg Negotiation) (*bufio.Reader, *deflateParams, error) {
 	var raw [16]byte
 	rand.Read(raw[:])
 	key := base64.StdEncoding.EncodeToString(raw[:])
@@ -80,32 +85,40 @@ func clientHandshake(nc net.Conn, u *url.URL, neg Negotiation) (*bufio.Reader, e
 	fmt.Fprintf(&b, "GET %s HTTP/1.1\r\nHost: %s\r\n", target, u.Host)
 	b.WriteString("Upgrade: websocket\r\nConnection: Upgrade\r\n")
 	b.WriteString("Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n")
-	if neg.Extensions != "" {
-		b.WriteString("Sec-WebSocket-Extensions: " + neg.Extensions + "\r\n")
+	if neg.Deflate != nil {
+		b.WriteString("Sec-WebSocket-Extensions: " + neg.Deflate.offerHeader() + "\r\n")
 	}
 	b.WriteString("User-Agent: vizserve-wsfuzz\r\n\r\n")
 	if _, err := nc.Write([]byte(b.String())); err != nil {
-		return nil, fmt.Errorf("send the opening handshake: %v", err)
+		return nil, nil, fmt.Errorf("send the opening handshake: %v", err)
 	}
 	br := bufio.NewReaderSize(nc, 64<<10)
 	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodGet})
 	if err != nil {
-		return nil, fmt.Errorf("read the handshake response: %v", err)
+		return nil, nil, fmt.Errorf("read the handshake response: %v", err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusSwitchingProtocols {
-		return nil, fmt.Errorf("the server answered %q instead of 101 Switching Protocols", resp.Status)
+		return nil, nil, fmt.Errorf("the server answered %q instead of 101 Switching Protocols", resp.Status)
 	}
 	if !hasToken(resp.Header, "Upgrade", "websocket") || !hasToken(resp.Header, "Connection", "upgrade") {
-		return nil, fmt.Errorf("101 response without Upgrade: websocket and Connection: Upgrade")
+		return nil, nil, fmt.Errorf("101 response without Upgrade: websocket and Connection: Upgrade")
 	}
 	if got := resp.Header.Get("Sec-WebSocket-Accept"); got != acceptKey(key) {
-		return nil, fmt.Errorf("101 response with Sec-WebSocket-Accept %q; expected %q", got, acceptKey(key))
+		return nil, nil, fmt.Errorf("101 response with Sec-WebSocket-Accept %q; expected %q", got, acceptKey(key))
 	}
-	if ext := resp.Header.Get("Sec-WebSocket-Extensions"); ext != "" && neg.Extensions == "" {
-		return nil, fmt.Errorf("the server enabled extensions %q, which were not offered", ext)
+	ext := resp.Header.Values("Sec-WebSocket-Extensions")
+	if neg.Deflate == nil {
+		if len(ext) > 0 {
+			return nil, nil, fmt.Errorf("the server enabled extensions %q, which were not offered", strings.Join(ext, ", "))
+		}
+		return br, nil, nil
 	}
-	return br, nil
+	dx, err := checkDeflateResponse(ext, neg.Deflate)
+	if err != nil {
+		return nil, nil, err
+	}
+	return br, dx, nil
 }
 
 // hasToken reports whether a comma-separated header holds token, in any

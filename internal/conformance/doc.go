@@ -1,7 +1,7 @@
 // Package conformance is a WebSocket conformance suite modelled on
-// Autobahn|Testsuite: groups 1 to 7, 9 and 10 (301 cases) with Autobahn's
-// numbering, run as a fuzzing client against a server (RunAgainstServer)
-// or as a fuzzing server against a client (FuzzServer).
+// Autobahn|Testsuite: groups 1 to 7, 9, 10, 12 and 13 (517 cases) with
+// Autobahn's numbering, run as a fuzzing client against a server
+// (RunAgainstServer) or as a fuzzing server against a client (FuzzServer).
 //
 //	for _, c := range conformance.Cases() {
 //		r := conformance.RunAgainstServer(ctx, "ws://127.0.0.1:9001/", c)
@@ -97,10 +97,41 @@
 //     right after the closing handshake, and the client then closed its own
 //     side with a FIN (end of stream, not a reset) within 1 s.
 //
-// # Extensions
+// # Compression (groups 12 and 13)
 //
-// Groups 12 and 13 (permessage-deflate) are not here yet. A case carries a
-// Negotiation for them: the fuzzing client offers its extensions in the
-// opening handshake, and a case whose extension the peer does not accept
-// will be UNIMPLEMENTED.
+// A case of 12 or 13 negotiates permessage-deflate (RFC 7692) as its
+// Negotiation says, then sends 1000 compressed messages of one size, each
+// after the echo of the one before, cut in turn from one of five payloads
+// (package payload: JSON, an image, prose, HTML, a PDF), in one frame each
+// or auto-fragmented; every echo must be the message. Group 12 runs the
+// five payloads with the plain offer; group 13 runs JSON with seven
+// negotiation settings (no context takeover and window limits of 8 and 15
+// bits for either side, and three offers with fallback).
+//
+// The fuzzing client makes Autobahn's offers (each also allows the server
+// to ask for client_no_context_takeover and client_max_window_bits) and
+// checks that the response accepts one of them: RFC 7692 obliges the
+// server to answer server_no_context_takeover and server_max_window_bits
+// (at most the value offered) when offered; a response that does not is
+// FAILED. The fuzzing server answers with the case's accept preferences,
+// each only for an offer that allows it, as Autobahn's accept functions
+// do. A peer that declines (or offers nothing the fuzzing server can
+// accept) makes the case UNIMPLEMENTED, which does not pass.
+//
+// Every compressed message from the peer is decoded by package
+// deflatecheck, strictly: no distance past the negotiated window, none
+// into earlier messages unless context takeover was agreed for the peer's
+// direction (a client that offered client_no_context_takeover promised
+// not to use it, RFC 7692 7.1.1.2), complete codes, RSV1 on the first
+// frame of data messages only. A message that fails is a protocol
+// violation (FAILED). Final blocks and flushes inside a message are
+// valid, as RFC 7692 allows them. A message that decodes exactly like one
+// checked before (same compressed bytes, same history, same window) is not
+// decoded again. The peer may send any message uncompressed.
+//
+// The fuzzer compresses its own messages with compress/flate; where the
+// peer limited the fuzzer's window below 15 bits it uses Huffman coding
+// only (no back-references), which fits any window. As its offers say, the
+// fuzzing client never uses context takeover; the fuzzing server does
+// where the client allows it.
 package conformance

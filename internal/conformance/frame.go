@@ -92,8 +92,15 @@ func headerLen(n int, masked bool) int {
 // encode returns the frame's bytes, masked with a random key when masked is
 // set (the fuzzer is the client).
 func (f *frame) encode(masked bool) []byte {
+	return f.appendEncode(make([]byte, 0, headerLen(len(f.payload), masked)+len(f.payload)), masked)
+}
+
+// appendEncode appends the frame's bytes to dst, as encode.
+func (f *frame) appendEncode(dst []byte, masked bool) []byte {
 	n := len(f.payload)
-	b := make([]byte, headerLen(n, masked), headerLen(n, masked)+n)
+	start := len(dst)
+	dst = append(dst, make([]byte, headerLen(n, masked))...)
+	b := dst[start:]
 	b[0] = f.op & 0x0F
 	b[0] |= (f.rsv & 0x7) << 4
 	if f.fin {
@@ -113,15 +120,16 @@ func (f *frame) encode(masked bool) []byte {
 		b[1] = byte(n)
 	}
 	if !masked {
-		return append(b, f.payload...)
+		return append(dst, f.payload...)
 	}
 	b[1] |= 0x80
 	var key [4]byte
 	binary.LittleEndian.PutUint32(key[:], rand.Uint32())
 	copy(b[i:], key[:])
-	b = append(b, f.payload...)
-	maskInPlace(b[i+4:], key, 0)
-	return b
+	p := len(dst)
+	dst = append(dst, f.payload...)
+	maskInPlace(dst[p:], key, 0)
+	return dst
 }
 
 // maskInPlace XORs p with the key, starting at key position pos.

@@ -237,11 +237,20 @@ func (s *FuzzServer) serveConn(nc net.Conn) {
 		}
 		c = &s.cases[i]
 	}
-	if err := writeSwitch(nc, key); err != nil {
+	var dx *deflateParams
+	declined := ""
+	if c.Negotiation.Deflate != nil {
+		dx, declined = acceptDeflate(req.Header.Values("Sec-WebSocket-Extensions"), c.Negotiation.Deflate)
+	}
+	ext := ""
+	if dx != nil {
+		ext = dx.header
+	}
+	if err := writeSwitch(nc, key, ext); err != nil {
 		return
 	}
 	nc.SetDeadline(time.Time{})
-	r := runSession(s.ctx, nc, br, RoleClient, c)
+	r := runSession(s.ctx, nc, br, RoleClient, c, dx, declined)
 	if agent := q.Get("agent"); agent != "" {
 		r.Log = append([]string{"agent: " + agent}, r.Log...)
 	}
@@ -266,8 +275,14 @@ func checkUpgrade(r *http.Request) (key, refused string) {
 	return r.Header.Get("Sec-WebSocket-Key"), ""
 }
 
-func writeSwitch(nc net.Conn, key string) error {
-	_, err := io.WriteString(nc, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "+acceptKey(key)+"\r\n\r\n")
+// writeSwitch accepts the opening handshake, with the extensions ext if
+// not empty.
+func writeSwitch(nc net.Conn, key, ext string) error {
+	h := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + acceptKey(key) + "\r\n"
+	if ext != "" {
+		h += "Sec-WebSocket-Extensions: " + ext + "\r\n"
+	}
+	_, err := io.WriteString(nc, h+"\r\n")
 	return err
 }
 
@@ -279,7 +294,7 @@ func httpError(nc net.Conn, status int, msg string) {
 // control answers Autobahn's bookkeeping requests: an optional text
 // message, then a normal closing handshake.
 func (s *FuzzServer) control(nc net.Conn, br *bufio.Reader, key, text string) {
-	if writeSwitch(nc, key) != nil {
+	if writeSwitch(nc, key, "") != nil {
 		return
 	}
 	var out []byte

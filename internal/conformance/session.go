@@ -55,6 +55,12 @@ type session struct {
 	msgOn      bool // a fragmented data message from the peer is in progress
 	msgOp      byte
 	msgBuf     []byte
+	msgDeflate bool // ... and it is compressed (RSV1 on its first frame)
+
+	// dx is the permessage-deflate state, nil if not negotiated;
+	// unimplemented says why a case that needs it runs without.
+	dx            *deflateSession
+	unimplemented string
 
 	sentClose   bool // the fuzzer sent a close frame
 	closedByMe  bool // ... before the peer's
@@ -91,9 +97,11 @@ type inbound struct {
 }
 
 // runSession runs c on an open WebSocket connection (the opening handshake
-// done, br holding what was read past it) and judges the result. It closes
-// nc before returning.
-func runSession(ctx context.Context, nc net.Conn, br *bufio.Reader, role Role, c *Case) Result {
+// done, br holding what was read past it, dx what it settled for
+// permessage-deflate, nil if nothing) and judges the result. It closes nc
+// before returning. A case that needs permessage-deflate runs without it
+// as UNIMPLEMENTED, declined says why: it only closes normally.
+func runSession(ctx context.Context, nc net.Conn, br *bufio.Reader, role Role, c *Case, dx *deflateParams, declined string) Result {
 	if c.build == nil {
 		nc.Close()
 		return Result{Case: c.ID, Role: role, Verdict: Failed, Behavior: Failed, BehaviorNote: "the case has no script (make cases with Cases)",
@@ -113,6 +121,14 @@ func runSession(ctx context.Context, nc net.Conn, br *bufio.Reader, role Role, c
 		notify:     make(chan struct{}, 1),
 		readerDone: make(chan struct{}),
 		parts:      map[*frame][]byte{},
+		dx:         newDeflateSession(dx),
+	}
+	if dx != nil {
+		s.logf("negotiated %s", dx)
+	} else if c.Negotiation.Deflate != nil {
+		s.unimplemented = "permessage-deflate was not negotiated: " + declined
+		s.logf("%s; the fuzzer closes the connection", s.unimplemented)
+		s.body = caseBody{[]step{closeWith(1000, "")}, ok()}
 	}
 	budget := c.end.After + closeHandshakeTimeout + dropTimeout + caseSlack
 	for _, st := range s.body.script {
@@ -337,8 +353,19 @@ func (s *session) handleFrame(at time.Time, f rxFrame) {
 		return
 	}
 	if f.rsv != 0 {
-		s.violate(at, "reserved bits %d set with no extension negotiated", f.rsv)
-		return
+		switch {
+		case s.dx == nil:
+			s.violate(at, "reserved bits %d set with no extension negotiated", f.rsv)
+		case f.rsv != 4:
+			s.violate(at, "reserved bits %d set; permessage-deflate defines RSV1 only", f.rsv)
+		case isControl(f.op):
+			s.violate(at, "RSV1 set on a %s frame; permessage-deflate compresses data messages only (RFC 7692 6)", opName(f.op))
+		case f.op == opCont:
+			s.violate(at, "RSV1 set on a continuation frame; only a message's first frame carries it (RFC 7692 6.1)")
+		}
+		if s.violation != "" {
+			return
+		}
 	}
 	if wantMask := s.role == RoleClient; f.masked != wantMask {
 		if wantMask {
@@ -372,6 +399,7 @@ func (s *session) handleFrame(at time.Time, f rxFrame) {
 				return
 			}
 			s.msgOn, s.msgOp, s.msgBuf = true, f.op, f.payload
+			s.msgDeflate = f.rsv == 4
 		}
 		if !f.fin {
 			return
@@ -379,6 +407,17 @@ func (s *session) handleFrame(at time.Time, f rxFrame) {
 		s.msgOn = false
 		msg := s.msgBuf
 		s.msgBuf = nil
+		if s.dx != nil {
+			if s.msgDeflate {
+				var err error
+				if msg, err = s.dx.inflate(msg); err != nil {
+					s.violate(at, "%v", err)
+					return
+				}
+			} else {
+				s.dx.rxPlain++
+			}
+		}
 		if s.msgOp == opText && !utf8.Valid(msg) {
 			s.violate(at, "text message that is not valid UTF-8")
 			return
@@ -601,6 +640,8 @@ func (s *session) judge() Result {
 	switch {
 	case s.violation != "":
 		r.Behavior, r.BehaviorNote = Failed, "the peer broke the protocol: "+s.violation
+	case s.unimplemented != "":
+		r.Behavior, r.BehaviorNote = Unimplemented, s.unimplemented
 	case s.failNote != "":
 		r.Behavior, r.BehaviorNote = Failed, s.failNote
 	case matched == "":

@@ -28,6 +28,7 @@ type toyFaults struct {
 	deferPongs  bool // answer pings only once the current message is complete
 	reset       bool // client: reset TCP (linger 0) instead of closing it
 	silent      bool // read everything, answer nothing
+	deflate     toyDeflateFaults
 }
 
 type toyPeer struct {
@@ -35,6 +36,7 @@ type toyPeer struct {
 	client bool
 	nc     net.Conn
 	br     *bufio.Reader
+	dx     *toyDeflate // permessage-deflate, if negotiated
 }
 
 func (p *toyPeer) send(op byte, payload []byte) {
@@ -44,7 +46,7 @@ func (p *toyPeer) send(op byte, payload []byte) {
 // run echoes until the connection ends.
 func (p *toyPeer) run() {
 	defer p.nc.Close()
-	var msgOn bool
+	var msgOn, msgDeflate bool
 	var msgOp byte
 	var buf []byte
 	var deferred [][]byte
@@ -56,7 +58,8 @@ func (p *toyPeer) run() {
 		if p.f.silent {
 			continue
 		}
-		if f.masked == p.client || (f.rsv != 0 && !p.f.ignoreRSV) {
+		deflated := p.dx != nil && f.rsv == 4 && (f.op == opText || f.op == opBinary)
+		if f.masked == p.client || (f.rsv != 0 && !p.f.ignoreRSV && !deflated) {
 			p.fail(1002, true)
 			return
 		}
@@ -104,15 +107,22 @@ func (p *toyPeer) run() {
 				return
 			}
 			if f.op != opCont {
-				msgOn, msgOp, buf = true, f.op, nil
+				msgOn, msgOp, buf, msgDeflate = true, f.op, nil, deflated
 			}
 			buf = append(buf, f.payload...)
-			if msgOp == opText && !p.f.lateUTF8 && !utf8Prefix(buf) {
+			if msgOp == opText && !p.f.lateUTF8 && !msgDeflate && !utf8Prefix(buf) {
 				p.fail(1007, true)
 				return
 			}
 			if f.fin {
 				msgOn = false
+				if msgDeflate {
+					var err error
+					if buf, err = p.dx.inflate(buf); err != nil {
+						p.fail(1007, true)
+						return
+					}
+				}
 				if msgOp == opText && !utf8.Valid(buf) {
 					p.fail(1007, true)
 					return
@@ -121,7 +131,11 @@ func (p *toyPeer) run() {
 					p.send(opPong, d)
 				}
 				deferred = nil
-				p.send(msgOp, buf)
+				if p.dx != nil {
+					p.dx.echo(p, msgOp, buf)
+				} else {
+					p.send(msgOp, buf)
+				}
 			}
 		default:
 			p.fail(1002, true)
@@ -238,11 +252,13 @@ func startToyServer(t *testing.T, f toyFaults) string {
 					return
 				}
 				key, refused := checkUpgrade(req)
-				if refused != "" || writeSwitch(nc, key) != nil {
+				p := &toyPeer{f: f, nc: nc, br: br}
+				ext := p.acceptDeflate(req.Header.Values("Sec-WebSocket-Extensions"))
+				if refused != "" || writeSwitch(nc, key, ext) != nil {
 					nc.Close()
 					return
 				}
-				(&toyPeer{f: f, nc: nc, br: br}).run()
+				p.run()
 			}()
 		}
 	}()
@@ -265,12 +281,12 @@ func runToyClient(t *testing.T, rawURL string, f toyFaults) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	br, err := clientHandshake(nc, u, Negotiation{})
-	if err != nil {
+	p := &toyPeer{f: f, client: true, nc: nc}
+	if err := p.dialHandshake(u); err != nil {
 		nc.Close()
 		t.Fatal(err)
 	}
-	(&toyPeer{f: f, client: true, nc: nc, br: br}).run()
+	p.run()
 }
 
 func caseByID(t *testing.T, id string) Case {

@@ -1,9 +1,15 @@
 // Command wsfuzz runs the WebSocket conformance suite (Autobahn's groups 1
-// to 7, 9 and 10) against any WebSocket implementation.
+// to 7, 9, 10, 12 and 13: 517 cases) against any WebSocket implementation.
 //
 // Test a server, which must echo every message with its type:
 //
 //	go run ./internal/conformance/cmd/wsfuzz -server ws://127.0.0.1:9001/
+//
+// Groups 12 and 13 negotiate permessage-deflate (RFC 7692): a server that
+// declines it gets UNIMPLEMENTED for them. Against our own echo example:
+//
+//	go run ./examples/echo -addr 127.0.0.1:9001 -compress &
+//	go run ./internal/conformance/cmd/wsfuzz -server ws://127.0.0.1:9001/ -cases '12.*,13.*'
 //
 // Test a client, which must connect, echo every message and return when
 // the connection ends: wsfuzz serves one case per connection, in order, on
@@ -11,7 +17,9 @@
 // /runCase?case=N&agent=NAME), and prints the table when every case ran:
 //
 //	go run ./internal/conformance/cmd/wsfuzz -client-addr 127.0.0.1:9002
-//	for i in $(seq 301); do ./echoclient ws://127.0.0.1:9002/; done
+//	for i in $(seq 517); do ./echoclient ws://127.0.0.1:9002/; done
+//
+// (a client must offer permessage-deflate for groups 12 and 13).
 //
 // -cases picks cases by ID or pattern ("1.*,6.4.*"); -v prints the log of
 // every case, not only of those that did not pass. The exit status is 1
@@ -53,7 +61,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	clientAddr := fl.String("client-addr", "", "serve the cases on this address to test a client")
 	casesFlag := fl.String("cases", "", "comma-separated case IDs or patterns (default: all)")
 	parallel := fl.Int("parallel", 4, "with -server: cases run at once (group 9 always runs alone)")
-	skipSlow := fl.Bool("short", false, "skip the slowest cases (8 and 16 MiB messages, 1 MiB in 64-byte chops)")
+	skipSlow := fl.Bool("short", false, "skip the slowest cases (8 and 16 MiB messages, 1 MiB in 64-byte chops, compressed messages over 4 KiB)")
 	verbose := fl.Bool("v", false, "print the log of every case")
 	if err := fl.Parse(args); err != nil {
 		return err

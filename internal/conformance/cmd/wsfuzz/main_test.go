@@ -29,7 +29,10 @@ func echo(ctx context.Context, c *ws.Conn) error {
 	}
 }
 
-func TestServerMode(t *testing.T) {
+// startServer serves ws.Accept with opts and an echo loop on a loopback
+// port until the test ends, and returns its address.
+func startServer(t *testing.T, opts *ws.AcceptOptions) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -38,7 +41,7 @@ func TestServerMode(t *testing.T) {
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		handlers.Add(1)
 		defer handlers.Done()
-		c, err := ws.Accept(w, r, nil)
+		c, err := ws.Accept(w, r, opts)
 		if err != nil {
 			return
 		}
@@ -50,14 +53,40 @@ func TestServerMode(t *testing.T) {
 		defer close(served)
 		srv.Serve(ln)
 	}()
-	defer func() {
+	t.Cleanup(func() {
 		srv.Close()
 		<-served
 		handlers.Wait()
-	}()
+	})
+	return ln.Addr().String()
+}
 
+// TestServerModeCompression runs compression cases: UNIMPLEMENTED against
+// a server without compression, OK against one with it.
+func TestServerModeCompression(t *testing.T) {
+	for _, tc := range []struct {
+		opts *ws.AcceptOptions
+		want string
+		row  string
+	}{
+		{&ws.AcceptOptions{Compression: &ws.CompressionOptions{}}, "3 cases, 0 did not pass", `server\s+13\s+2\s+2\s`},
+		{nil, "3 cases, 3 did not pass", `server\s+13\s+2\s+0\s+0\s+0\s+2\s`},
+	} {
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), []string{"-server", "ws://" + startServer(t, tc.opts) + "/", "-cases", "12.2.2,13.3.1,13.7.3"}, &out, &errOut)
+		if (err == nil) != (tc.opts != nil) {
+			t.Errorf("compression %v: run returned %v\n%s%s", tc.opts != nil, err, out.String(), errOut.String())
+		}
+		if !strings.Contains(out.String(), tc.want) || !regexp.MustCompile(tc.row).MatchString(out.String()) {
+			t.Errorf("compression %v: output lacks %q or a row %s:\n%s", tc.opts != nil, tc.want, tc.row, out.String())
+		}
+	}
+}
+
+func TestServerMode(t *testing.T) {
+	addr := startServer(t, nil)
 	var out, errOut bytes.Buffer
-	err = run(context.Background(), []string{"-server", "ws://" + ln.Addr().String() + "/", "-cases", "1.1.*,2.2,6.4.1"}, &out, &errOut)
+	err := run(context.Background(), []string{"-server", "ws://" + addr + "/", "-cases", "1.1.*,2.2,6.4.1"}, &out, &errOut)
 	if err != nil {
 		t.Fatalf("run: %v\n%s%s", err, out.String(), errOut.String())
 	}
