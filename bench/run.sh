@@ -67,3 +67,35 @@ if [ "${UPDATE_DOC:-0}" = 1 ]; then
 	go run ./cmd/benchreport -doc ../docs/benchmarks.md
 fi
 echo "results in $(pwd)/results; summary in results/summary.md" >&2
+
+# Compression (permessage-deflate), in passes of their own: ratio, round
+# trips, CPU and allocations for the five payload kinds of conformance
+# group 12 at 1 KiB, 16 KiB and 128 KiB (BenchmarkCompress runs only with
+# -compress), then idle memory with compression on beside the same library
+# without it; tables in results/compress.md.
+#
+#   COMPRESS_COUNT=3 COMPRESS_IDLE_N=1000 ./run.sh
+COMPRESS_COUNT=${COMPRESS_COUNT:-3}
+COMPRESS_IDLE_N=${COMPRESS_IDLE_N:-1000}
+{
+	echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+	echo "go: $(go version)"
+	echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), cores: $(nproc)"
+	echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "count: $COMPRESS_COUNT, benchtime: $BENCHTIME, idle connections: $COMPRESS_IDLE_N"
+} > results/compress-machine.txt.tmp
+: > results/compress.txt.tmp
+for i in $(seq 1 "$COMPRESS_COUNT"); do
+	echo "compression pass $i of $COMPRESS_COUNT, load $(cut -d' ' -f1 /proc/loadavg)" >&2
+	"$tmp/bench.test" -test.run='^$' -test.bench='^BenchmarkCompress$' -compress -test.benchmem \
+		-test.count=1 -test.benchtime="$BENCHTIME" -test.timeout=0 | tee -a results/compress.txt.tmp
+done
+go run ./cmd/compressidle -n "$COMPRESS_IDLE_N" -out results/compress-idle.jsonl.tmp > /dev/null
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> results/compress-machine.txt.tmp
+for f in compress-machine.txt compress.txt compress-idle.jsonl; do
+	mv "results/$f.tmp" "results/$f"
+done
+go run ./cmd/compressreport > results/compress.md.tmp
+mv results/compress.md.tmp results/compress.md
+echo "compression results in $(pwd)/results/compress.md" >&2
