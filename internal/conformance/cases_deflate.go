@@ -162,7 +162,10 @@ func (st deflateTripStep) run(s *session) bool {
 		}
 		if !s.waitUntil(deadline, func() bool { return len(s.received) > base || !s.open() }) || len(s.received) == base {
 			s.mute = false
-			s.failNote = fmt.Sprintf("round trip %d of %d: no echo (within %v for all)", i+1, st.n, st.timeout)
+			s.failNote = fmt.Sprintf("round trip %d of %d: no echo within %v for all", i+1, st.n, st.timeout)
+			if !s.open() {
+				s.failNote = fmt.Sprintf("round trip %d of %d: the connection ended before the echo", i+1, st.n)
+			}
 			s.logf("%s", s.failNote)
 			return false
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"regexp"
@@ -125,12 +126,24 @@ func (l *lines) Write(p []byte) (int, error) {
 }
 
 func TestClientMode(t *testing.T) {
+	clientMode(t, "1.1.1,2.1,5.19", 3, nil)
+}
+
+// TestClientModeCompression serves compression cases to a ws client that
+// offers permessage-deflate.
+func TestClientModeCompression(t *testing.T) {
+	clientMode(t, "12.3.2,13.2.1,13.5.3", 3, &ws.DialOptions{Compression: &ws.CompressionOptions{}})
+}
+
+// clientMode serves the cases to n connections of ws.Dial with opts, one
+// after the other, and expects every case to pass.
+func clientMode(t *testing.T, cases string, n int, opts *ws.DialOptions) {
 	out := &lines{ch: make(chan string, 100)}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-client-addr", "127.0.0.1:0", "-cases", "1.1.1,2.1,5.19"}, out, out)
+		done <- run(ctx, []string{"-client-addr", "127.0.0.1:0", "-cases", cases}, out, out)
 	}()
 	var url string
 	for url == "" {
@@ -145,8 +158,8 @@ func TestClientMode(t *testing.T) {
 			t.Fatal("no URL printed")
 		}
 	}
-	for i := range 3 { // one connection per case; the server picks the next
-		c, _, err := ws.Dial(ctx, url, nil)
+	for i := range n { // one connection per case; the server picks the next
+		c, _, err := ws.Dial(ctx, url, opts)
 		if err != nil {
 			t.Fatalf("connection %d: %v", i+1, err)
 		}
@@ -167,8 +180,8 @@ func TestClientMode(t *testing.T) {
 				tail = append(tail, <-out.ch)
 			}
 			all := strings.Join(tail, "")
-			if !strings.Contains(all, "3 cases, 0 did not pass") {
-				t.Errorf("unexpected summary:\n%s", all)
+			if want := fmt.Sprintf("%d cases, 0 did not pass", n); !strings.Contains(all, want) {
+				t.Errorf("summary lacks %q:\n%s", want, all)
 			}
 			return
 		case line := <-out.ch:
