@@ -205,6 +205,79 @@ func TestClientAcks(t *testing.T) {
 	noPageErrors(t, p)
 }
 
+// TestClientMergesBatches holds the page's animation frames while batches
+// arrive, then lets one frame apply them all: the DOM must equal the
+// mirror's, and each value the batches set again and again must be
+// written once.
+func TestClientMergesBatches(t *testing.T) {
+	w := newWorld(t)
+	_, p, v := w.start(t, "/")
+	// Hold animation frames and the client's one-second fallback timer.
+	eval[any](t, p, `(() => {
+		window.held = [];
+		window.realRAF = window.requestAnimationFrame;
+		window.realTimeout = window.setTimeout;
+		window.requestAnimationFrame = cb => { window.held.push(cb); return 0; };
+		window.setTimeout = (cb, ms, ...a) => ms === 1000 ? 0 : window.realTimeout(cb, ms, ...a);
+	})()`)
+	// Values set again and again around one step that changes the tree:
+	// the held values must reach the DOM before it, and once each.
+	var r9 *scene.Node
+	steps := []func(){
+		func() { r9 = w.box.Rect(1, 2, 3, 4, `id="r9"`, "fill:green") },
+		func() { w.ball.SetXY(1, 1); w.label.SetText("a"); w.hot.Set("fill", "red") },
+		func() { w.ball.SetXY(2, 2); r9.Set("fill", "blue") },
+		func() { r9.SetXY(5, 6); w.ball.SetNum("cx", 7); w.hot.Unset("fill") },
+		func() { w.ball.SetXY(3, 3); w.label.SetText("b"); w.hot.Set("fill", "teal") },
+		func() { r9.Remove(); w.ball.AppendTo(w.box) },
+		func() { w.ball.SetNum("cy", 9); w.hot.Set("data-x", "1") },
+	}
+	for i := range 10 {
+		steps = append(steps, func() { w.ball.SetXY(float64(10+i), 20); w.label.SetText(fmt.Sprint("t = ", i)) })
+	}
+	n := 0
+	for _, st := range steps {
+		st()
+		for _, b := range w.frame(t) {
+			v.send(t, b)
+			n++
+		}
+	}
+	waitFor(t, p, fmt.Sprintf("vizserve.queued === %d", n))
+	if n < len(steps) {
+		t.Fatalf("%d batches for %d frames", n, len(steps))
+	}
+	mark := v.mark()
+	// Count attribute writes per element and name, then run the held frame.
+	eval[any](t, p, `(() => {
+		window.writes = {};
+		const count = (el, name) => { const k = el.id + " " + name; window.writes[k] = (window.writes[k] || 0) + 1; };
+		for (const f of ["setAttribute", "removeAttribute"]) {
+			const real = Element.prototype[f];
+			Element.prototype[f] = function(name, ...a) { count(this, name); return real.call(this, name, ...a); };
+		}
+		window.requestAnimationFrame = window.realRAF;
+		window.setTimeout = window.realTimeout;
+		const held = window.held;
+		window.held = [];
+		for (const cb of held) cb(performance.now());
+	})()`)
+	sameDOM(t, p, w.mirror)
+	ack := v.waitEvent(t, mark, wire.Ack)
+	if ack.Seq != w.mirror.Seq() {
+		t.Errorf("one frame acked %d, want the last batch's %d", ack.Seq, w.mirror.Seq())
+	}
+	writes := eval[map[string]int](t, p, `window.writes`)
+	// The ball's and the rect's positions: once before the step that
+	// changes the tree, once after it (the rect's first x is its create).
+	for k, want := range map[string]int{"ball cx": 2, "ball cy": 2, "hot fill": 1, "r9 x": 2, "r9 fill": 1, "hot data-x": 1} {
+		if writes[k] != want {
+			t.Errorf("%q written %d times in one frame of %d batches, want %d; all writes: %v", k, writes[k], n, want, writes)
+		}
+	}
+	noPageErrors(t, p)
+}
+
 func TestClientEvents(t *testing.T) {
 	w := newWorld(t)
 	_, p, v := w.start(t, "/")

@@ -210,15 +210,21 @@ export class Client implements Sink {
     this.panel.flush();
     const c = this.conn;
     let applied = false;
+    // Several batches since the last frame (a busy page, or a backlog after
+    // a stall): set each value once, to its latest.
+    const merge = this.pending.length > 1;
     try {
+      if (merge) this.scene.beginMerge();
       for (const p of this.pending) {
         if (p.conn !== c || c.dead) continue;
         this.applyBatch(p.b);
         applied = true;
       }
+      if (merge) this.scene.endMerge();
     } catch (err) {
       // An invalid keyframe or create (ApplyError), or an element or
       // attribute name the DOM refuses: the batch cannot be applied.
+      this.scene.dropMerge();
       this.pending = [];
       const why = err instanceof ApplyError ? err.message : `wire: cannot apply batch: ${String(err)}`;
       if (c) this.fail(c, CLOSE_INVALID, why);
@@ -240,6 +246,11 @@ export class Client implements Sink {
       if (this.hud.visible) this.showHUD();
     }
     if (this.hud.visible) this.wake(); // keep counting frames
+  }
+
+  /** Batches received and waiting for the next frame. */
+  get queued(): number {
+    return this.pending.length;
   }
 
   private applyBatch(b: Batch): void {

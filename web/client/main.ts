@@ -50,6 +50,7 @@ function boot(): void {
   g.vizserve = Object.freeze({
     get state() { return c.state; },
     get seq() { return c.seq; },
+    get queued() { return c.queued; },
     get connects() { return c.connects; },
     get retries() { return c.retries.slice(); },
     get view() { return c.view.state(); },

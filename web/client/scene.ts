@@ -80,6 +80,16 @@ function sanitize(root: Element): void {
   }
 }
 
+/** The name under which a held write sets an element's text. */
+const TEXT = "\u0000text";
+
+/** A value held while merging: an attribute (or the text) of a handle. */
+interface Held {
+  h: number;
+  name: string;
+  v: string | null; // null: remove the attribute
+}
+
 export class Scene {
   /** Handle → node. */
   nodes = new Map<number, Node>();
@@ -116,8 +126,64 @@ export class Scene {
     return this.nodes.get(1);
   }
 
+  /**
+   * Values held while merging: "handle name" → the latest value the
+   * batches gave that attribute (or text) of that element.
+   */
+  private held: Map<string, Held> | null = null;
+
+  /**
+   * Starts merging: until endMerge, ops that set values (attributes,
+   * coordinate pairs, texts) only record the latest value of each
+   * attribute instead of writing it. Ops that change the tree write the
+   * held values first, so every op still meets the document the batches
+   * describe. A page that takes several batches in one animation frame
+   * writes each value once, not once per batch.
+   */
+  beginMerge(): void {
+    this.held = new Map();
+  }
+
+  /** Writes the held values and stops merging. */
+  endMerge(): void {
+    this.flushHeld();
+    this.held = null;
+  }
+
+  /** Stops merging and forgets the held values (the batch failed). */
+  dropMerge(): void {
+    this.held = null;
+  }
+
+  private flushHeld(): void {
+    const m = this.held;
+    if (!m) return;
+    for (const w of m.values()) this.write(w.h, w.name, w.v);
+    m.clear();
+  }
+
+  /** Sets an attribute (null: removes it) or, for TEXT, the text. */
+  private put(h: number, name: string, v: string | null): void {
+    const m = this.held;
+    if (m) m.set(`${h} ${name}`, { h, name, v });
+    else this.write(h, name, v);
+  }
+
+  private write(h: number, name: string, v: string | null): void {
+    const n = this.nodes.get(h);
+    if (!n) return;
+    if (name === TEXT) setText(n.el, v ?? "");
+    else if (v === null) delAttr(n.el, name);
+    else setAttr(n.el, name, v);
+  }
+
   /** Applies one scene op; throws ApplyError for an invalid keyframe or create. */
   apply(op: Op): void {
+    if (this.held) {
+      // A keyframe replaces every element the held values belong to.
+      if (op.c === OP_KEYFRAME) this.held.clear();
+      else if (op.c === OP_CREATE || op.c === OP_REMOVE || op.c === OP_MOVE) this.flushHeld();
+    }
     switch (op.c) {
       case OP_KEYFRAME:
         this.keyframe(op.markup, op.table);
@@ -154,38 +220,28 @@ export class Scene {
         this.insert(p.el, n.el, op.before);
         return;
       }
-      case OP_SET_ATTR: {
-        const n = this.nodes.get(op.h);
-        if (n) setAttr(n.el, op.name, op.value);
+      case OP_SET_ATTR:
+        this.put(op.h, op.name, op.value);
         return;
-      }
-      case OP_DEL_ATTR: {
-        const n = this.nodes.get(op.h);
-        if (n) delAttr(n.el, op.name);
+      case OP_DEL_ATTR:
+        this.put(op.h, op.name, null);
         return;
-      }
-      case OP_SET_NUM: {
-        const n = this.nodes.get(op.h);
-        if (n) setAttr(n.el, op.name, fmtNum(op.v));
+      case OP_SET_NUM:
+        this.put(op.h, op.name, fmtNum(op.v));
         return;
-      }
       case OP_SET_XY: {
-        const n = this.nodes.get(op.h);
-        if (!n) return;
         if (op.pair === PAIR_TRANSLATE) {
-          n.el.setAttribute("transform", `translate(${fmtNum(op.x)},${fmtNum(op.y)})`);
+          this.put(op.h, "transform", `translate(${fmtNum(op.x)},${fmtNum(op.y)})`);
           return;
         }
         const [a, b] = PAIRS[op.pair]!;
-        n.el.setAttribute(a, fmtNum(op.x));
-        n.el.setAttribute(b, fmtNum(op.y));
+        this.put(op.h, a, fmtNum(op.x));
+        this.put(op.h, b, fmtNum(op.y));
         return;
       }
-      case OP_SET_TEXT: {
-        const n = this.nodes.get(op.h);
-        if (n) setText(n.el, op.text);
+      case OP_SET_TEXT:
+        this.put(op.h, TEXT, op.text);
         return;
-      }
       case OP_LISTEN: {
         const n = this.nodes.get(op.h);
         if (n) n.mask = op.mask;
