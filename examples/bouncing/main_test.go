@@ -2,14 +2,13 @@ package main
 
 import (
 	"encoding/json"
-	"io"
 	"math"
-	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/vizserve/vizserve/internal/e2e"
+	"github.com/vizserve/vizserve/internal/extest"
 	"github.com/vizserve/vizserve/internal/leakcheck"
 	"github.com/vizserve/vizserve/scene/wire"
 )
@@ -249,23 +248,15 @@ func TestProgram(t *testing.T) {
 	}
 	t.Parallel()
 	p := e2e.StartProgram(t, "github.com/vizserve/vizserve/examples/bouncing", "-addr", "127.0.0.1:0", "-n", "7")
-	resp, err := http.Get(p.URL + "/")
-	if err != nil {
-		t.Fatal(err)
+	status, body := extest.Get(t, p.URL+"/")
+	if status != 200 {
+		t.Fatalf("status %d", status)
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != 200 {
-		t.Fatalf("status %d", resp.StatusCode)
-	}
-	if n := strings.Count(string(body), `id="ball-`); n != 7 {
+	if n := strings.Count(body, `id="ball-`); n != 7 {
 		t.Errorf("the page shows %d balls, want 7", n)
 	}
 	for _, want := range []string{"<title>bouncing", "Gravity (px/s²)", "Elasticity", `class="vz-chart"`} {
-		if !strings.Contains(string(body), want) {
+		if !strings.Contains(body, want) {
 			t.Errorf("the page lacks %q", want)
 		}
 	}

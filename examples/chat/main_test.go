@@ -3,21 +3,19 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
+	"github.com/vizserve/vizserve/internal/extest"
 	"github.com/vizserve/vizserve/internal/leakcheck"
 	"github.com/vizserve/vizserve/ws"
 )
 
 func TestMain(m *testing.M) { leakcheck.Main(m) }
 
-const patience = 10 * time.Second
+const patience = extest.Patience
 
 func TestChat(t *testing.T) {
 	t.Parallel()
@@ -77,7 +75,7 @@ func TestChat(t *testing.T) {
 	expect(t, alice, "bob has left")
 	expect(t, carol2, "bob has left")
 
-	ex.out.waitFor(t, regexp.MustCompile(`gatekeeper: websocket accepted origin=`+regexp.QuoteMeta(ex.url)+` target=/ subprotocol=""`))
+	ex.Out.WaitFor(t, regexp.MustCompile(`gatekeeper: websocket accepted origin=`+regexp.QuoteMeta(ex.url)+` target=/ subprotocol=""`))
 }
 
 func TestBinaryMessagesAreRefused(t *testing.T) {
@@ -144,7 +142,7 @@ func TestSlowMemberDoesNotBlockOthers(t *testing.T) {
 	}
 	t.Logf("slow was dropped after alice had sent %d messages (%d MB)", sent, sent*len(body)>>20)
 	expect(t, alice, "slow has left")
-	ex.out.waitFor(t, regexp.MustCompile(`dropping a member name=slow why="too slow: 256 messages were waiting"`))
+	ex.Out.WaitFor(t, regexp.MustCompile(`dropping a member name=slow why="too slow: 256 messages were waiting"`))
 
 	// The others go on.
 	send(t, bob, "that was quick")
@@ -192,7 +190,7 @@ func TestOrigins(t *testing.T) {
 			if tc.origin != "" {
 				opts.HTTPHeader = http.Header{"Origin": {tc.origin}}
 			}
-			c, resp, err := ws.Dial(ctx, wsURL(ex.url)+"/", opts)
+			c, resp, err := ws.Dial(ctx, extest.WSURL(ex.url)+"/", opts)
 			if tc.ok {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
@@ -213,15 +211,10 @@ func TestOrigins(t *testing.T) {
 
 func TestStopAfter(t *testing.T) {
 	t.Parallel()
-	out := newOutput()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(context.Background(), []string{"-addr", "127.0.0.1:0", "-stop-after", "500ms"}, out)
-	}()
-	m := out.waitFor(t, regexp.MustCompile(`open (http://127\.0\.0\.1:\d+)/`))
+	ex := start(t, "-stop-after", "500ms")
 	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
-	c, _, err := ws.Dial(ctx, wsURL(m[1])+"/", nil)
+	c, _, err := ws.Dial(ctx, extest.WSURL(ex.url)+"/", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,20 +222,15 @@ func TestStopAfter(t *testing.T) {
 	if _, _, err := c.Read(ctx); ws.CloseStatus(err) != ws.StatusGoingAway {
 		t.Fatalf("when the time was up the client saw %v, want 1001", err)
 	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-ctx.Done():
-		t.Fatal("run did not return after -stop-after")
+	if err := ex.Wait(t); err != nil {
+		t.Fatalf("after -stop-after: %v", err)
 	}
 }
 
 func TestPage(t *testing.T) {
 	t.Parallel()
 	ex := start(t)
-	status, body := get(t, ex.url+"/")
+	status, body := extest.Get(t, ex.url+"/")
 	if status != 200 {
 		t.Fatalf("status %d", status)
 	}
@@ -262,7 +250,7 @@ func dial(t *testing.T, url, origin string) *ws.Conn {
 	if origin != "" {
 		opts.HTTPHeader = http.Header{"Origin": {origin}}
 	}
-	c, _, err := ws.Dial(ctx, wsURL(url)+"/", opts)
+	c, _, err := ws.Dial(ctx, extest.WSURL(url)+"/", opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,94 +298,16 @@ func expectClose(t *testing.T, c *ws.Conn, code ws.StatusCode) {
 	}
 }
 
-// example is a run of the program in this process.
+// example is a run of the program; url is its URL, the name
+// browser_test.go uses.
 type example struct {
-	url  string
-	out  *output
-	stop context.CancelFunc
-	done chan error
+	*extest.Example
+	url string
 }
 
-// start runs the program on a free loopback port, waits for the URL it
-// prints, and stops it when the test ends, failing the test if run
-// returns an error.
+// start runs the program with [extest.Start] until the test ends.
 func start(t *testing.T, args ...string) *example {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	ex := &example{out: newOutput(), stop: cancel, done: make(chan error, 1)}
-	go func() { ex.done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), ex.out) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-ex.done:
-			if err != nil {
-				t.Errorf("run: %v", err)
-			}
-		case <-time.After(patience):
-			t.Errorf("run did not return within %v of its context ending", patience)
-		}
-	})
-	m := ex.out.waitFor(t, regexp.MustCompile(`open (http://127\.0\.0\.1:\d+)/`))
-	ex.url = m[1]
-	return ex
-}
-
-func wsURL(httpURL string) string { return "ws" + strings.TrimPrefix(httpURL, "http") }
-
-func get(t *testing.T, url string) (int, string) {
-	t.Helper()
-	client := &http.Client{Transport: &http.Transport{}, Timeout: patience}
-	defer client.CloseIdleConnections()
-	resp, err := client.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(b)
-}
-
-// output collects what the program writes, for a test to wait on.
-type output struct {
-	mu      sync.Mutex
-	b       strings.Builder
-	changed chan struct{} // receives after a write, if nobody was told yet
-}
-
-func newOutput() *output { return &output{changed: make(chan struct{}, 1)} }
-
-func (o *output) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	o.b.Write(p)
-	o.mu.Unlock()
-	select {
-	case o.changed <- struct{}{}:
-	default:
-	}
-	return len(p), nil
-}
-
-func (o *output) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.String()
-}
-
-// waitFor waits until the output matches re and returns the submatches.
-func (o *output) waitFor(t *testing.T, re *regexp.Regexp) []string {
-	t.Helper()
-	deadline := time.After(patience)
-	for {
-		if m := re.FindStringSubmatch(o.String()); m != nil {
-			return m
-		}
-		select {
-		case <-o.changed:
-		case <-deadline:
-			t.Fatalf("no output matching %s within %v; the output was:\n%s", re, patience, o.String())
-		}
-	}
+	ex := extest.Start(t, run, args...)
+	return &example{ex, ex.URL}
 }

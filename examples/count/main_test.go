@@ -4,15 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
+	"github.com/vizserve/vizserve/internal/extest"
 	"github.com/vizserve/vizserve/internal/leakcheck"
 	"github.com/vizserve/vizserve/server"
 	"github.com/vizserve/vizserve/ws"
@@ -20,25 +18,25 @@ import (
 
 func TestMain(m *testing.M) { leakcheck.Main(m) }
 
-const patience = 10 * time.Second
+const patience = extest.Patience
 
 func TestCountTogether(t *testing.T) {
 	t.Parallel()
 	srv := start(t, "-role", "server", "-games", "1", "-v")
-	out := newOutput()
+	out := new(extest.Output)
 	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
 	if err := run(ctx, []string{"-role", "client", "-url", srv.wsURL(), "-v"}, out); err != nil {
 		t.Fatalf("client: %v\n%s", err, out)
 	}
-	if err := srv.wait(t); err != nil {
-		t.Fatalf("server: %v\n%s", err, srv.out)
+	if err := srv.Wait(t); err != nil {
+		t.Fatalf("server: %v\n%s", err, srv.Out)
 	}
 	if !strings.Contains(out.String(), "count: reached 10\n") {
 		t.Errorf("the client did not report reaching 10:\n%s", out)
 	}
-	if !strings.Contains(srv.out.String(), "count: 1 games played, 0 failed") {
-		t.Errorf("the server did not report the game:\n%s", srv.out)
+	if !strings.Contains(srv.Out.String(), "count: 1 games played, 0 failed") {
+		t.Errorf("the server did not report the game:\n%s", srv.Out)
 	}
 	// Each side heard the other's numbers and said its own, in order.
 	for _, tc := range []struct {
@@ -47,7 +45,7 @@ func TestCountTogether(t *testing.T) {
 		heard  []int
 		saying []int
 	}{
-		{"server", srv.out.String(), []int{2, 4, 6, 8, 10}, []int{1, 3, 5, 7, 9}},
+		{"server", srv.Out.String(), []int{2, 4, 6, 8, 10}, []int{1, 3, 5, 7, 9}},
 		{"client", out.String(), []int{1, 3, 5, 7, 9}, []int{2, 4, 6, 8, 10}},
 	} {
 		t.Run(tc.side, func(t *testing.T) {
@@ -112,12 +110,12 @@ func TestCheatingClient(t *testing.T) {
 			if !asClose(err, &ce) || ce.Code != ws.StatusProtocolError || ce.Reason != tc.reason {
 				t.Fatalf("after cheating: %v, want a close with 1002 and reason %q", err, tc.reason)
 			}
-			err = srv.wait(t)
+			err = srv.Wait(t)
 			if err == nil || !strings.Contains(err.Error(), "broke the rules: "+tc.reason) {
 				t.Fatalf("server: %v", err)
 			}
-			if !strings.Contains(srv.out.String(), "count: 1 games played, 1 failed") {
-				t.Errorf("server output:\n%s", srv.out)
+			if !strings.Contains(srv.Out.String(), "count: 1 games played, 1 failed") {
+				t.Errorf("server output:\n%s", srv.Out)
 			}
 		})
 	}
@@ -135,11 +133,11 @@ func TestCheatingServer(t *testing.T) {
 		_, _, err := c.Read(ctx)
 		closed <- err
 	}})
-	serveForTest(t, s)
-	out := newOutput()
+	extest.Serve(t, s)
+	out := new(extest.Output)
 	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
-	err := run(ctx, []string{"-role", "client", "-url", "ws" + strings.TrimPrefix(s.URL(), "http") + "/"}, out)
+	err := run(ctx, []string{"-role", "client", "-url", extest.WSURL(s.URL()) + "/"}, out)
 	if err == nil || !strings.Contains(err.Error(), "broke the rules: expected 3, got 4") {
 		t.Fatalf("client: %v\n%s", err, out)
 	}
@@ -168,10 +166,10 @@ func TestSubprotocolIsRequired(t *testing.T) {
 		t.Parallel()
 		s := server.New(server.Config{Addr: "127.0.0.1:0", Logger: quietLogger()})
 		s.HandleWS("/", server.Endpoint{Handler: func(ctx context.Context, c *ws.Conn, r *http.Request) { c.Read(ctx) }})
-		serveForTest(t, s)
+		extest.Serve(t, s)
 		ctx, cancel := context.WithTimeout(context.Background(), patience)
 		defer cancel()
-		err := run(ctx, []string{"-role", "client", "-url", "ws" + strings.TrimPrefix(s.URL(), "http") + "/"}, newOutput())
+		err := run(ctx, []string{"-role", "client", "-url", extest.WSURL(s.URL()) + "/"}, new(extest.Output))
 		if err == nil || !strings.Contains(err.Error(), `does not speak the "count" subprotocol`) {
 			t.Fatalf("client: %v", err)
 		}
@@ -181,7 +179,7 @@ func TestSubprotocolIsRequired(t *testing.T) {
 func TestFlags(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{{"-role", "referee"}, {"-nope"}} {
-		if err := run(context.Background(), args, newOutput()); err == nil {
+		if err := run(context.Background(), args, new(extest.Output)); err == nil {
 			t.Errorf("run %q: no error", args)
 		}
 	}
@@ -190,7 +188,7 @@ func TestFlags(t *testing.T) {
 func TestPage(t *testing.T) {
 	t.Parallel()
 	srv := start(t, "-role", "server")
-	status, body := get(t, srv.url+"/")
+	status, body := extest.Get(t, srv.url+"/")
 	if status != 200 {
 		t.Fatalf("status %d", status)
 	}
@@ -205,118 +203,22 @@ func asClose(err error, ce *ws.CloseError) bool { return errors.As(err, ce) }
 
 func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
-func serveForTest(t *testing.T, s *server.Server) {
-	t.Helper()
-	if err := s.Open(); err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- s.Serve() }()
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Error(err)
-		}
-		if err := <-served; err != nil {
-			t.Error(err)
-		}
-	})
-}
-
-// example is a run of the program in this process.
+// example is a run of the program; url is its URL, the name
+// browser_test.go uses.
 type example struct {
-	url  string
-	out  *output
-	done chan error
-	once sync.Once
-	err  error
+	*extest.Example
+	url string
 }
 
-// start runs the program on a free loopback port and waits for the URL it
-// prints. When the test ends, it stops the program if it still runs.
+// start runs the program with [extest.Start]. When the test ends it stops
+// the program if it still runs, and leaves run's error to the test (see
+// [extest.Example.Wait]): a server that saw a game fail returns that, and
+// browser_test.go cheats on purpose.
 func start(t *testing.T, args ...string) *example {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	ex := &example{out: newOutput(), done: make(chan error, 1)}
-	go func() { ex.done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), ex.out) }()
-	t.Cleanup(func() {
-		cancel()
-		ex.wait(t)
-	})
-	m := ex.out.waitFor(t, regexp.MustCompile(`open (http://127\.0\.0\.1:\d+)/`))
-	ex.url = m[1]
-	return ex
+	ex := extest.Start(t, run, args...)
+	t.Cleanup(func() { ex.Stop(t) })
+	return &example{ex, ex.URL}
 }
 
-func (ex *example) wsURL() string { return "ws" + strings.TrimPrefix(ex.url, "http") + "/" }
-
-// wait waits for run to return and returns its error.
-func (ex *example) wait(t *testing.T) error {
-	t.Helper()
-	ex.once.Do(func() {
-		select {
-		case ex.err = <-ex.done:
-		case <-time.After(patience):
-			ex.err = fmt.Errorf("run did not return within %v", patience)
-			t.Error(ex.err)
-		}
-	})
-	return ex.err
-}
-
-func get(t *testing.T, url string) (int, string) {
-	t.Helper()
-	client := &http.Client{Transport: &http.Transport{}, Timeout: patience}
-	defer client.CloseIdleConnections()
-	resp, err := client.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(b)
-}
-
-// output collects what the program writes, for a test to wait on.
-type output struct {
-	mu      sync.Mutex
-	b       strings.Builder
-	changed chan struct{} // receives after a write, if nobody was told yet
-}
-
-func newOutput() *output { return &output{changed: make(chan struct{}, 1)} }
-
-func (o *output) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	o.b.Write(p)
-	o.mu.Unlock()
-	select {
-	case o.changed <- struct{}{}:
-	default:
-	}
-	return len(p), nil
-}
-
-func (o *output) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.String()
-}
-
-// waitFor waits until the output matches re and returns the submatches.
-func (o *output) waitFor(t *testing.T, re *regexp.Regexp) []string {
-	t.Helper()
-	deadline := time.After(patience)
-	for {
-		if m := re.FindStringSubmatch(o.String()); m != nil {
-			return m
-		}
-		select {
-		case <-o.changed:
-		case <-deadline:
-			t.Fatalf("no output matching %s within %v; the output was:\n%s", re, patience, o.String())
-		}
-	}
-}
+func (ex *example) wsURL() string { return extest.WSURL(ex.url) + "/" }

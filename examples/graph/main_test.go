@@ -2,13 +2,12 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"math"
-	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/vizserve/vizserve/internal/e2e"
+	"github.com/vizserve/vizserve/internal/extest"
 	"github.com/vizserve/vizserve/internal/leakcheck"
 	"github.com/vizserve/vizserve/scene/wire"
 )
@@ -158,19 +157,14 @@ func TestProgram(t *testing.T) {
 	}
 	t.Parallel()
 	p := e2e.StartProgram(t, "github.com/vizserve/vizserve/examples/graph", "-addr", "127.0.0.1:0", "-n", "9")
-	resp, err := http.Get(p.URL + "/")
-	if err != nil {
-		t.Fatal(err)
+	status, body := extest.Get(t, p.URL+"/")
+	if status != 200 {
+		t.Fatalf("status %d", status)
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("status %d, %v", resp.StatusCode, err)
-	}
-	if n := strings.Count(string(body), `<circle id="v-`); n != 9 {
+	if n := strings.Count(body, `<circle id="v-`); n != 9 {
 		t.Errorf("the page shows %d nodes, want 9", n)
 	}
-	if n := strings.Count(string(body), `<line id="e-`); n < 8 {
+	if n := strings.Count(body, `<line id="e-`); n < 8 {
 		t.Errorf("the page shows %d edges, want at least 8", n)
 	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vizserve/vizserve/internal/extest"
 	"github.com/vizserve/vizserve/internal/leakcheck"
 	"github.com/vizserve/vizserve/server"
 	"github.com/vizserve/vizserve/ws"
@@ -19,7 +19,7 @@ import (
 
 func TestMain(m *testing.M) { leakcheck.Main(m) }
 
-const patience = 10 * time.Second
+const patience = extest.Patience
 
 // The program talks to an echo server through its mailbox, gets every
 // message back in order, and leaves no goroutine behind. (Not parallel:
@@ -42,10 +42,10 @@ func TestRoundTrip(t *testing.T) {
 			}
 		}
 	}})
-	served := serve(t, s)
+	served := extest.Serve(t, s)
 
 	msgs := []string{"Hello", "wörld", "", strings.Repeat("long ", 20000)}
-	args := append([]string{"-url", "ws" + strings.TrimPrefix(s.URL(), "http") + "/", "-n", "500"}, msgs...)
+	args := append([]string{"-url", extest.WSURL(s.URL()) + "/", "-n", "500"}, msgs...)
 	for i := 1; i <= 500; i++ {
 		msgs = append(msgs, fmt.Sprintf("message %d", i))
 	}
@@ -167,10 +167,10 @@ func TestMailboxEndings(t *testing.T) {
 				_, _, err = c.Read(ctx)
 				serverDone <- err
 			}})
-			serve(t, s)
+			extest.Serve(t, s)
 			ctx, cancel := context.WithTimeout(context.Background(), patience)
 			defer cancel()
-			c, _, err := ws.Dial(ctx, "ws"+strings.TrimPrefix(s.URL(), "http")+"/", nil)
+			c, _, err := ws.Dial(ctx, extest.WSURL(s.URL())+"/", nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -214,24 +214,9 @@ func TestMailboxEndings(t *testing.T) {
 // it, and keeps serving until its context ends.
 func TestServesItsOwn(t *testing.T) {
 	t.Parallel()
-	out := newOutput()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-v"}, out) }()
-	defer func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("run: %v", err)
-			}
-		case <-time.After(patience):
-			t.Error("run did not return after its context ended")
-		}
-	}()
-	m := out.waitFor(t, regexp.MustCompile(`open (http://127\.0\.0\.1:\d+)/`))
-	out.waitFor(t, regexp.MustCompile(`(?s)received "Hello"\n.*received "Goodbye"\n.*inbox: sent 2 messages, received 2\ninbox: done`))
-	status, body := get(t, m[1]+"/")
+	ex := extest.Start(t, run, "-v")
+	ex.Out.WaitFor(t, regexp.MustCompile(`(?s)received "Hello"\n.*received "Goodbye"\n.*inbox: sent 2 messages, received 2\ninbox: done`))
+	status, body := extest.Get(t, ex.URL+"/")
 	if status != 200 {
 		t.Fatalf("page: %d", status)
 	}
@@ -251,84 +236,12 @@ func TestNoServer(t *testing.T) {
 	}
 }
 
-// serve serves s until the test ends, or until the returned function is
-// called.
-func serve(t *testing.T, s *server.Server) (stop func()) {
-	t.Helper()
-	if err := s.Open(); err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- s.Serve() }()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			if err := s.Close(); err != nil {
-				t.Error(err)
-			}
-			if err := <-served; err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return stop
-}
+// output adds the names browser_test.go uses to [extest.Output].
+type output struct{ extest.Output }
 
-func get(t *testing.T, url string) (int, string) {
-	t.Helper()
-	client := &http.Client{Transport: &http.Transport{}, Timeout: patience}
-	defer client.CloseIdleConnections()
-	resp, err := client.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(b)
-}
+func newOutput() *output { return new(output) }
 
-// output collects what the program writes, for a test to wait on.
-type output struct {
-	mu      sync.Mutex
-	b       strings.Builder
-	changed chan struct{} // receives after a write, if nobody was told yet
-}
-
-func newOutput() *output { return &output{changed: make(chan struct{}, 1)} }
-
-func (o *output) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	o.b.Write(p)
-	o.mu.Unlock()
-	select {
-	case o.changed <- struct{}{}:
-	default:
-	}
-	return len(p), nil
-}
-
-func (o *output) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.String()
-}
-
-// waitFor waits until the output matches re and returns the submatches.
 func (o *output) waitFor(t *testing.T, re *regexp.Regexp) []string {
 	t.Helper()
-	deadline := time.After(patience)
-	for {
-		if m := re.FindStringSubmatch(o.String()); m != nil {
-			return m
-		}
-		select {
-		case <-o.changed:
-		case <-deadline:
-			t.Fatalf("no output matching %s within %v; the output was:\n%s", re, patience, o.String())
-		}
-	}
+	return o.WaitFor(t, re)
 }

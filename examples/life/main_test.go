@@ -2,13 +2,12 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/vizserve/vizserve/internal/e2e"
+	"github.com/vizserve/vizserve/internal/extest"
 	"github.com/vizserve/vizserve/internal/leakcheck"
 	"github.com/vizserve/vizserve/scene"
 	"github.com/vizserve/vizserve/scene/wire"
@@ -192,20 +191,15 @@ func TestProgram(t *testing.T) {
 	}
 	t.Parallel()
 	p := e2e.StartProgram(t, "github.com/vizserve/vizserve/examples/life", "-addr", "127.0.0.1:0", "-paused")
-	resp, err := http.Get(p.URL + "/")
-	if err != nil {
-		t.Fatal(err)
+	status, body := extest.Get(t, p.URL+"/")
+	if status != 200 {
+		t.Fatalf("status %d", status)
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("status %d, %v", resp.StatusCode, err)
-	}
-	if n := strings.Count(string(body), `<rect id="c-`); n != cols*rows {
+	if n := strings.Count(body, `<rect id="c-`); n != cols*rows {
 		t.Errorf("the page shows %d cells, want %d", n, cols*rows)
 	}
 	for _, want := range []string{"<title>life", "generation 0 ·", "· paused", `data-vz-key=" "`, `data-vz-key="s"`} {
-		if !strings.Contains(string(body), want) {
+		if !strings.Contains(body, want) {
 			t.Errorf("the page lacks %q", want)
 		}
 	}

@@ -2,21 +2,19 @@ package main
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
+	"github.com/vizserve/vizserve/internal/extest"
 	"github.com/vizserve/vizserve/internal/leakcheck"
 	"github.com/vizserve/vizserve/ws"
 )
 
 func TestMain(m *testing.M) { leakcheck.Main(m) }
 
-const patience = 10 * time.Second
+const patience = extest.Patience
 
 func TestPage(t *testing.T) {
 	t.Parallel()
@@ -30,7 +28,7 @@ func TestPage(t *testing.T) {
 		{"/favicon.ico", 404, nil},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
-			status, body := get(t, ex.url+tc.path)
+			status, body := extest.Get(t, ex.url+tc.path)
 			if status != tc.status {
 				t.Fatalf("status %d, want %d", status, tc.status)
 			}
@@ -62,7 +60,7 @@ func TestConversation(t *testing.T) {
 			if tc.origin != "" {
 				opts.HTTPHeader = http.Header{"Origin": {tc.origin}}
 			}
-			c, _, err := ws.Dial(ctx, wsURL(ex.url)+"/?from=test", opts)
+			c, _, err := ws.Dial(ctx, extest.WSURL(ex.url)+"/?from=test", opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -88,7 +86,7 @@ func TestOtherOriginsAreRefused(t *testing.T) {
 	ex := start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
-	_, resp, err := ws.Dial(ctx, wsURL(ex.url)+"/", &ws.DialOptions{HTTPHeader: http.Header{"Origin": {"http://evil.example"}}})
+	_, resp, err := ws.Dial(ctx, extest.WSURL(ex.url)+"/", &ws.DialOptions{HTTPHeader: http.Header{"Origin": {"http://evil.example"}}})
 	if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("cross-origin websocket: %v %v, want 403", resp, err)
 	}
@@ -100,7 +98,7 @@ func TestLeavingWithoutGoodbye(t *testing.T) {
 	ex := start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
-	c, _, err := ws.Dial(ctx, wsURL(ex.url)+"/", nil)
+	c, _, err := ws.Dial(ctx, extest.WSURL(ex.url)+"/", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +108,7 @@ func TestLeavingWithoutGoodbye(t *testing.T) {
 		t.Fatalf("close: %v", err)
 	}
 	// The server goes on serving others.
-	c2, _, err := ws.Dial(ctx, wsURL(ex.url)+"/", nil)
+	c2, _, err := ws.Dial(ctx, extest.WSURL(ex.url)+"/", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,60 +119,33 @@ func TestLeavingWithoutGoodbye(t *testing.T) {
 
 func TestBadFlag(t *testing.T) {
 	t.Parallel()
-	var out output
+	var out extest.Output
 	if err := run(context.Background(), []string{"-nope"}, &out); err == nil {
 		t.Fatal("run accepted an unknown flag")
 	}
 }
 
-// example is a run of the program in this process.
+// example is a run of the program; url and out are the names
+// browser_test.go uses.
 type example struct {
-	url  string
-	out  *output
-	stop context.CancelFunc
-	done chan error
+	*extest.Example
+	url string
+	out output
 }
 
-// start runs the program on a free loopback port, waits for the URL it
-// prints, and stops it when the test ends, failing the test if run
-// returns an error.
+// output adds the name browser_test.go uses to [extest.Output].
+type output struct{ *extest.Output }
+
+func (o output) waitFor(t *testing.T, re *regexp.Regexp) []string {
+	t.Helper()
+	return o.WaitFor(t, re)
+}
+
+// start runs the program with [extest.Start] until the test ends.
 func start(t *testing.T, args ...string) *example {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	ex := &example{out: newOutput(), stop: cancel, done: make(chan error, 1)}
-	go func() { ex.done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), ex.out) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-ex.done:
-			if err != nil {
-				t.Errorf("run: %v", err)
-			}
-		case <-time.After(patience):
-			t.Errorf("run did not return within %v of its context ending", patience)
-		}
-	})
-	m := ex.out.waitFor(t, regexp.MustCompile(`open (http://127\.0\.0\.1:\d+)/`))
-	ex.url = m[1]
-	return ex
-}
-
-func wsURL(httpURL string) string { return "ws" + strings.TrimPrefix(httpURL, "http") }
-
-func get(t *testing.T, url string) (int, string) {
-	t.Helper()
-	client := &http.Client{Transport: &http.Transport{}, Timeout: patience}
-	defer client.CloseIdleConnections()
-	resp, err := client.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(b)
+	ex := extest.Start(t, run, args...)
+	return &example{ex, ex.URL, output{ex.Out}}
 }
 
 func send(t *testing.T, c *ws.Conn, msg string) {
@@ -193,47 +164,5 @@ func expect(t *testing.T, c *ws.Conn, want string) {
 	typ, got, err := c.Read(ctx)
 	if err != nil || typ != ws.MessageText || string(got) != want {
 		t.Fatalf("got %v %q %v, want text %q", typ, got, err, want)
-	}
-}
-
-// output collects what the program writes, for a test to wait on.
-type output struct {
-	mu      sync.Mutex
-	b       strings.Builder
-	changed chan struct{} // receives after a write, if nobody was told yet
-}
-
-func newOutput() *output { return &output{changed: make(chan struct{}, 1)} }
-
-func (o *output) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	o.b.Write(p)
-	o.mu.Unlock()
-	select {
-	case o.changed <- struct{}{}:
-	default:
-	}
-	return len(p), nil
-}
-
-func (o *output) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.String()
-}
-
-// waitFor waits until the output matches re and returns the submatches.
-func (o *output) waitFor(t *testing.T, re *regexp.Regexp) []string {
-	t.Helper()
-	deadline := time.After(patience)
-	for {
-		if m := re.FindStringSubmatch(o.String()); m != nil {
-			return m
-		}
-		select {
-		case <-o.changed:
-		case <-deadline:
-			t.Fatalf("no output matching %s within %v; the output was:\n%s", re, patience, o.String())
-		}
 	}
 }

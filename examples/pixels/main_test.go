@@ -1,18 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/vizserve/vizserve/internal/extest"
 	"github.com/vizserve/vizserve/internal/leakcheck"
 	"github.com/vizserve/vizserve/ws"
 )
@@ -26,70 +24,17 @@ type program struct {
 	url string
 }
 
-// lockedBuffer collects run's output; run writes from its goroutine.
-// changed receives after a write, if nobody was told yet.
-type lockedBuffer struct {
-	mu      sync.Mutex
-	b       bytes.Buffer
-	changed chan struct{}
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	select {
-	case l.changed <- struct{}{}:
-	default:
-	}
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-var urlRE = regexp.MustCompile(`open (http://127\.0\.0\.1:\d+)/`)
-
+// start runs the program with [extest.Start] until the test ends.
 func start(t *testing.T) *program {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	out := &lockedBuffer{changed: make(chan struct{}, 1)}
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0"}, out) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("run: %v", err)
-			}
-		case <-time.After(patience):
-			t.Errorf("run did not return within %v", patience)
-		}
-	})
-	// run prints the URL once it listens.
-	deadline := time.After(patience)
-	for {
-		if m := urlRE.FindStringSubmatch(out.String()); m != nil {
-			return &program{url: m[1]}
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("run returned early: %v\n%s", err, out.String())
-		case <-deadline:
-			t.Fatalf("no URL printed within %v:\n%s", patience, out.String())
-		case <-out.changed:
-		}
-	}
+	return &program{url: extest.Start(t, run).URL}
 }
 
 func dial(t *testing.T, p *program, sub ...string) *ws.Conn {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
-	c, _, err := ws.Dial(ctx, "ws"+strings.TrimPrefix(p.url, "http")+"/pixels", &ws.DialOptions{Subprotocols: sub})
+	c, _, err := ws.Dial(ctx, extest.WSURL(p.url)+"/pixels", &ws.DialOptions{Subprotocols: sub})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +128,7 @@ func TestSubprotocolRequired(t *testing.T) {
 	p := start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
-	c, resp, err := ws.Dial(ctx, "ws"+strings.TrimPrefix(p.url, "http")+"/pixels", nil)
+	c, resp, err := ws.Dial(ctx, extest.WSURL(p.url)+"/pixels", nil)
 	if err == nil {
 		c.CloseNow()
 		t.Fatal("a client without the subprotocol was accepted")

@@ -2,14 +2,13 @@ package main
 
 import (
 	"bytes"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 
 	svg "github.com/ajstarks/svgo"
 
 	"github.com/vizserve/vizserve/internal/e2e"
+	"github.com/vizserve/vizserve/internal/extest"
 	"github.com/vizserve/vizserve/internal/leakcheck"
 	"github.com/vizserve/vizserve/scene"
 	"github.com/vizserve/vizserve/scene/wire"
@@ -106,17 +105,12 @@ func TestProgram(t *testing.T) {
 	}
 	t.Parallel()
 	p := e2e.StartProgram(t, "github.com/vizserve/vizserve/examples/svgo", "-addr", "127.0.0.1:0")
-	resp, err := http.Get(p.URL + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("status %d, %v", resp.StatusCode, err)
+	status, body := extest.Get(t, p.URL+"/")
+	if status != 200 {
+		t.Fatalf("status %d", status)
 	}
 	for _, want := range []string{"<title>svgo clock", `id="second"`, `id="digital"`, "Speed (× real time)"} {
-		if !strings.Contains(string(body), want) {
+		if !strings.Contains(body, want) {
 			t.Errorf("the page lacks %q", want)
 		}
 	}
