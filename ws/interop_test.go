@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -80,6 +81,17 @@ func textOf(n int) []byte {
 			u = "a"
 		}
 		b = append(b, u...)
+	}
+	return b
+}
+
+// noiseOf returns n pseudo-random bytes, the same on every call: data that
+// deflate cannot shrink, where binaryOf and textOf compress well.
+func noiseOf(n int) []byte {
+	b := make([]byte, n)
+	r := rand.New(rand.NewPCG(uint64(n), 6455))
+	for i := range b {
+		b[i] = byte(r.Uint32())
 	}
 	return b
 }
@@ -244,6 +256,7 @@ func testPeerServer(t *testing.T, cmd *exec.Cmd, compression *ws.CompressionOpti
 	for _, n := range interopSizes {
 		echo(t, ctx, c, ws.MessageText, textOf(n))
 		echo(t, ctx, c, ws.MessageBinary, binaryOf(n))
+		echo(t, ctx, c, ws.MessageBinary, noiseOf(n))
 	}
 	// Messages in many fragments, cut wherever the writer's buffer
 	// fills: inside characters, for the text.
@@ -406,7 +419,7 @@ func testPeerClient(t *testing.T, ctx context.Context, p *peers.Process, results
 
 	var want []message
 	for _, n := range interopSizes {
-		want = append(want, message{ws.MessageText, n}, message{ws.MessageBinary, n})
+		want = append(want, message{ws.MessageText, n}, message{ws.MessageBinary, n}, message{ws.MessageBinary, n})
 	}
 	want = append(want, message{ws.MessageText, fragmentedTextSize}, message{ws.MessageBinary, fragmentedBinarySize})
 	if fmt.Sprint(res.msgs) != fmt.Sprint(want) {
@@ -529,7 +542,9 @@ func testChromium(t *testing.T, b *browser.Browser, compression *ws.CompressionO
 		for _, n := range interopSizes {
 			echo(t, ctx, c, ws.MessageText, textOf(n))
 			echo(t, ctx, c, ws.MessageBinary, binaryOf(n))
-			want = append(want, map[string]any{"text": true, "length": float64(n)}, map[string]any{"text": false, "length": float64(n)})
+			echo(t, ctx, c, ws.MessageBinary, noiseOf(n))
+			bin := map[string]any{"text": false, "length": float64(n)}
+			want = append(want, map[string]any{"text": true, "length": float64(n)}, bin, bin)
 		}
 		var received []map[string]any
 		if err := p.Eval(ctx, `observed.received`, &received); err != nil {

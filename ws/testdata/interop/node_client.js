@@ -4,7 +4,8 @@
 //
 // For each size in SIZES (comma-separated byte counts) it sends a text
 // message of exactly that many bytes of UTF-8 (mixing 1- to 4-byte
-// characters) and a binary message, each followed by waiting for its echo
+// characters), a binary message and one of random bytes (which deflate
+// cannot shrink), each followed by waiting for its echo
 // and checking it byte for byte and by type. Then it sends a fragmented text
 // message (split inside a character) and a fragmented binary message, pings
 // and waits for the pong, and closes with CODE and REASON. It offers
@@ -14,6 +15,7 @@
 // with the close frame the server answered with) and exits non-zero on the
 // first mismatch.
 "use strict";
+const crypto = require("crypto");
 const WebSocket = require("ws");
 
 const [url, sizesArg, codeArg, reason] = process.argv.slice(2);
@@ -89,6 +91,9 @@ async function run() {
     const b = binaryOf(n);
     await send(b, { binary: true });
     await checkEcho(b, true, `binary ${n}`);
+    const r = crypto.randomBytes(n); // incompressible
+    await send(r, { binary: true });
+    await checkEcho(r, true, `random binary ${n}`);
   }
 
   // Fragmented text, cut one byte into a 4-byte character.

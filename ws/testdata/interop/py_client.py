@@ -4,7 +4,8 @@ Usage: py_client.py URL SIZES CODE REASON
 
 For each size in SIZES (comma-separated byte counts) it sends a text
 message of exactly that many bytes of UTF-8 (mixing 1- to 4-byte
-characters) and a binary message, each followed by waiting for its echo and
+characters), a binary message and one of random bytes (which deflate cannot
+shrink), each followed by waiting for its echo and
 checking it byte for byte and by type. Then it sends a fragmented text
 message (split inside a character) and a fragmented binary message, pings
 and waits for the pong, and closes with CODE and REASON. It offers
@@ -16,6 +17,7 @@ non-zero on the first mismatch.
 """
 import asyncio
 import json
+import os
 import sys
 
 import websockets
@@ -72,6 +74,9 @@ async def main():
             await check_echo(ws, text_of(n), f"text {n}")
             await ws.send(binary_of(n))
             await check_echo(ws, binary_of(n), f"binary {n}")
+            noise = os.urandom(n)  # incompressible
+            await ws.send(noise)
+            await check_echo(ws, noise, f"random binary {n}")
 
         # Fragmented text, cut one byte into a 4-byte character so that the
         # fragments are not valid UTF-8 on their own. send() would encode
