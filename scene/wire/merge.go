@@ -24,7 +24,12 @@ const DefaultMergeLimit = 1 << 14
 // everything and reports overflow: its owner must then Add a keyframe.
 //
 // The merged batch applied to a client equals, as a DOM, applying every
-// added batch in order (attribute order within an element may differ).
+// added batch in order (attribute order within an element may differ),
+// provided no batch moves a node into its own subtree: package scene never
+// does, and Relay drops such moves. The merger sees only pending ops, not
+// the tree, so it notices such a move only among nodes created or moved
+// while pending; it then keeps the op (every reader ignores it) without
+// tracking it, and never loops.
 //
 // A Merger is not safe for concurrent use; a viewer's hub guards it with
 // the viewer's lock.
@@ -202,6 +207,22 @@ func (m *Merger) setParent(h, p Handle) {
 	m.kids[p] = append(m.kids[p], h)
 }
 
+// within reports whether p is h or, as far as the tracked parents tell,
+// below h.
+func (m *Merger) within(p, h Handle) bool {
+	for range len(m.parent) + 1 {
+		if p == h {
+			return true
+		}
+		up, ok := m.parent[p]
+		if !ok {
+			return false
+		}
+		p = up
+	}
+	return false // unreachable while the tracked parents form a tree
+}
+
 // subtree lists h and the nodes tracked (created or moved while pending)
 // below it.
 func (m *Merger) subtree(h Handle, dst []Handle) []Handle {
@@ -223,7 +244,12 @@ func (m *Merger) op(op *Op) {
 			m.created[op.Node] = i
 		}
 		m.structural = append(m.structural, *op)
-		m.setParent(op.Node, op.Parent)
+		// An op that would put a node inside itself is kept (the client
+		// ignores it, as Mirror does) but not tracked: the tracked tree
+		// stays a tree, so walking it ends.
+		if !m.within(op.Parent, op.Node) {
+			m.setParent(op.Node, op.Parent)
+		}
 		m.byNode[op.Node] = append(m.byNode[op.Node], i)
 		m.refs[op.Parent] = append(m.refs[op.Parent], i)
 		if op.Before != 0 {

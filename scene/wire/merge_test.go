@@ -396,3 +396,55 @@ func TestRelay(t *testing.T) {
 		t.Fatalf("events %v", events)
 	}
 }
+
+// A move into the node's own subtree among nodes created while pending:
+// the merger keeps it, does not loop, and the merged batch still applies
+// like the batches in order.
+func TestMergerCycleAmongPendingNodes(t *testing.T) {
+	t.Parallel()
+	batches := []*Batch{
+		{Seq: 2, Ops: []Op{{Code: OpCreate, Node: 10, Parent: 1, Tag: "g", Name: "p"}, {Code: OpCreate, Node: 11, Parent: 10, Tag: "g", Name: "q"}, {Code: OpCreate, Node: 12, Parent: 1, Tag: "g", Name: "r"}}},
+		{Seq: 3, Ops: []Op{{Code: OpMove, Node: 10, Parent: 11}, {Code: OpMove, Node: 12, Parent: 12}, {Code: OpSetAttr, Node: 10, Name: "x", Text: "1"}}},
+		{Seq: 4, Ops: []Op{{Code: OpRemove, Node: 11}, {Code: OpRemove, Node: 12}, {Code: OpSetAttr, Node: 10, Name: "y", Text: "2"}}},
+	}
+	want := NewMirror()
+	mustApply(t, want, initialKeyframe())
+	var m Merger
+	for _, b := range batches {
+		mustApply(t, want, b)
+		m.Add(b)
+	}
+	var out Batch
+	if !m.Take(&out) {
+		t.Fatal("nothing to take")
+	}
+	got := NewMirror()
+	mustApply(t, got, initialKeyframe())
+	mustApply(t, got, &out)
+	equal(t, "merged", got.Dump(), want.Dump())
+}
+
+// Relay drops moves into a node's own subtree before its subscribers see
+// them, and leaves the upstream batch as it was.
+func TestRelayDropsCycles(t *testing.T) {
+	t.Parallel()
+	r := NewRelay(func(Event) {})
+	var got []*Batch
+	r.Subscribe(SinkFunc(func(b *Batch) bool { got = append(got, b); return true }))
+	r.Send(initialKeyframe())
+	b := &Batch{Seq: 2, Ops: []Op{
+		{Code: OpMove, Node: 2, Parent: 3}, // 3 is inside 2
+		{Code: OpSetText, Node: 4, Text: "x"},
+		{Code: OpMove, Node: 2, Parent: 2},
+	}}
+	if !r.Send(b) {
+		t.Fatal("relay refused the batch")
+	}
+	if len(got) != 2 {
+		t.Fatalf("subscriber got %d batches, want 2", len(got))
+	}
+	equal(t, "forwarded", *got[1], Batch{Seq: 2, Ops: []Op{{Code: OpSetText, Node: 4, Text: "x"}}})
+	if len(b.Ops) != 3 || b.Ops[0].Code != OpMove {
+		t.Errorf("the upstream batch changed: %+v", b.Ops)
+	}
+}

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -20,6 +21,9 @@ type Mirror struct {
 	seq      uint64
 	controls []Control
 	overlay  string
+	// cycles lists the ops of the last Apply that were ignored because
+	// they would have moved a node into its own subtree.
+	cycles []int
 }
 
 type mnode struct {
@@ -52,8 +56,11 @@ func (m *Mirror) Len() int { return len(m.nodes) }
 // create that reuses a live handle; the ops before the failing one stay
 // applied.
 func (m *Mirror) Apply(b *Batch) error {
+	m.cycles = m.cycles[:0]
 	for i := range b.Ops {
-		if err := m.apply(&b.Ops[i]); err != nil {
+		if err := m.apply(&b.Ops[i]); errors.Is(err, errCycle) {
+			m.cycles = append(m.cycles, i)
+		} else if err != nil {
 			return fmt.Errorf("wire: apply op %d (%v): %w", i, b.Ops[i].Code, err)
 		}
 	}
@@ -62,6 +69,10 @@ func (m *Mirror) Apply(b *Batch) error {
 	}
 	return nil
 }
+
+// errCycle marks a move into the node's own subtree: ignored, as the
+// browser client ignores it, and reported to Relay, which drops it.
+var errCycle = errors.New("move into its own subtree")
 
 func (m *Mirror) apply(op *Op) error {
 	switch op.Code {
@@ -95,7 +106,7 @@ func (m *Mirror) apply(op *Op) error {
 		}
 		for a := p; a != nil; a = a.parent {
 			if a == n {
-				return nil // would make a cycle
+				return errCycle
 			}
 		}
 		n.parent.detach(n)

@@ -71,6 +71,21 @@ func (r *Relay) Send(b *Batch) bool {
 		r.mirror = NewMirror()
 		return false
 	}
+	if len(r.mirror.cycles) > 0 {
+		// Moves into a node's own subtree change nothing; they go no
+		// further, so that no viewer's Merger has to reason about them.
+		c := *b
+		c.Ops = make([]Op, 0, len(b.Ops)-len(r.mirror.cycles))
+		skip := r.mirror.cycles
+		for i := range b.Ops {
+			if len(skip) > 0 && skip[0] == i {
+				skip = skip[1:]
+				continue
+			}
+			c.Ops = append(c.Ops, b.Ops[i])
+		}
+		b = &c
+	}
 	var kf *Batch
 	for sub := range r.sinks {
 		if !sub.s.Send(b) {
