@@ -4,6 +4,6 @@ package assets
 
 // manifest maps each asset's logical name to its content-hashed file in dist.
 var manifest = map[string]string{
-	"client.js": "client-1846946b1f57.js",
+	"client.js": "client-b7c9f1495e05.js",
 	"style.css": "style-0ddcda483b5e.css",
 }

@@ -83,13 +83,6 @@ function sanitize(root: Element): void {
 /** The name under which a held write sets an element's text. */
 const TEXT = "\u0000text";
 
-/** A value held while merging: an attribute (or the text) of a handle. */
-interface Held {
-  h: number;
-  name: string;
-  v: string | null; // null: remove the attribute
-}
-
 export class Scene {
   /** Handle → node. */
   nodes = new Map<number, Node>();
@@ -127,10 +120,11 @@ export class Scene {
   }
 
   /**
-   * Values held while merging: "handle name" → the latest value the
-   * batches gave that attribute (or text) of that element.
+   * Values held while merging: attribute name (or TEXT) → handle → the
+   * latest value the batches gave it (null: remove the attribute). Keyed
+   * by name first so that holding a value builds no string.
    */
-  private held: Map<string, Held> | null = null;
+  private held: Map<string, Map<number, string | null>> | null = null;
 
   /**
    * Starts merging: until endMerge, ops that set values (attributes,
@@ -156,17 +150,27 @@ export class Scene {
   }
 
   private flushHeld(): void {
-    const m = this.held;
-    if (!m) return;
-    for (const w of m.values()) this.write(w.h, w.name, w.v);
-    m.clear();
+    const held = this.held;
+    if (!held) return;
+    for (const [name, byHandle] of held) {
+      for (const [h, v] of byHandle) this.write(h, name, v);
+    }
+    held.clear();
   }
 
   /** Sets an attribute (null: removes it) or, for TEXT, the text. */
   private put(h: number, name: string, v: string | null): void {
-    const m = this.held;
-    if (m) m.set(`${h} ${name}`, { h, name, v });
-    else this.write(h, name, v);
+    const held = this.held;
+    if (!held) {
+      this.write(h, name, v);
+      return;
+    }
+    let byHandle = held.get(name);
+    if (!byHandle) {
+      byHandle = new Map();
+      held.set(name, byHandle);
+    }
+    byHandle.set(h, v);
   }
 
   private write(h: number, name: string, v: string | null): void {
