@@ -1,6 +1,9 @@
 package deflate
 
-import "fmt"
+import (
+	"fmt"
+	"sync"
+)
 
 // Levels. Any level from NoCompression to BestCompression may be passed to
 // New; DefaultCompression picks 6.
@@ -76,7 +79,12 @@ type Compressor struct {
 	base       uint32 // absolute position of buf[0]; absolute position 0 means "none"
 	pos        int    // next byte of buf to tokenize
 	blockStart int    // first byte of buf in the current block
-	matches    []match
+	// matches is the current block's match list: small (kept) while a
+	// message needs few, else a full-size list from bigMatches, given
+	// back when the message is finished, so that a compressor kept
+	// between messages (context takeover) holds no large list.
+	matches []match
+	small   []match
 
 	// Hash chains over absolute positions: head[h] is the last position
 	// whose 4 bytes hash to h; prev[p&(window-1)] is the distance from p
@@ -200,7 +208,60 @@ func (c *Compressor) Finish(dst []byte) []byte {
 	c.compress(len(c.buf))
 	dst = c.writeBlock(dst)
 	dst = c.putBits(dst, 0, 3) // BFINAL 0, BTYPE 00: stored
+	c.releaseMatches()
 	return c.alignBytes(dst)
+}
+
+// smallMatches is the capacity of the match list a compressor keeps.
+const smallMatches = 256
+
+// bigMatches holds spare full-size match lists (maxMatches) for the
+// messages that need more than smallMatches: at most maxSpareLists of
+// them (66 KB each), the most ever in use at once up to that bound. A
+// free list rather than a sync.Pool: a garbage collection does not empty
+// it, so steady use allocates nothing.
+var bigMatches struct {
+	sync.Mutex
+	free [][]match
+}
+
+const maxSpareLists = 64
+
+// growMatches makes room for another match: the kept small list first,
+// then a full-size one from the pool.
+func (c *Compressor) growMatches() {
+	var m []match
+	switch {
+	case cap(c.matches) < smallMatches:
+		if cap(c.small) < smallMatches {
+			c.small = make([]match, 0, smallMatches)
+		}
+		m = c.small[:0]
+	default:
+		bigMatches.Lock()
+		if n := len(bigMatches.free); n > 0 {
+			m = bigMatches.free[n-1]
+			bigMatches.free[n-1] = nil
+			bigMatches.free = bigMatches.free[:n-1]
+		}
+		bigMatches.Unlock()
+		if m == nil {
+			m = make([]match, 0, maxMatches)
+		}
+	}
+	c.matches = append(m, c.matches...)
+}
+
+// releaseMatches gives a full-size match list back to the pool.
+func (c *Compressor) releaseMatches() {
+	if cap(c.matches) > smallMatches {
+		bigMatches.Lock()
+		if len(bigMatches.free) < maxSpareLists {
+			bigMatches.free = append(bigMatches.free, c.matches[:0])
+		}
+		bigMatches.Unlock()
+	}
+	c.matches = c.small[:0]
 }
 
 // Reset forgets the history, so that the next message does not refer to
@@ -213,7 +274,7 @@ func (c *Compressor) Reset() {
 	c.base += uint32(len(c.buf) + c.window + 1)
 	c.buf = c.buf[:0]
 	c.pos, c.blockStart = 0, 0
-	c.matches = c.matches[:0]
+	c.releaseMatches()
 	clear(c.litFreq[:])
 	clear(c.distFreq[:])
 	c.bits, c.nbits = 0, 0

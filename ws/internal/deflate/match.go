@@ -50,10 +50,7 @@ func (c *Compressor) literal(b byte) { c.litFreq[b]++ }
 
 func (c *Compressor) addMatch(i, length, dist int) {
 	if len(c.matches) == cap(c.matches) {
-		// Grow by hand: append could overshoot maxMatches.
-		m := make([]match, len(c.matches), min(max(2*cap(c.matches), 256), maxMatches))
-		copy(m, c.matches)
-		c.matches = m
+		c.growMatches()
 	}
 	c.matches = append(c.matches, match{start: uint32(i - c.blockStart), length: uint16(length), dist: uint16(dist)})
 	c.litFreq[257+int(lengthSym[length-3])]++
