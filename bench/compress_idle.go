@@ -9,7 +9,6 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,7 +16,6 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,45 +50,6 @@ func CompressServerMain(args []string, stdin io.Reader, stdout, stderr io.Writer
 	defer srv.Close()
 	fmt.Fprintf(stdout, "addr %s\n", srv.Addr())
 	return serveCommands(srv, stdin, stdout)
-}
-
-// serveCommands answers ServerMain's commands for srv until stdin ends.
-func serveCommands(srv *Server, stdin io.Reader, stdout io.Writer) error {
-	sc := bufio.NewScanner(stdin)
-	enc := json.NewEncoder(stdout)
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		switch {
-		case len(f) == 0:
-		case f[0] == "stats" && len(f) == 1:
-			var ms runtime.MemStats
-			runtime.ReadMemStats(&ms)
-			enc.Encode(AllocStats{Mallocs: ms.Mallocs, TotalAlloc: ms.TotalAlloc, CPU: int64(CPUTime()), Conns: srv.Total()})
-		case f[0] == "mem" && len(f) == 1:
-			enc.Encode(ReadMem())
-		case f[0] == "wait" && len(f) == 3:
-			n, err1 := strconv.Atoi(f[1])
-			secs, err2 := strconv.ParseFloat(f[2], 64)
-			if err1 != nil || err2 != nil {
-				fmt.Fprintf(stdout, "error bad wait command %q\n", sc.Text())
-				continue
-			}
-			if err := waitActive(srv, n, time.Duration(secs*float64(time.Second))); err != nil {
-				fmt.Fprintf(stdout, "error %v\n", err)
-				continue
-			}
-			fmt.Fprintf(stdout, "ok %d\n", srv.Active())
-		case f[0] == "heap" && len(f) == 2:
-			if err := writeHeapProfile(f[1]); err != nil {
-				fmt.Fprintf(stdout, "error %v\n", err)
-				continue
-			}
-			fmt.Fprintln(stdout, "ok")
-		default:
-			fmt.Fprintf(stdout, "error unknown command %q\n", sc.Text())
-		}
-	}
-	return sc.Err()
 }
 
 func compressNames(libs []*CompressLib) []string {

@@ -132,14 +132,17 @@ func ServerMain(name string, args []string, stdin io.Reader, stdout, stderr io.W
 	defer srv.Close()
 	fmt.Fprintf(stdout, "addr %s\n", srv.Addr())
 
+	return serveCommands(srv, stdin, stdout)
+}
+
+// serveCommands answers the commands of ServerMain's doc comment for srv until stdin ends.
+func serveCommands(srv *Server, stdin io.Reader, stdout io.Writer) error {
 	sc := bufio.NewScanner(stdin)
 	enc := json.NewEncoder(stdout)
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
-		if len(f) == 0 {
-			continue
-		}
 		switch {
+		case len(f) == 0:
 		case f[0] == "stats" && len(f) == 1:
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
