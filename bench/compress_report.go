@@ -123,25 +123,35 @@ func WriteCompressReport(w io.Writer, samples []*CompressSample, idle []Compress
 		}
 		fmt.Fprintln(w)
 	}
+	// rows writes a row per kind and size: a cell per library (— where it
+	// was not measured), then tail's cells, if any.
+	rows := func(cell func(*CompressSample) string, tail func(k, sz string)) {
+		for _, k := range kinds {
+			for _, sz := range sizes {
+				fmt.Fprintf(w, "| %s | %s |", k, sz)
+				for _, l := range libs {
+					if s := find(k, sz, l); s != nil {
+						fmt.Fprintf(w, " %s |", cell(s))
+					} else {
+						fmt.Fprint(w, " — |")
+					}
+				}
+				if tail != nil {
+					tail(k, sz)
+				}
+				fmt.Fprintln(w)
+			}
+		}
+		fmt.Fprintln(w)
+	}
 
 	fmt.Fprintln(w, "#### Compression ratio (bytes on the wire ÷ message bytes, server to client, frames included; lower is better)")
 	fmt.Fprintln(w)
 	header()
-	for _, k := range kinds {
-		for _, sz := range sizes {
-			fmt.Fprintf(w, "| %s | %s |", k, sz)
-			for _, l := range libs {
-				if s := find(k, sz, l); s != nil {
-					v, _ := s.med("ratio")
-					fmt.Fprintf(w, " %.3f |", v)
-				} else {
-					fmt.Fprint(w, " — |")
-				}
-			}
-			fmt.Fprintln(w)
-		}
-	}
-	fmt.Fprintln(w)
+	rows(func(s *CompressSample) string {
+		v, _ := s.med("ratio")
+		return fmt.Sprintf("%.3f", v)
+	}, nil)
 
 	var cmp []string
 	for _, other := range []string{"gorilla", "gws"} {
@@ -151,71 +161,39 @@ func WriteCompressReport(w io.Writer, samples []*CompressSample, idle []Compress
 	}
 	fmt.Fprintf(w, "#### Round trips per second, one connection (median of %d runs, ± largest deviation; higher is better)\n\n", runs)
 	header(cmp...)
-	for _, k := range kinds {
-		for _, sz := range sizes {
-			fmt.Fprintf(w, "| %s | %s |", k, sz)
-			for _, l := range libs {
-				if s := find(k, sz, l); s != nil {
-					v, spread := s.med("msgs/s")
-					fmt.Fprintf(w, " %s ±%.0f%% |", fmtRate(v), spread*100)
-				} else {
-					fmt.Fprint(w, " — |")
-				}
+	rows(func(s *CompressSample) string {
+		v, spread := s.med("msgs/s")
+		return fmt.Sprintf("%s ±%.0f%%", fmtRate(v), spread*100)
+	}, func(k, sz string) {
+		for _, c := range cmp {
+			other := strings.TrimPrefix(c, "ours ÷ ")
+			a, b := find(k, sz, "ours"), find(k, sz, other)
+			if a == nil || b == nil {
+				fmt.Fprint(w, " — |")
+				continue
 			}
-			for _, c := range cmp {
-				other := strings.TrimPrefix(c, "ours ÷ ")
-				a, b := find(k, sz, "ours"), find(k, sz, other)
-				if a == nil || b == nil {
-					fmt.Fprint(w, " — |")
-					continue
-				}
-				va, _ := a.med("msgs/s")
-				vb, _ := b.med("msgs/s")
-				fmt.Fprintf(w, " %.2f |", va/vb)
-			}
-			fmt.Fprintln(w)
+			va, _ := a.med("msgs/s")
+			vb, _ := b.med("msgs/s")
+			fmt.Fprintf(w, " %.2f |", va/vb)
 		}
-	}
-	fmt.Fprintln(w)
+	})
 
 	fmt.Fprintln(w, "#### CPU time per round trip, client and server processes together (µs, median; lower is better)")
 	fmt.Fprintln(w)
 	header()
-	for _, k := range kinds {
-		for _, sz := range sizes {
-			fmt.Fprintf(w, "| %s | %s |", k, sz)
-			for _, l := range libs {
-				if s := find(k, sz, l); s != nil {
-					v, _ := s.med("cpu-ns/op")
-					fmt.Fprintf(w, " %.0f |", v/1000)
-				} else {
-					fmt.Fprint(w, " — |")
-				}
-			}
-			fmt.Fprintln(w)
-		}
-	}
-	fmt.Fprintln(w)
+	rows(func(s *CompressSample) string {
+		v, _ := s.med("cpu-ns/op")
+		return fmt.Sprintf("%.0f", v/1000)
+	}, nil)
 
 	fmt.Fprintln(w, "#### Allocations per round trip (client allocs/op; server srv-allocs/op)")
 	fmt.Fprintln(w)
 	header()
-	for _, k := range kinds {
-		for _, sz := range sizes {
-			fmt.Fprintf(w, "| %s | %s |", k, sz)
-			for _, l := range libs {
-				if s := find(k, sz, l); s != nil {
-					c, _ := s.med("allocs/op")
-					sv, _ := s.med("srv-allocs/op")
-					fmt.Fprintf(w, " %.0f / %.0f |", c, sv)
-				} else {
-					fmt.Fprint(w, " — |")
-				}
-			}
-			fmt.Fprintln(w)
-		}
-	}
-	fmt.Fprintln(w)
+	rows(func(s *CompressSample) string {
+		c, _ := s.med("allocs/op")
+		sv, _ := s.med("srv-allocs/op")
+		return fmt.Sprintf("%.0f / %.0f", c, sv)
+	}, nil)
 
 	if len(idle) > 0 {
 		fmt.Fprintf(w, "#### Idle memory per connection (%d connections, each having echoed %d messages of %d bytes of JSON; client in another process)\n\n",
