@@ -425,70 +425,30 @@ func RunCompressIdle(cfg CompressIdleConfig) ([]CompressIdleResult, error) {
 	return out, nil
 }
 
-func runCompressIdleOne(cfg CompressIdleConfig, lib *CompressLib) (res CompressIdleResult, err error) {
-	res = CompressIdleResult{IdleResult: IdleResult{Lib: lib.Name, Spawn: lib.Spawn, N: cfg.N}, Setting: lib.Setting, Msgs: cfg.Msgs, Size: cfg.Size}
-	srv, err := StartProc(cfg.Server, "-lib", lib.Name)
-	if err != nil {
-		return res, err
-	}
-	defer func() {
-		if e := srv.Close(10 * time.Second); err == nil {
-			err = e
-		}
-	}()
-	line, err := srv.Line(30 * time.Second)
-	if err != nil {
-		return res, err
-	}
-	addr, ok := strings.CutPrefix(line, "addr ")
-	if !ok {
-		return res, fmt.Errorf("compressserver said %q, not its address", line)
-	}
-	if err := srv.AskJSON("mem", 30*time.Second, &res.Before); err != nil {
-		return res, err
-	}
-	cl, err := StartProc(cfg.Client, "-addr", addr, "-n", strconv.Itoa(cfg.N), "-msgs", strconv.Itoa(cfg.Msgs),
-		"-size", strconv.Itoa(cfg.Size), "-sources", strconv.Itoa(cfg.Sources), "-timeout", cfg.Timeout.String())
-	if err != nil {
-		return res, err
-	}
-	defer func() {
-		if e := cl.Close(30 * time.Second); err == nil {
-			err = e
-		}
-	}()
-	line, err = cl.Line(cfg.Timeout + 10*time.Second)
-	if err != nil {
-		return res, err
-	}
-	neg, ok := strings.CutPrefix(line, "negotiated ")
-	if !ok {
-		return res, fmt.Errorf("compressidleclient: %s", line)
-	}
-	res.Negotiated = neg
-	if line, err = cl.Line(10 * time.Second); err != nil {
-		return res, err
-	}
-	if line != "ready "+strconv.Itoa(cfg.N) {
-		return res, fmt.Errorf("compressidleclient: %s", line)
-	}
-	secs := strconv.FormatFloat(cfg.Timeout.Seconds(), 'f', -1, 64)
-	if _, err := srv.Ask("wait "+strconv.Itoa(cfg.N)+" "+secs, cfg.Timeout+10*time.Second); err != nil {
-		return res, err
-	}
-	if err := srv.AskJSON("mem", 60*time.Second, &res.After); err != nil {
-		return res, err
-	}
+func runCompressIdleOne(cfg CompressIdleConfig, lib *CompressLib) (CompressIdleResult, error) {
+	res := CompressIdleResult{IdleResult: IdleResult{Lib: lib.Name, Spawn: lib.Spawn, N: cfg.N}, Setting: lib.Setting, Msgs: cfg.Msgs, Size: cfg.Size}
+	r := idleRun{server: cfg.Server, serverArgs: []string{"-lib", lib.Name}, client: cfg.Client,
+		clientArgs: []string{"-n", strconv.Itoa(cfg.N), "-msgs", strconv.Itoa(cfg.Msgs),
+			"-size", strconv.Itoa(cfg.Size), "-sources", strconv.Itoa(cfg.Sources), "-timeout", cfg.Timeout.String()},
+		n: cfg.N, timeout: cfg.Timeout,
+		// The client first says what its connections negotiated.
+		hello: func(cl *Proc) error {
+			line, err := cl.Line(cfg.Timeout + 10*time.Second)
+			if err != nil {
+				return err
+			}
+			neg, ok := strings.CutPrefix(line, "negotiated ")
+			if !ok {
+				return fmt.Errorf("%s: %s", filepath.Base(cfg.Client), line)
+			}
+			res.Negotiated = neg
+			return nil
+		}}
 	if cfg.HeapProfiles != "" {
-		path, err := filepath.Abs(filepath.Join(cfg.HeapProfiles, "compress-idle-"+lib.Name+".pprof"))
-		if err != nil {
-			return res, err
-		}
-		if _, err := srv.Ask("heap "+path, 60*time.Second); err != nil {
-			return res, err
-		}
+		r.heapProfile = filepath.Join(cfg.HeapProfiles, "compress-idle-"+lib.Name+".pprof")
 	}
-	return res, nil
+	err := r.measure(&res.IdleResult)
+	return res, err
 }
 
 // WriteCompressIdleTable writes results as a Markdown table, each

@@ -261,15 +261,48 @@ func RunIdle(cfg IdleConfig) ([]IdleResult, error) {
 	return out, nil
 }
 
-func runIdleOne(cfg IdleConfig, lib *Lib, spawn bool) (res IdleResult, err error) {
-	res = IdleResult{Lib: lib.Name, Spawn: spawn, N: cfg.N}
-	args := []string{"-lib", lib.Name}
+func runIdleOne(cfg IdleConfig, lib *Lib, spawn bool) (IdleResult, error) {
+	res := IdleResult{Lib: lib.Name, Spawn: spawn, N: cfg.N}
+	r := idleRun{server: cfg.Server, serverArgs: []string{"-lib", lib.Name}, client: cfg.Client,
+		clientArgs: []string{"-n", strconv.Itoa(cfg.N), "-sources", strconv.Itoa(cfg.Sources), "-timeout", cfg.Timeout.String()},
+		n:          cfg.N, timeout: cfg.Timeout}
+	mode := "handler"
 	if spawn {
-		args = append(args, "-spawn")
+		r.serverArgs = append(r.serverArgs, "-spawn")
+		mode = "spawn"
 	}
-	srv, err := StartProc(cfg.Server, args...)
+	if lib.serveRaw != nil {
+		r.clientArgs = append(r.clientArgs, "-raw")
+	}
+	if cfg.HeapProfiles != "" {
+		r.heapProfile = filepath.Join(cfg.HeapProfiles, "idle-"+lib.Name+"-"+mode+".pprof")
+	}
+	err := r.measure(&res)
+	return res, err
+}
+
+// idleRun is one measurement of idle connections: a server process that
+// prints "addr HOST:PORT" and answers ServerMain's commands, and a client
+// process, given -addr, that opens n connections and prints "ready N".
+type idleRun struct {
+	server, client         string // paths of the commands
+	serverArgs, clientArgs []string
+	n                      int
+	timeout                time.Duration // bound on opening the connections
+	// hello, if set, reads the client's lines before "ready".
+	hello func(cl *Proc) error
+	// heapProfile, if set, is where the server writes a heap profile with
+	// the connections open.
+	heapProfile string
+}
+
+// measure records the server's memory in res before the client connects
+// and once its n connections are idle.
+func (r idleRun) measure(res *IdleResult) (err error) {
+	srvName, clName := filepath.Base(r.server), filepath.Base(r.client)
+	srv, err := StartProc(r.server, r.serverArgs...)
 	if err != nil {
-		return res, err
+		return err
 	}
 	defer func() {
 		if e := srv.Close(10 * time.Second); err == nil {
@@ -278,57 +311,54 @@ func runIdleOne(cfg IdleConfig, lib *Lib, spawn bool) (res IdleResult, err error
 	}()
 	line, err := srv.Line(30 * time.Second)
 	if err != nil {
-		return res, err
+		return err
 	}
 	addr, ok := strings.CutPrefix(line, "addr ")
 	if !ok {
-		return res, fmt.Errorf("idleserver said %q, not its address", line)
+		return fmt.Errorf("%s said %q, not its address", srvName, line)
 	}
 	if err := srv.AskJSON("mem", 30*time.Second, &res.Before); err != nil {
-		return res, err
+		return err
 	}
 
-	cargs := []string{"-addr", addr, "-n", strconv.Itoa(cfg.N), "-sources", strconv.Itoa(cfg.Sources), "-timeout", cfg.Timeout.String()}
-	if lib.serveRaw != nil {
-		cargs = append(cargs, "-raw")
-	}
-	cl, err := StartProc(cfg.Client, cargs...)
+	cl, err := StartProc(r.client, append([]string{"-addr", addr}, r.clientArgs...)...)
 	if err != nil {
-		return res, err
+		return err
 	}
 	defer func() {
 		if e := cl.Close(30 * time.Second); err == nil {
 			err = e
 		}
 	}()
-	line, err = cl.Line(cfg.Timeout + 10*time.Second)
+	if r.hello != nil {
+		if err := r.hello(cl); err != nil {
+			return err
+		}
+	}
+	line, err = cl.Line(r.timeout + 10*time.Second)
 	if err != nil {
-		return res, err
+		return err
 	}
-	if line != "ready "+strconv.Itoa(cfg.N) {
-		return res, fmt.Errorf("idleclient: %s", line)
+	if line != "ready "+strconv.Itoa(r.n) {
+		return fmt.Errorf("%s: %s", clName, line)
 	}
-	secs := strconv.FormatFloat(cfg.Timeout.Seconds(), 'f', -1, 64)
-	if _, err := srv.Ask("wait "+strconv.Itoa(cfg.N)+" "+secs, cfg.Timeout+10*time.Second); err != nil {
-		return res, err
+	secs := strconv.FormatFloat(r.timeout.Seconds(), 'f', -1, 64)
+	if _, err := srv.Ask("wait "+strconv.Itoa(r.n)+" "+secs, r.timeout+10*time.Second); err != nil {
+		return err
 	}
 	if err := srv.AskJSON("mem", 60*time.Second, &res.After); err != nil {
-		return res, err
+		return err
 	}
-	if cfg.HeapProfiles != "" {
-		mode := "handler"
-		if spawn {
-			mode = "spawn"
-		}
-		path, err := filepath.Abs(filepath.Join(cfg.HeapProfiles, "idle-"+lib.Name+"-"+mode+".pprof"))
+	if r.heapProfile != "" {
+		path, err := filepath.Abs(r.heapProfile)
 		if err != nil {
-			return res, err
+			return err
 		}
 		if _, err := srv.Ask("heap "+path, 60*time.Second); err != nil {
-			return res, err
+			return err
 		}
 	}
-	return res, nil
+	return nil
 }
 
 // WriteIdleTable writes results as a Markdown table.
