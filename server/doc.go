@@ -11,8 +11,8 @@
 //		}
 //	}})
 //	if err := s.Open(); err != nil { ... }
-//	go s.Serve()
-//	defer s.Close()
+//	fmt.Println("open", s.URL())
+//	err := s.Run(ctx) // serves until ctx ends, then closes
 //
 // # Gatekeeping
 //
@@ -30,7 +30,8 @@
 // New → Open (listens synchronously; port 0 works) → Serve (blocks) →
 // Close or Shutdown from any goroutine: every websocket gets a close frame
 // with 1001, the server waits a bounded time for closing handshakes and
-// handlers, and returns once everything it started has finished. A handler
+// handlers, and returns once everything it started has finished. Run
+// does Serve and Close for a program that stops when a context ends. A handler
 // that panics is recovered, logged, closed with 1011 and reported through
 // Errors and Config.OnError; the server goes on serving everyone else.
 package server

@@ -687,6 +687,22 @@ func (s *Server) Serve() error {
 	return err
 }
 
+// Run serves until ctx ends, then closes the server as Close does, and
+// returns once Serve has returned: the life of a server in a program
+// that stops on a signal. If Serve fails first, Run closes the server and
+// returns Serve's error.
+func (s *Server) Run(ctx context.Context) error {
+	served := make(chan error, 1)
+	go func() { served <- s.Serve() }()
+	select {
+	case err := <-served:
+		s.Close()
+		return err
+	case <-ctx.Done():
+	}
+	return errors.Join(s.Close(), <-served)
+}
+
 // Addr returns the address the server listens on, or nil before Open.
 func (s *Server) Addr() net.Addr {
 	s.mu.Lock()

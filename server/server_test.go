@@ -176,6 +176,38 @@ func TestRouteBySubprotocol(t *testing.T) {
 	}
 }
 
+// Run serves until its context ends, then closes the server: websockets
+// see 1001 and Run returns nil once Serve has.
+func TestRunStopsWithItsContext(t *testing.T) {
+	t.Parallel()
+	s := New(Config{Addr: "127.0.0.1:0", Logger: quiet})
+	s.HandleWS("/", Endpoint{Handler: echo})
+	if err := s.Open(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ran := make(chan error, 1)
+	go func() { ran <- s.Run(ctx) }()
+	c := dial(t, wsURL(s, "/"), nil)
+	roundTrip(t, c, "hi")
+	cancel()
+	if _, _, err := c.Read(context.Background()); ws.CloseStatus(err) != ws.StatusGoingAway {
+		t.Fatalf("client saw %v, want 1001", err)
+	}
+	select {
+	case err := <-ran:
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
+	if _, err := net.Dial("tcp", s.Addr().String()); err == nil {
+		t.Fatal("the listener is still open after Run returned")
+	}
+}
+
 func TestCloseSends1001AndWaits(t *testing.T) {
 	t.Parallel()
 	handlerEnded := make(chan struct{}, 10)

@@ -125,15 +125,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "chat: open %s/ in several browser windows\n", s.URL())
-	served := make(chan error, 1)
-	go func() { served <- s.Serve() }()
-	select {
-	case err := <-served:
-		s.Close()
-		return err
-	case <-ctx.Done():
-	}
-	return errors.Join(s.Close(), <-served)
+	return s.Run(ctx)
 }
 
 // room is the registry of members, shared by every connection's

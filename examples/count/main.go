@@ -185,16 +185,17 @@ func serve(ctx context.Context, addr string, games int, log *slog.Logger, stdout
 	}
 	u := s.URL()
 	fmt.Fprintf(stdout, "count: open %s/ to count in a browser, or run: count -role client -url ws%s/\n", u, u[len("http"):])
-	served := make(chan error, 1)
-	go func() { served <- s.Serve() }()
-	select {
-	case err := <-served:
-		s.Close()
-		return err
-	case <-ctx.Done():
-	case <-enough:
-	}
-	err := errors.Join(s.Close(), <-served)
+	// Serve until interrupted, or until the games asked for are played.
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() {
+		select {
+		case <-enough:
+			stop()
+		case <-runCtx.Done():
+		}
+	}()
+	err := s.Run(runCtx)
 	mu.Lock()
 	defer mu.Unlock()
 	fmt.Fprintf(stdout, "count: %d games played, %d failed\n", played, len(failures))

@@ -14,7 +14,6 @@ package main
 import (
 	"context"
 	_ "embed"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -81,15 +80,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 
 // serveUntil serves s until ctx ends, then closes it.
 func serveUntil(ctx context.Context, s *server.Server) error {
-	served := make(chan error, 1)
-	go func() { served <- s.Serve() }()
-	select {
-	case err := <-served:
-		s.Close()
-		return err
-	case <-ctx.Done():
-	}
-	return errors.Join(s.Close(), <-served)
+	return s.Run(ctx)
 }
 
 // gatekeeper logs who comes in before handing the websocket to next. The

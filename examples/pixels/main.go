@@ -83,15 +83,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "pixels: open %s/\n", s.URL())
-	served := make(chan error, 1)
-	go func() { served <- s.Serve() }()
-	select {
-	case err := <-served:
-		s.Close()
-		return err
-	case <-ctx.Done():
-	}
-	return errors.Join(s.Close(), <-served)
+	return s.Run(ctx)
 }
 
 // roundTrips answers every picture the page sends with its negative, until
