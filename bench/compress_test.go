@@ -173,32 +173,7 @@ func compressCommand(tb testing.TB, name string) string {
 // on first use; closeProcs stops it when the test binary ends.
 func compressServerProc(tb testing.TB, lib *CompressLib) *echoProc {
 	tb.Helper()
-	path := compressCommand(tb, "compressserver")
-	procsMu.Lock()
-	defer procsMu.Unlock()
-	key := "compress/" + lib.Name
-	if e, ok := procs[key]; ok {
-		return e
-	}
-	p, err := StartProc(path, "-lib", lib.Name)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	line, err := p.Line(30 * time.Second)
-	if err != nil {
-		p.Close(5 * time.Second)
-		tb.Fatal(err)
-	}
-	addr, ok := strings.CutPrefix(line, "addr ")
-	if !ok {
-		p.Close(5 * time.Second)
-		tb.Fatalf("compressserver said %q, not its address", line)
-	}
-	e := &echoProc{p: p, addr: addr}
-	a, b := e.stats(tb), e.stats(tb)
-	e.overhead = b.Mallocs - a.Mallocs
-	procs[key] = e
-	return e
+	return sharedProc(tb, "compress/"+lib.Name, compressCommand(tb, "compressserver"), "-lib", lib.Name)
 }
 
 // BenchmarkCompress measures, for each kind of payload of conformance

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -102,12 +103,21 @@ var (
 // use; it lives until the test binary ends.
 func serverProc(tb testing.TB, lib *Lib) *echoProc {
 	tb.Helper()
+	return sharedProc(tb, lib.Name, commandPath(tb, "echoserver"), "-lib", lib.Name)
+}
+
+// sharedProc returns the server process known as key, starting the
+// command at path with args on first use: it prints "addr HOST:PORT" and
+// answers ServerMain's commands. closeProcs stops it when the test binary
+// ends.
+func sharedProc(tb testing.TB, key, path string, args ...string) *echoProc {
+	tb.Helper()
 	procsMu.Lock()
 	defer procsMu.Unlock()
-	if e, ok := procs[lib.Name]; ok {
+	if e, ok := procs[key]; ok {
 		return e
 	}
-	p, err := StartProc(commandPath(tb, "echoserver"), "-lib", lib.Name)
+	p, err := StartProc(path, args...)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -119,13 +129,13 @@ func serverProc(tb testing.TB, lib *Lib) *echoProc {
 	addr, ok := strings.CutPrefix(line, "addr ")
 	if !ok {
 		p.Close(5 * time.Second)
-		tb.Fatalf("echoserver said %q, not its address", line)
+		tb.Fatalf("%s said %q, not its address", filepath.Base(path), line)
 	}
 	e := &echoProc{p: p, addr: addr}
 	// What asking costs, to subtract from the server's allocation counts.
 	a, b := e.stats(tb), e.stats(tb)
 	e.overhead = b.Mallocs - a.Mallocs
-	procs[lib.Name] = e
+	procs[key] = e
 	return e
 }
 
