@@ -18,7 +18,6 @@ package vizserve
 import (
 	"context"
 	"flag"
-	"net"
 	"os"
 	"os/signal"
 	"syscall"
@@ -89,16 +88,4 @@ func listenAddr(o *Options) string {
 		return os.Getenv("VIZSERVE_ADDR")
 	}
 	return DefaultAddr
-}
-
-func isLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

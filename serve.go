@@ -20,7 +20,7 @@ func serve(ctx context.Context, s *scene.Scene, o *Options, stdout *os.File) err
 	log := slog.New(server.NewConsoleHandler(os.Stderr, nil))
 	cfg := server.Config{Addr: addr, Logger: log}
 	var token string
-	if !isLoopback(addr) {
+	if !server.IsLoopback(addr) {
 		cfg.Tokens = server.NewTokens(nil)
 		token = cfg.Tokens.Mint("/", 24*time.Hour)
 	}

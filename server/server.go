@@ -601,7 +601,7 @@ func (s *Server) Open() error {
 	if s.ln != nil || s.closing {
 		return errors.New("server: Open called twice or after Close")
 	}
-	if !s.cfg.InsecurePublic && s.cfg.Tokens == nil && !loopbackAddr(s.cfg.Addr) {
+	if !s.cfg.InsecurePublic && s.cfg.Tokens == nil && !IsLoopback(s.cfg.Addr) {
 		return fmt.Errorf("server: %s is not a loopback address: set Config.Tokens so that only holders of a token get in (or InsecurePublic to expose the server without one)", s.cfg.Addr)
 	}
 	tlsCfg, err := s.tlsConfig()
@@ -656,7 +656,10 @@ func (s *Server) tlsConfig() (*tls.Config, error) {
 	return cfg, nil
 }
 
-func loopbackAddr(addr string) bool {
+// IsLoopback reports whether addr (host:port) names a loopback host:
+// localhost, 127.0.0.0/8 or ::1. A server on any other address needs
+// Config.Tokens (or InsecurePublic) to open.
+func IsLoopback(addr string) bool {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return false
