@@ -285,9 +285,17 @@ func TestConsoleAndExceptions(t *testing.T) {
 	p := open(t, "/", map[string]string{"/": `<!doctype html><title>errors</title><script>
 		console.log("hello", 42, {a: 1});
 		console.info("some info");
+		// Chromium reports an uncaught error or rejection to the inspector in
+		// the task that dispatches its window event; the console.error and
+		// the done flag follow, in a later task, once both events were seen.
+		let seen = 0;
+		const saw = () => {
+			if (++seen === 2) setTimeout(() => { console.error("bad thing", 7); window.done = true; }, 0);
+		};
+		window.addEventListener("error", saw);
+		window.addEventListener("unhandledrejection", saw);
 		setTimeout(() => { throw new Error("boom"); }, 0);
 		setTimeout(() => { Promise.reject(new Error("nobody caught me")); }, 0);
-		setTimeout(() => { console.error("bad thing", 7); window.done = true; }, 20);
 	</script>`})
 	if err := p.WaitFor(testCtx(t), `window.done === true`); err != nil {
 		t.Fatal(err)
