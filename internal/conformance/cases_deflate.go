@@ -21,8 +21,12 @@ var msgSizes = []struct {
 	{131072, 1024, 480 * sec}, {131072, 4096, 480 * sec}, {131072, 32768, 480 * sec},
 }
 
-// deflateMessages is how many messages each case of 12 and 13 sends.
-const deflateMessages = 1000
+// deflateMessages is how many messages each case of 12 and 13 sends:
+// Autobahn's 1000, or shortDeflateMessages when the tests run with -short
+// (under -race a case's thousand round trips take seconds).
+var deflateMessages = 1000
+
+const shortDeflateMessages = 200
 
 // slowDeflate is the largest message size of the cases that run under
 // -short.

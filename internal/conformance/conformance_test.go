@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -16,7 +17,13 @@ import (
 	"github.com/vizserve/vizserve/ws"
 )
 
-func TestMain(m *testing.M) { leakcheck.Main(m) }
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		deflateMessages = shortDeflateMessages
+	}
+	leakcheck.Main(m)
+}
 
 // caseTimeout bounds one case in the tests; the cases' own timers are far
 // shorter unless something hangs.
