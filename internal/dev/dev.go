@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -62,6 +63,10 @@ const (
 // fastBuilds lets rebuilds skip the go command (build.Builder.Prepare);
 // the reload benchmark turns it off to measure go build.
 var fastBuilds = true
+
+// earlyBuilds lets builds start on the watcher's early report; the reload
+// benchmark turns it off to measure the wait for the quiet period.
+var earlyBuilds = true
 
 // Config configures Run. The zero value of each field but Path is usable.
 type Config struct {
@@ -109,6 +114,7 @@ const (
 	NoteAssets                          // assets were bundled and sent
 	NoteAssetFailed                     // bundling failed
 	NoteStopped                         // a replaced child has exited
+	NoteBuilding                        // a build started (Early: on an early report)
 )
 
 // Note is one thing that happened in the dev loop, with its timings.
@@ -120,9 +126,11 @@ type Note struct {
 	// when the watcher reported it (zero for the first build).
 	Change, Debounced time.Time
 	// Build is how long the build took; Fast tells a direct compile and
-	// link from a go build.
+	// link from a go build; Early, a build started on the watcher's early
+	// report, before the change settled.
 	Build time.Duration
 	Fast  bool
+	Early bool
 	// Compile and Link split Build for a fast build.
 	Compile, Link time.Duration
 	// Spawned, Hello and Keyframe are when the child process was started,
@@ -181,6 +189,9 @@ type front struct {
 	nchild                                   int
 	buildGen                                 int
 	buildCancel                              context.CancelFunc
+	buildTrig                                trigger // of build buildGen
+	early                                    earlyBuild
+	settled                                  time.Time // Last of the latest settled change
 	overlayBuild, overlayCrash, overlayAsset string
 	overlaySent                              string
 	firstBuild                               bool
@@ -191,6 +202,18 @@ type front struct {
 type trigger struct {
 	first, debounced time.Time
 	files            []string // the code files changed; nil if unknown
+	early            bool     // the build started before the change settled
+}
+
+// earlyBuild is a build started on the watcher's early report of a change,
+// while the watcher waits out its quiet period. It is kept if nothing
+// changed after it began reading the files: the settled change's last
+// event came before it started, and named no other file.
+type earlyBuild struct {
+	gen     int // 0: none
+	started time.Time
+	files   []string
+	done    *buildDone // its result, if it came before the change settled
 }
 
 // child is a scene process, seen from the front.
@@ -221,10 +244,9 @@ func (c *child) stop() { c.once.Do(func() { close(c.done) }) }
 // Messages to the loop.
 type (
 	buildDone struct {
-		gen  int
-		res  *build.Result
-		err  error
-		trig trigger
+		gen int
+		res *build.Result
+		err error
 	}
 	childUp       struct{ c *child }
 	childKeyframe struct {
@@ -484,10 +506,10 @@ func (d *front) feed(c *child, b *wire.Batch) bool {
 }
 
 func (d *front) loop(ctx context.Context) error {
-	var changes <-chan watch.Change
+	var changes, early <-chan watch.Change
 	var werrs <-chan error
 	if d.watcher != nil {
-		changes, werrs = d.watcher.Changes(), d.watcher.Errors()
+		changes, early, werrs = d.watcher.Changes(), d.watcher.Early(), d.watcher.Errors()
 	}
 	for {
 		select {
@@ -498,7 +520,22 @@ func (d *front) loop(ctx context.Context) error {
 				changes = nil
 				continue
 			}
+			// An early report sent before ch is taken first, so that
+			// the build it starts is the one ch can keep.
+			select {
+			case e, ok := <-early:
+				if ok {
+					d.onEarly(e)
+				}
+			default:
+			}
 			d.onChange(ch)
+		case ch, ok := <-early:
+			if !ok {
+				early = nil
+				continue
+			}
+			d.onEarly(ch)
 		case err := <-werrs:
 			d.log.Warn("dev: watch", "err", err)
 		case m := <-d.inbox:
@@ -522,15 +559,51 @@ func (d *front) loop(ctx context.Context) error {
 
 func (d *front) onChange(ch watch.Change) {
 	tr := trigger{first: ch.First, debounced: time.Now(), files: ch.Files}
+	if ch.Last.After(d.settled) {
+		d.settled = ch.Last
+	}
 	if ch.All {
 		tr.files = nil
 	}
 	if len(ch.Assets) > 0 || ch.All {
 		d.bundle(tr)
 	}
-	if ch.Code {
+	if ch.Code && !d.keepEarly(ch, tr) {
 		d.startBuild(tr)
 	}
+}
+
+// onEarly starts a build on the watcher's early report of a change to
+// code, to be kept or replaced when the change settles.
+func (d *front) onEarly(ch watch.Change) {
+	if !earlyBuilds || !ch.Code || ch.All || !ch.Last.After(d.settled) {
+		return // taken after the change settled: it is out of date
+	}
+	started := time.Now()
+	d.startBuild(trigger{first: ch.First, files: ch.Files, early: true})
+	d.early = earlyBuild{gen: d.buildGen, started: started, files: ch.Files}
+}
+
+// keepEarly reports whether the build started early fits the settled
+// change ch; it then becomes the build of tr, and its result, if it has
+// come, is taken now.
+func (d *front) keepEarly(ch watch.Change, tr trigger) bool {
+	e := d.early
+	if e.gen == 0 || e.gen != d.buildGen || ch.All || !ch.Last.Before(e.started) {
+		return false
+	}
+	for _, f := range ch.Files {
+		if !slices.Contains(e.files, f) {
+			return false
+		}
+	}
+	d.early = earlyBuild{}
+	tr.early = true
+	d.buildTrig = tr
+	if e.done != nil {
+		d.onBuilt(*e.done)
+	}
+	return true
 }
 
 // bundle re-bundles the assets and sends the changed ones to the pages.
@@ -570,6 +643,9 @@ func (d *front) startBuild(tr trigger) {
 	}
 	d.buildGen++
 	gen := d.buildGen
+	d.buildTrig = tr
+	d.early = earlyBuild{}
+	d.notify(Note{Kind: NoteBuilding, Change: tr.first, Debounced: tr.debounced, Early: tr.early})
 	ctx, cancel := context.WithCancel(d.ctx)
 	d.buildCancel = cancel
 	d.wg.Go(func() {
@@ -578,7 +654,7 @@ func (d *front) startBuild(tr trigger) {
 			files = nil
 		}
 		res, err := d.builder.Build(ctx, files)
-		d.post(buildDone{gen: gen, res: res, err: err, trig: tr})
+		d.post(buildDone{gen: gen, res: res, err: err})
 		if err == nil && !res.Fast && fastBuilds {
 			// Record how to rebuild fast, while the child starts. A
 			// build that comes meanwhile waits for it.
@@ -593,6 +669,11 @@ func (d *front) onBuilt(m buildDone) {
 	if m.gen != d.buildGen {
 		return // superseded
 	}
+	if m.gen == d.early.gen {
+		d.early.done = &m // started early: wait for the change to settle
+		return
+	}
+	tr := d.buildTrig
 	d.buildCancel()
 	d.buildCancel = nil
 	first := d.firstBuild
@@ -606,7 +687,7 @@ func (d *front) onBuilt(m buildDone) {
 		fmt.Fprintf(d.errw, "vizserve: build failed in %d ms (%s):\n%s\n", be.Duration.Milliseconds(), keeps, be.Output)
 		d.overlayBuild = "build failed — " + keeps + ":\n\n" + be.Output
 		d.updateOverlay()
-		d.notify(Note{Kind: NoteBuildFailed, Change: m.trig.first, Debounced: m.trig.debounced, Build: be.Duration, Text: be.Output})
+		d.notify(Note{Kind: NoteBuildFailed, Change: tr.first, Debounced: tr.debounced, Build: be.Duration, Early: tr.early, Text: be.Output})
 		return
 	}
 	if m.err != nil {
@@ -627,12 +708,12 @@ func (d *front) onBuilt(m buildDone) {
 	}
 	d.overlayBuild = ""
 	d.updateOverlay()
-	d.notify(Note{Kind: NoteBuilt, Change: m.trig.first, Debounced: m.trig.debounced, Build: m.res.Duration, Fast: m.res.Fast})
+	d.notify(Note{Kind: NoteBuilt, Change: tr.first, Debounced: tr.debounced, Build: m.res.Duration, Fast: m.res.Fast, Early: tr.early})
 	if d.next != nil {
 		d.retire(d.next) // a newer version supersedes the one starting
 		d.next = nil
 	}
-	d.spawn(m.res, m.trig)
+	d.spawn(m.res, tr)
 }
 
 func ms(t time.Duration) string { return fmt.Sprintf("%d ms", t.Milliseconds()) }
@@ -817,7 +898,7 @@ func (d *front) onKeyframe(c *child, at time.Time) {
 	swap := at.Sub(c.spawned)
 	d.say("scene running (pid %d): started in %s", c.proc.Pid(), ms(swap))
 	d.log.Debug("dev: swap", "child", c.n, "build", c.build, "connect", c.helloAt.Sub(c.spawned), "keyframe", at.Sub(c.helloAt))
-	d.notify(Note{Kind: NoteSwapped, Child: c.n, Change: c.trig.first, Debounced: c.trig.debounced, Build: c.build, Fast: c.fast, Compile: c.compile, Link: c.link,
+	d.notify(Note{Kind: NoteSwapped, Child: c.n, Change: c.trig.first, Debounced: c.trig.debounced, Build: c.build, Fast: c.fast, Early: c.trig.early, Compile: c.compile, Link: c.link,
 		Spawned: c.spawned, Hello: c.helloAt, Keyframe: at, Pid: c.proc.Pid()})
 }
 

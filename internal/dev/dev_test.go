@@ -16,8 +16,10 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/vizserve/vizserve/internal/dev/build"
+	"github.com/vizserve/vizserve/internal/dev/watch"
 	"github.com/vizserve/vizserve/scene/wire"
 )
 
@@ -99,12 +101,7 @@ func alive(pid int) bool {
 // the compiler's message while the previous version keeps ticking; the fix
 // clears it.
 func TestBadEditShowsOverlayAndKeepsSim(t *testing.T) {
-	dir := copyScene(t, "counter")
-	file := filepath.Join(dir, "main.go")
-	s := start(t, file, nil)
-	v := s.viewer()
-	s.note(NoteSwapped)
-	v.until("v1", func(m, _ string) bool { return text(m, "label") == "v1" })
+	file, s, v := startCounter(t, nil)
 
 	edit(t, file, `const version = "v1"`, `const version = v2undefined`)
 	n := s.note(NoteBuildFailed)
@@ -126,12 +123,7 @@ func TestBadEditShowsOverlayAndKeepsSim(t *testing.T) {
 // TestCrashShowsOutputAndRestartsOnSave runs a version that panics: its
 // last output shows in the overlay; the next save starts a fixed one.
 func TestCrashShowsOutputAndRestartsOnSave(t *testing.T) {
-	dir := copyScene(t, "counter")
-	file := filepath.Join(dir, "main.go")
-	s := start(t, file, nil)
-	v := s.viewer()
-	s.note(NoteSwapped)
-	v.until("v1", func(m, _ string) bool { return text(m, "label") == "v1" })
+	file, s, v := startCounter(t, nil)
 
 	// It starts, shows its first frame, then crashes on a goroutine of
 	// its own (a panic in a tick would be caught by the scene).
@@ -359,4 +351,53 @@ func TestPublicNeedsToken(t *testing.T) {
 	if !strings.Contains(page, "building ") && !strings.Contains(page, `id="label"`) {
 		t.Errorf("page shows neither the placeholder nor the scene:\n%s", page)
 	}
+}
+
+// TestEarlyBuildRedoneAfterLaterWrite saves twice: the second save comes
+// after the build started on the watcher's early report of the first, so
+// that build is dropped (it may have read the file before the second save)
+// and the version swapped in is the second one, in a single new child.
+func TestEarlyBuildRedoneAfterLaterWrite(t *testing.T) {
+	// A quiet period long enough to save again before the change settles.
+	file, s, v := startCounter(t, func(c *Config) { c.Watch = &watch.Options{CodeQuiet: 2 * time.Second} })
+
+	edit(t, file, `const version = "v1"`, `const version = "v2"`)
+	for n := s.note(NoteBuilding); !n.Early; n = s.note(NoteBuilding) {
+		t.Logf("a build not started early: %+v", n)
+	}
+	edit(t, file, `const version = "v2"`, `const version = "v3"`)
+	n := s.note(NoteSwapped)
+	if n.Child != 2 {
+		t.Errorf("swapped in child %d, want 2: the early build of v2 was not dropped", n.Child)
+	}
+	if !n.Early {
+		t.Errorf("the swapped version %+v was not built early: the second save's early report should have started it", n)
+	}
+	v.until("v3", func(m, _ string) bool { return text(m, "label") == "v3" })
+}
+
+// TestEarlyBuildKept saves once: the build started on the early report
+// is the one swapped in, before the quiet period is over.
+func TestEarlyBuildKept(t *testing.T) {
+	file, s, v := startCounter(t, nil)
+	edit(t, file, `const version = "v1"`, `const version = "v2"`)
+	b := s.note(NoteBuilt)
+	if !b.Early || b.Debounced.IsZero() {
+		t.Errorf("the build's note %+v: want Early, and the settled change's time", b)
+	}
+	v.until("v2", func(m, _ string) bool { return text(m, "label") == "v2" })
+}
+
+// startCounter runs the counter scene (a copy) under the dev loop with a
+// viewer, and returns once the viewer shows its first version, v1.
+func startCounter(t *testing.T, mod func(*Config)) (file string, s *session, v *viewer) {
+	t.Helper()
+	file = filepath.Join(copyScene(t, "counter"), "main.go")
+	s = start(t, file, mod)
+	v = s.viewer()
+	if n := s.note(NoteSwapped); n.Child != 1 {
+		t.Fatalf("first swap is of child %d", n.Child)
+	}
+	v.until("v1", func(m, _ string) bool { return text(m, "label") == "v1" })
+	return file, s, v
 }

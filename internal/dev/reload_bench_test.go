@@ -31,6 +31,10 @@ const EnvReloadBench = "VIZSERVE_RELOAD_BENCH"
 // build, for comparison.
 const EnvReloadBenchGoBuild = "VIZSERVE_RELOAD_BENCH_GOBUILD"
 
+// EnvReloadBenchNoEarly set to 1 makes every build wait for the watcher's
+// quiet period, as before builds started on its early report.
+const EnvReloadBenchNoEarly = "VIZSERVE_RELOAD_BENCH_NOEARLY"
+
 // The page records when the label's text changes and when a restyled
 // sheet has loaded, in wall-clock milliseconds (performance.timeOrigin
 // plus performance.now()), comparable with the test's time.Now().
@@ -60,6 +64,15 @@ func TestReloadLatency(t *testing.T) {
 	file := filepath.Join(dir, "main.go")
 	css := filepath.Join(dir, "style.css")
 	write(t, css, "#label { fill: rgb(0, 0, 0); }\n")
+	// Set before the dev loop starts, which reads them.
+	if os.Getenv(EnvReloadBenchGoBuild) == "1" {
+		fastBuilds = false
+		t.Cleanup(func() { fastBuilds = true }) // after the dev loop has stopped
+	}
+	if os.Getenv(EnvReloadBenchNoEarly) == "1" {
+		earlyBuilds = false
+		t.Cleanup(func() { earlyBuilds = true })
+	}
 	notes := make(chan Note, 256)
 	s := start(t, file, func(c *Config) {
 		c.Notify = func(n Note) {
@@ -105,12 +118,8 @@ func TestReloadLatency(t *testing.T) {
 
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	type goRow struct{ total, debounce, build, compile, link, start, keyframe, page float64 }
-	if os.Getenv(EnvReloadBenchGoBuild) == "1" {
-		fastBuilds = false
-		defer func() { fastBuilds = true }()
-	}
 	var goRows []goRow
-	fast := 0
+	fast, early := 0, 0
 	// Two warm-up edits fill the build cache for this scene; then n
 	// measured ones.
 	for i := 2; i < n+4; i++ {
@@ -130,6 +139,9 @@ func TestReloadLatency(t *testing.T) {
 		}
 		if nt.Fast {
 			fast++
+		}
+		if nt.Early {
+			early++
 		}
 		goRows = append(goRows, goRow{
 			total:    ms(dom.Sub(wrote)),
@@ -165,7 +177,7 @@ func TestReloadLatency(t *testing.T) {
 		}
 		return v
 	}
-	t.Logf("Go edit, %d edits, %d built by compile and link, the rest by go build (ms):", len(goRows), fast)
+	t.Logf("Go edit, %d edits, %d built by compile and link, the rest by go build; %d builds started on the early report, before the debounce ended (ms):", len(goRows), fast, early)
 	t.Logf("%-28s %8s %8s", "", "p50", "p90")
 	for _, c := range []struct {
 		name string

@@ -10,6 +10,11 @@
 // the original, or truncate and then write, or probe with a file named
 // 4913): events are gathered until the directory has been quiet for a
 // moment, and editors' temporary and backup files are ignored.
+//
+// A change to Go code is also reported early, on Early, once the events
+// have paused for a few milliseconds: a rebuild can start then, while the
+// watcher waits out the rest of the quiet period, and be kept if the
+// settled change's last event came before it started (Change.Last).
 package watch
 
 import (
@@ -30,6 +35,7 @@ import (
 const (
 	DefaultCodeQuiet  = 50 * time.Millisecond
 	DefaultAssetQuiet = 5 * time.Millisecond
+	DefaultEarlyQuiet = 5 * time.Millisecond
 	DefaultMaxWait    = 500 * time.Millisecond
 )
 
@@ -41,6 +47,10 @@ type Options struct {
 	// AssetQuiet is the same for stylesheets and scripts, which cost
 	// little to redo. Default DefaultAssetQuiet.
 	AssetQuiet time.Duration
+	// EarlyQuiet is how long Go code must be quiet before the change is
+	// reported early, on Early. Default DefaultEarlyQuiet; it is at most
+	// CodeQuiet.
+	EarlyQuiet time.Duration
 	// MaxWait bounds the wait of a change under a stream of events.
 	// Default DefaultMaxWait.
 	MaxWait time.Duration
@@ -97,6 +107,10 @@ type Change struct {
 	// First is when the first event of the batch arrived: the start of
 	// the reload's latency.
 	First time.Time
+	// Last is when its last event arrived. Each event arrives after the
+	// change to the file it reports, so work that began reading the
+	// files after Last saw them as they are at the end of the batch.
+	Last time.Time
 }
 
 func union(a, b []string) []string {
@@ -117,18 +131,29 @@ func (c *Change) merge(d Change) {
 	if c.First.IsZero() || (!d.First.IsZero() && d.First.Before(c.First)) {
 		c.First = d.First
 	}
+	if d.Last.After(c.Last) {
+		c.Last = d.Last
+	}
+}
+
+// clone returns a copy of c that later merges into c do not change.
+func (c Change) clone() Change {
+	c.Files = slices.Clone(c.Files)
+	c.Assets = slices.Clone(c.Assets)
+	return c
 }
 
 // Watcher watches a directory and its subdirectories (but not hidden ones,
 // node_modules or testdata).
 type Watcher struct {
-	fw   *fsnotify.Watcher
-	opts Options
-	out  chan Change
-	errs chan error
-	done chan struct{}
-	wg   sync.WaitGroup
-	once sync.Once
+	fw    *fsnotify.Watcher
+	opts  Options
+	out   chan Change
+	early chan Change
+	errs  chan error
+	done  chan struct{}
+	wg    sync.WaitGroup
+	once  sync.Once
 }
 
 // New starts watching dir.
@@ -146,11 +171,15 @@ func New(dir string, opts *Options) (*Watcher, error) {
 	if o.MaxWait <= 0 {
 		o.MaxWait = DefaultMaxWait
 	}
+	if o.EarlyQuiet <= 0 {
+		o.EarlyQuiet = DefaultEarlyQuiet
+	}
+	o.EarlyQuiet = min(o.EarlyQuiet, o.CodeQuiet)
 	fw, err := fsnotify.NewWatcher()
 	if err != nil {
 		return nil, fmt.Errorf("watch: %w", err)
 	}
-	w := &Watcher{fw: fw, opts: o, out: make(chan Change), errs: make(chan error, 1), done: make(chan struct{})}
+	w := &Watcher{fw: fw, opts: o, out: make(chan Change), early: make(chan Change, 1), errs: make(chan error, 1), done: make(chan struct{})}
 	if err := w.addTree(dir); err != nil {
 		fw.Close()
 		return nil, err
@@ -188,6 +217,13 @@ func (w *Watcher) addTree(dir string) error {
 // with later ones. It is closed by Close.
 func (w *Watcher) Changes() <-chan Change { return w.out }
 
+// Early delivers a first look at a change to Go code, once its events have
+// paused for EarlyQuiet: the same change (Code, Files, First, Last) as far
+// as it has arrived. The settled change follows on Changes all the same;
+// if more events came meanwhile, a new early report may come first. A
+// report not taken is replaced by the next one. It is closed by Close.
+func (w *Watcher) Early() <-chan Change { return w.early }
+
 // Errors delivers watch errors (such as an event queue overflow), at most
 // one pending at a time.
 func (w *Watcher) Errors() <-chan error { return w.errs }
@@ -200,6 +236,7 @@ func (w *Watcher) Close() error {
 		err = w.fw.Close()
 		w.wg.Wait()
 		close(w.out)
+		close(w.early)
 	})
 	return err
 }
@@ -209,18 +246,34 @@ func (w *Watcher) loop() {
 		pending  Change    // events gathered, not yet quiet
 		ready    *Change   // debounced, waiting for the reader
 		deadline time.Time // when pending is reported at the latest
+		earlyDue bool      // pending has code events not yet reported early
 		timer    = time.NewTimer(time.Hour)
 	)
 	timer.Stop()
 	defer timer.Stop()
-	arm := func(now time.Time) {
+	// settleAt is when pending is reported, and earlyAt when it is
+	// reported early, if that is still due.
+	settleAt := func() time.Time {
 		quiet := w.opts.AssetQuiet
 		if pending.Code {
 			quiet = w.opts.CodeQuiet
 		}
-		at := now.Add(quiet)
-		if at.After(deadline) {
-			at = deadline
+		if at := pending.Last.Add(quiet); at.Before(deadline) {
+			return at
+		}
+		return deadline
+	}
+	earlyAt := func() (time.Time, bool) {
+		if !earlyDue || !pending.Code || pending.All {
+			return time.Time{}, false
+		}
+		at := pending.Last.Add(w.opts.EarlyQuiet)
+		return at, at.Before(settleAt())
+	}
+	arm := func() {
+		at := settleAt()
+		if e, ok := earlyAt(); ok {
+			at = e
 		}
 		timer.Reset(time.Until(at))
 	}
@@ -261,12 +314,29 @@ func (w *Watcher) loop() {
 				c.First = now
 				deadline = now.Add(w.opts.MaxWait)
 			}
+			c.Last = now
 			pending.merge(c)
-			arm(now)
+			earlyDue = pending.Code
+			arm()
 		case <-timer.C:
 			if pending.First.IsZero() {
 				continue
 			}
+			if _, ok := earlyAt(); ok {
+				// Also when the timer fired so late that the change
+				// settles now: the early report then comes just before.
+				select {
+				case <-w.early: // not taken: replaced
+				default:
+				}
+				w.early <- pending.clone()
+				earlyDue = false
+				if time.Now().Before(settleAt()) {
+					arm()
+					continue
+				}
+			}
+			earlyDue = false
 			if ready == nil {
 				ready = &Change{}
 			}
@@ -280,11 +350,12 @@ func (w *Watcher) loop() {
 			}
 			if errors.Is(err, fsnotify.ErrEventOverflow) {
 				// Events were lost: assume everything changed.
+				now := time.Now()
 				if pending.First.IsZero() {
-					deadline = time.Now().Add(w.opts.MaxWait)
+					deadline = now.Add(w.opts.MaxWait)
 				}
-				pending.merge(Change{Code: true, All: true, First: time.Now()})
-				arm(time.Now())
+				pending.merge(Change{Code: true, All: true, First: now, Last: now})
+				arm()
 			}
 			select {
 			case w.errs <- err:

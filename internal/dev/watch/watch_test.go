@@ -190,3 +190,66 @@ func TestMaxWait(t *testing.T) {
 		t.Errorf("change reported %v after its first event", d)
 	}
 }
+
+// early waits for one early report.
+func early(t *testing.T, w *Watcher) Change {
+	t.Helper()
+	select {
+	case c := <-w.Early():
+		return c
+	case <-time.After(30 * time.Second):
+		t.Fatal("no early report")
+		return Change{}
+	}
+}
+
+// A change to code is reported early, before its quiet period ends, and
+// again whenever events resume; the settled change's Last tells whether
+// anything came after an early report. A change of assets alone is not
+// reported early.
+func TestEarlyReport(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	// A quiet period long enough for the second write to come between
+	// the early report and the settled one.
+	w, err := New(dir, &Options{CodeQuiet: 2 * time.Second, MaxWait: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	name := filepath.Join(dir, "scene.go")
+	write(t, name, "package main\n")
+	e1 := early(t, w)
+	if !e1.Code || len(e1.Files) != 1 || e1.Files[0] != name || e1.First.IsZero() || e1.Last.Before(e1.First) {
+		t.Fatalf("early report %+v, want scene.go", e1)
+	}
+	select {
+	case c := <-w.Changes():
+		t.Fatalf("settled change %+v within the quiet period", c)
+	default:
+	}
+	write(t, name, "package main\n\nfunc main() {}\n")
+	e2 := early(t, w)
+	c := next(t, w)
+	select {
+	case e := <-w.Early(): // a newer one, sent before c
+		e2 = e
+	default:
+	}
+	if !c.Code || len(c.Files) != 1 || !c.First.Equal(e1.First) {
+		t.Errorf("settled change %+v, want scene.go from the first write on", c)
+	}
+	if !c.Last.After(e1.Last) || !c.Last.Equal(e2.Last) {
+		t.Errorf("settled Last %v; early reports' Last %v, %v: want it after the first, equal to the second", c.Last, e1.Last, e2.Last)
+	}
+
+	write(t, filepath.Join(dir, "style.css"), "a{}")
+	if c := next(t, w); c.Code || len(c.Assets) != 1 {
+		t.Errorf("change = %+v, want the stylesheet alone", c)
+	}
+	select {
+	case e := <-w.Early():
+		t.Errorf("early report %+v for a stylesheet", e)
+	default:
+	}
+}
