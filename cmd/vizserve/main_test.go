@@ -143,9 +143,16 @@ var (
 // own, and waits for it to print its URL.
 func startVizserve(t *testing.T, args ...string) *proc {
 	t.Helper()
+	return startVizserveEnv(t, nil, args...)
+}
+
+// startVizserveEnv is startVizserve with more environment variables,
+// which take precedence over the test's own.
+func startVizserveEnv(t *testing.T, env []string, args ...string) *proc {
+	t.Helper()
 	tmp := t.TempDir()
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "TMPDIR="+tmp, "GOPROXY=off")
+	cmd.Env = append(append(os.Environ(), "TMPDIR="+tmp, "GOPROXY=off"), env...)
 	p := &proc{t: t, p: peers.Run(t, cmd), tmp: tmp}
 	for p.url == "" {
 		l := p.line()
