@@ -151,6 +151,14 @@ func New(ctx context.Context, t *Target, dir string) (*Builder, error) {
 		return nil, err
 	}
 	b := &Builder{t: t, dir: dir}
+	// The go command's own temporary files go in dir too, so that they
+	// go with it: a go command killed mid-build (a newer save, Ctrl-C)
+	// cannot remove its work directory itself.
+	gotmp := filepath.Join(dir, "gotmp")
+	if err := os.MkdirAll(gotmp, 0o700); err != nil {
+		return nil, err
+	}
+	b.env = []string{"GOTMPDIR=" + gotmp}
 	if wd, err := os.Getwd(); err == nil {
 		if rel, err := filepath.Rel(wd, t.Dir); err == nil && !strings.HasPrefix(rel, "..") {
 			if rel != "." {
@@ -169,7 +177,7 @@ func New(ctx context.Context, t *Target, dir string) (*Builder, error) {
 		// Everything a lone scene may import is in the module cache
 		// already (it is what vizserve is built from): never go to the
 		// network, never wait for it.
-		b.env = []string{"GOPROXY=off", "GOFLAGS=-mod=mod", "GOWORK=off"}
+		b.env = append(b.env, "GOPROXY=off", "GOFLAGS=-mod=mod", "GOWORK=off")
 	}
 	return b, nil
 }
