@@ -7,7 +7,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vizserve/vizserve/internal/extest"
 	"github.com/vizserve/vizserve/internal/testcert"
 	"github.com/vizserve/vizserve/scene/wire"
 	"github.com/vizserve/vizserve/ws"
@@ -35,21 +35,13 @@ func TestTLSFlags(t *testing.T) {
 	p.running()
 	trusting := &tls.Config{RootCAs: pool}
 
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: trusting}}
-	defer client.CloseIdleConnections()
-	resp, err := client.Get(p.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil || resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "<title>vizserve") {
-		t.Fatalf("GET %s: %d, %v\n%.300s", p.url, resp.StatusCode, err, body)
+	if status, body := extest.GetTLS(t, p.url, trusting); status != http.StatusOK || !strings.Contains(body, "<title>vizserve") {
+		t.Fatalf("GET %s: %d\n%.300s", p.url, status, body)
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
-	wss := "wss" + strings.TrimSuffix(strings.TrimPrefix(p.url, "https"), "/") + "/ws"
+	wss := extest.WSURL(strings.TrimSuffix(p.url, "/")) + "/ws"
 	opts := &ws.DialOptions{TLSConfig: trusting, Subprotocols: []string{wire.Subprotocol}}
 	c, _, err := ws.Dial(ctx, wss, opts)
 	if err != nil {

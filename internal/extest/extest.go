@@ -20,6 +20,7 @@ package extest
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net/http"
@@ -191,7 +192,14 @@ func (ex *Example) wait(t testing.TB) error {
 // body, or fails the test.
 func Get(t testing.TB, url string) (status int, body string) {
 	t.Helper()
-	client := &http.Client{Transport: &http.Transport{}, Timeout: Patience}
+	return GetTLS(t, url, nil)
+}
+
+// GetTLS is Get with the client's TLS configuration (nil: the default),
+// for an https URL whose certificate only cfg trusts.
+func GetTLS(t testing.TB, url string, cfg *tls.Config) (status int, body string) {
+	t.Helper()
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}, Timeout: Patience}
 	defer client.CloseIdleConnections()
 	resp, err := client.Get(url)
 	if err != nil {
