@@ -21,7 +21,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/vizserve/vizserve/internal/conformance/payload"
+	"github.com/vizserve/vizserve/internal/testkit/payload"
 )
 
 // CompressServerMain is the body of cmd/compressserver: the echo server of

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vizserve/vizserve/internal/conformance/payload"
+	"github.com/vizserve/vizserve/internal/testkit/payload"
 )
 
 var compressFlag = flag.Bool("compress", false, "run BenchmarkCompress (minutes; run.sh runs it in a pass of its own)")

@@ -10,7 +10,7 @@ import (
 
 	svg "github.com/ajstarks/svgo"
 
-	"github.com/vizserve/vizserve/internal/leakcheck"
+	"github.com/vizserve/vizserve/internal/testkit/leakcheck"
 	"github.com/vizserve/vizserve/scene"
 	"github.com/vizserve/vizserve/scene/internal/svgx"
 	"github.com/vizserve/vizserve/scene/wire"

@@ -1,7 +1,7 @@
 package server
 
 // Load tests: thousands of websockets held open with heartbeats, by
-// clients in a separate process (internal/loadclient), as in production.
+// clients in a separate process (internal/testkit/cmd/loadclient), as in production.
 // They take minutes and are skipped under -short. Results and how to rerun
 // them: docs/benchmarks-server.md.
 
@@ -286,7 +286,7 @@ func (lc *loadCounters) firstError() error {
 	return lc.first
 }
 
-// loadReport is the last line internal/loadclient prints.
+// loadReport is the last line internal/testkit/cmd/loadclient prints.
 type loadReport struct {
 	Conns         int              `json:"conns"`
 	DialErrors    int              `json:"dial_errors"`
@@ -310,19 +310,19 @@ func (r *loadReport) errors() int64 {
 	return int64(r.DialErrors) + r.BadEchoes + r.Unexpected + r.ReadErrors + r.CloseErrors
 }
 
-// buildLoadClient builds internal/loadclient into the test's temporary
+// buildLoadClient builds internal/testkit/cmd/loadclient into the test's temporary
 // directory.
 func buildLoadClient(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "loadclient")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/vizserve/vizserve/internal/loadclient")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/vizserve/vizserve/internal/testkit/cmd/loadclient")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build internal/loadclient: %v\n%s", err, out)
+		t.Fatalf("go build internal/testkit/cmd/loadclient: %v\n%s", err, out)
 	}
 	return bin
 }
 
-// loadClient is a running internal/loadclient.
+// loadClient is a running internal/testkit/cmd/loadclient.
 type loadClient struct {
 	cmd    *exec.Cmd
 	lines  chan loadLine

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vizserve/vizserve/internal/leakcheck"
-	"github.com/vizserve/vizserve/internal/testcert"
+	"github.com/vizserve/vizserve/internal/testkit/leakcheck"
+	"github.com/vizserve/vizserve/internal/testkit/testcert"
 	"github.com/vizserve/vizserve/ws"
 )
 

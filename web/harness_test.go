@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/vizserve/vizserve/assets"
-	"github.com/vizserve/vizserve/internal/browser"
+	"github.com/vizserve/vizserve/internal/testkit/browser"
 	"github.com/vizserve/vizserve/scene"
 	"github.com/vizserve/vizserve/scene/wire"
 	"github.com/vizserve/vizserve/ws"

@@ -17,7 +17,7 @@ import (
 	"github.com/a-h/templ"
 
 	"github.com/vizserve/vizserve/assets"
-	"github.com/vizserve/vizserve/internal/leakcheck"
+	"github.com/vizserve/vizserve/internal/testkit/leakcheck"
 	"github.com/vizserve/vizserve/scene/wire"
 )
 

@@ -25,8 +25,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vizserve/vizserve/internal/browser"
-	"github.com/vizserve/vizserve/internal/peers"
+	"github.com/vizserve/vizserve/internal/testkit/browser"
+	"github.com/vizserve/vizserve/internal/testkit/peers"
 	"github.com/vizserve/vizserve/ws"
 )
 

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vizserve/vizserve/internal/browser"
+	"github.com/vizserve/vizserve/internal/testkit/browser"
 )
 
 // TestBrowserLiveReload is the dev loop as a person lives it, in headless

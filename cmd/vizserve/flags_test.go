@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vizserve/vizserve/internal/extest"
-	"github.com/vizserve/vizserve/internal/testcert"
+	"github.com/vizserve/vizserve/internal/testkit/extest"
+	"github.com/vizserve/vizserve/internal/testkit/testcert"
 	"github.com/vizserve/vizserve/scene/wire"
 	"github.com/vizserve/vizserve/ws"
 )

@@ -19,8 +19,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vizserve/vizserve/internal/leakcheck"
-	"github.com/vizserve/vizserve/internal/peers"
+	"github.com/vizserve/vizserve/internal/testkit/leakcheck"
+	"github.com/vizserve/vizserve/internal/testkit/peers"
 )
 
 // bin is the vizserve executable, built once for the tests that run it as

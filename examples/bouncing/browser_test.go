@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/vizserve/vizserve/internal/browser"
-	"github.com/vizserve/vizserve/internal/e2e"
+	"github.com/vizserve/vizserve/internal/testkit/browser"
+	"github.com/vizserve/vizserve/internal/testkit/e2e"
 )
 
 // TestBrowserSliders moves the sliders in a real page, as a person would

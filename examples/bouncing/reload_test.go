@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vizserve/vizserve/internal/e2e"
-	"github.com/vizserve/vizserve/internal/peers"
+	"github.com/vizserve/vizserve/internal/testkit/e2e"
+	"github.com/vizserve/vizserve/internal/testkit/peers"
 	"github.com/vizserve/vizserve/scene/wire"
 	"github.com/vizserve/vizserve/ws"
 )

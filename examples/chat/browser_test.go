@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vizserve/vizserve/internal/browser"
+	"github.com/vizserve/vizserve/internal/testkit/browser"
 )
 
 // A person in a real browser joins the chat with the page's form and talks

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vizserve/vizserve/internal/extest"
-	"github.com/vizserve/vizserve/internal/leakcheck"
+	"github.com/vizserve/vizserve/internal/testkit/extest"
+	"github.com/vizserve/vizserve/internal/testkit/leakcheck"
 	"github.com/vizserve/vizserve/server"
 	"github.com/vizserve/vizserve/ws"
 )

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vizserve/vizserve/internal/browser"
+	"github.com/vizserve/vizserve/internal/testkit/browser"
 )
 
 // The page's inbox and outbox work in a real browser against the

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/vizserve/vizserve/internal/browser"
-	"github.com/vizserve/vizserve/internal/e2e"
+	"github.com/vizserve/vizserve/internal/testkit/browser"
+	"github.com/vizserve/vizserve/internal/testkit/e2e"
 	"github.com/vizserve/vizserve/scene"
 )
 

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vizserve/vizserve/internal/browser"
+	"github.com/vizserve/vizserve/internal/testkit/browser"
 )
 
 // The instructions on the page work in a real browser.

@@ -3,8 +3,8 @@ package main
 import (
 	"testing"
 
-	"github.com/vizserve/vizserve/internal/browser"
-	"github.com/vizserve/vizserve/internal/e2e"
+	"github.com/vizserve/vizserve/internal/testkit/browser"
+	"github.com/vizserve/vizserve/internal/testkit/e2e"
 )
 
 // negativeCheck compares the two canvases in the page: the right one must

@@ -7,9 +7,9 @@ import (
 
 	svg "github.com/ajstarks/svgo"
 
-	"github.com/vizserve/vizserve/internal/e2e"
-	"github.com/vizserve/vizserve/internal/extest"
-	"github.com/vizserve/vizserve/internal/leakcheck"
+	"github.com/vizserve/vizserve/internal/testkit/e2e"
+	"github.com/vizserve/vizserve/internal/testkit/extest"
+	"github.com/vizserve/vizserve/internal/testkit/leakcheck"
 	"github.com/vizserve/vizserve/scene"
 	"github.com/vizserve/vizserve/scene/wire"
 )

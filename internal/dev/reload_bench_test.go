@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vizserve/vizserve/internal/browser"
+	"github.com/vizserve/vizserve/internal/testkit/browser"
 )
 
 // EnvReloadBench names the environment variable that runs the reload

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vizserve/vizserve/internal/leakcheck"
+	"github.com/vizserve/vizserve/internal/testkit/leakcheck"
 )
 
 func equal[T any](t *testing.T, what string, got, want T) {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vizserve/vizserve/internal/leakcheck"
+	"github.com/vizserve/vizserve/internal/testkit/leakcheck"
 )
 
 func TestLocate(t *testing.T) {

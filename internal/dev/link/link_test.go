@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vizserve/vizserve/internal/leakcheck"
+	"github.com/vizserve/vizserve/internal/testkit/leakcheck"
 	"github.com/vizserve/vizserve/scene/wire"
 )
 

@@ -9,7 +9,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/vizserve/vizserve/internal/deflatecheck"
+	"github.com/vizserve/vizserve/ws/internal/deflatecheck"
 )
 
 var tail = []byte{0x00, 0x00, 0xff, 0xff}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/vizserve/vizserve/internal/dev/link"
-	"github.com/vizserve/vizserve/internal/leakcheck"
+	"github.com/vizserve/vizserve/internal/testkit/leakcheck"
 	"github.com/vizserve/vizserve/scene/wire"
 	"github.com/vizserve/vizserve/ws"
 )

@@ -3,20 +3,20 @@
 //
 // Test a server, which must echo every message with its type:
 //
-//	go run ./internal/conformance/cmd/wsfuzz -server ws://127.0.0.1:9001/
+//	go run ./ws/internal/conformance/cmd/wsfuzz -server ws://127.0.0.1:9001/
 //
 // Groups 12 and 13 negotiate permessage-deflate (RFC 7692): a server that
 // declines it gets UNIMPLEMENTED for them. Against our own echo example:
 //
 //	go run ./examples/echo -addr 127.0.0.1:9001 -compress &
-//	go run ./internal/conformance/cmd/wsfuzz -server ws://127.0.0.1:9001/ -cases '12.*,13.*'
+//	go run ./ws/internal/conformance/cmd/wsfuzz -server ws://127.0.0.1:9001/ -cases '12.*,13.*'
 //
 // Test a client, which must connect, echo every message and return when
 // the connection ends: wsfuzz serves one case per connection, in order, on
 // any path (or the case named in /case/ID, or Autobahn's
 // /runCase?case=N&agent=NAME), and prints the table when every case ran:
 //
-//	go run ./internal/conformance/cmd/wsfuzz -client-addr 127.0.0.1:9002
+//	go run ./ws/internal/conformance/cmd/wsfuzz -client-addr 127.0.0.1:9002
 //	for i in $(seq 517); do ./echoclient ws://127.0.0.1:9002/; done
 //
 // (a client must offer permessage-deflate for groups 12 and 13).
@@ -38,7 +38,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/vizserve/vizserve/internal/conformance"
+	"github.com/vizserve/vizserve/ws/internal/conformance"
 )
 
 func main() {

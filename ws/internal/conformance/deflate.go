@@ -9,7 +9,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/vizserve/vizserve/internal/deflatecheck"
+	"github.com/vizserve/vizserve/ws/internal/deflatecheck"
 )
 
 // permessage-deflate (RFC 7692) for groups 12 and 13: negotiation as

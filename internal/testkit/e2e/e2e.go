@@ -23,7 +23,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vizserve/vizserve/internal/browser"
+	"github.com/vizserve/vizserve/internal/testkit/browser"
 	"github.com/vizserve/vizserve/scene"
 	"github.com/vizserve/vizserve/server"
 )

@@ -12,8 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/vizserve/vizserve/internal/browser"
-	"github.com/vizserve/vizserve/internal/leakcheck"
+	"github.com/vizserve/vizserve/internal/testkit/browser"
+	"github.com/vizserve/vizserve/internal/testkit/leakcheck"
 	"github.com/vizserve/vizserve/scene"
 )
 

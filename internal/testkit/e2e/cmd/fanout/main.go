@@ -1,5 +1,5 @@
 // Command fanout is many websocket viewers of one live scene, in a process
-// of their own, for the fan-out benchmark (internal/e2e
+// of their own, for the fan-out benchmark (internal/testkit/e2e
 // BenchmarkFanout): each viewer connects to a server.MountScene endpoint
 // with the subprotocol vizserve.v1, decodes every batch with package wire,
 // acks it as the browser client does, and measures latency from a clock

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vizserve/vizserve/internal/conformance/payload"
+	"github.com/vizserve/vizserve/internal/testkit/payload"
 )
 
 // msgSizes are the 18 runs of every subgroup of 12 and 13, as Autobahn's

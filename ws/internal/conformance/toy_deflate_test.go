@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vizserve/vizserve/internal/peers"
+	"github.com/vizserve/vizserve/internal/testkit/peers"
 )
 
 // The toy peer's permessage-deflate, built on compress/flate, with faults

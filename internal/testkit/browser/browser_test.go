@@ -18,8 +18,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vizserve/vizserve/internal/leakcheck"
-	"github.com/vizserve/vizserve/internal/peers"
+	"github.com/vizserve/vizserve/internal/testkit/leakcheck"
+	"github.com/vizserve/vizserve/internal/testkit/peers"
 )
 
 // One browser serves the tests of this package, each in pages of its own;

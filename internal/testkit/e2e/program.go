@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/vizserve/vizserve/internal/peers"
+	"github.com/vizserve/vizserve/internal/testkit/peers"
 )
 
 // Program is an example program built and running in a process of its

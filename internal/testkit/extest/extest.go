@@ -11,7 +11,7 @@
 // -addr flag, and prints "open http://HOST:PORT/" once it listens. Start
 // relies on that; when the test ends it cancels run's context and fails
 // the test unless run returns nil within [Patience]. To build and run the
-// program's binary instead, see internal/e2e (StartProgram).
+// program's binary instead, see internal/testkit/e2e (StartProgram).
 //
 // The package is for tests only: only _test.go files may import it (its
 // own test checks that for the whole module). Nothing here sleeps; every

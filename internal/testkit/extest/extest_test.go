@@ -18,7 +18,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/vizserve/vizserve/internal/leakcheck"
+	"github.com/vizserve/vizserve/internal/testkit/leakcheck"
 	"github.com/vizserve/vizserve/server"
 )
 
@@ -27,7 +27,7 @@ func TestMain(m *testing.M) { leakcheck.Main(m) }
 // Only tests may import extest.
 func TestImportedOnlyByTests(t *testing.T) {
 	t.Parallel()
-	const self = "github.com/vizserve/vizserve/internal/extest"
+	const self = "github.com/vizserve/vizserve/internal/testkit/extest"
 	root := filepath.Join("..", "..")
 	fset := token.NewFileSet()
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {

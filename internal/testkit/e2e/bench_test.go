@@ -25,8 +25,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vizserve/vizserve/internal/browser"
-	"github.com/vizserve/vizserve/internal/peers"
+	"github.com/vizserve/vizserve/internal/testkit/browser"
+	"github.com/vizserve/vizserve/internal/testkit/peers"
 	"github.com/vizserve/vizserve/scene"
 	"github.com/vizserve/vizserve/scene/wire"
 	"github.com/vizserve/vizserve/server"
@@ -173,7 +173,7 @@ func BenchmarkFanout(b *testing.B) {
 	elements := envInt(b, envFanoutElements, 1000)
 	window := envDuration(b, envFanoutDuration, 10*time.Second)
 	logMachine(b)
-	bin := Build(b, "github.com/vizserve/vizserve/internal/e2e/cmd/fanout")
+	bin := Build(b, "github.com/vizserve/vizserve/internal/testkit/e2e/cmd/fanout")
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vizserve/vizserve/internal/leakcheck"
+	"github.com/vizserve/vizserve/internal/testkit/leakcheck"
 	"github.com/vizserve/vizserve/ws"
 )
 

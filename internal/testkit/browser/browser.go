@@ -51,7 +51,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vizserve/vizserve/internal/peers"
+	"github.com/vizserve/vizserve/internal/testkit/peers"
 	"github.com/vizserve/vizserve/ws"
 )
 
