@@ -129,7 +129,7 @@ func TestModuleRoot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(root, "internal", "peers", "peers.go")); err != nil {
+	if _, err := os.Stat(filepath.Join(root, "internal", "testkit", "peers", "peers.go")); err != nil {
 		t.Fatalf("ModuleRoot() = %s, which does not hold this package: %v", root, err)
 	}
 }
