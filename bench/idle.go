@@ -29,7 +29,10 @@ var idleProbe = []byte("vizserve-idle-16")
 // IdleClientMain is the body of cmd/idleclient. It opens -n connections to
 // the echo server at -addr, each with a WebSocket handshake written by hand
 // (or none with -raw), echoes one 16-byte message on each, prints
-// "ready N", and holds them open until stdin ends. Connections come from
+// "ready N", and holds them open until stdin ends. With -announce L each
+// connection then sends the header of an L-byte message and one byte of
+// it, and nothing more: the server sits in the middle of a message whose
+// length a peer announced but did not send. Connections come from
 // -sources loopback addresses (127.0.0.1, 127.0.0.2, ...) so that
 // ephemeral ports do not run short.
 func IdleClientMain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -41,8 +44,12 @@ func IdleClientMain(args []string, stdin io.Reader, stdout, stderr io.Writer) er
 	sources := fs.Int("sources", 4, "loopback source addresses to spread connections over")
 	conc := fs.Int("conc", 32, "connections being opened at once")
 	timeout := fs.Duration("timeout", 2*time.Minute, "bound on opening all connections")
+	announce := fs.Int64("announce", 0, "after the echo, announce a message of this many bytes and send one")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *announce < 0 || (*announce > 0 && *raw) {
+		return errors.New("-announce takes a positive length, and only over WebSocket")
 	}
 	if *addr == "" {
 		return errors.New("-addr is required")
@@ -60,7 +67,7 @@ func IdleClientMain(args []string, stdin io.Reader, stdout, stderr io.Writer) er
 
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	conns, err := openIdle(ctx, *addr, *raw, *n, *sources, *conc)
+	conns, err := openIdle(ctx, *addr, *raw, *n, *sources, *conc, *announce)
 	defer func() {
 		for _, c := range conns {
 			if c != nil {
@@ -78,7 +85,7 @@ func IdleClientMain(args []string, stdin io.Reader, stdout, stderr io.Writer) er
 }
 
 // openIdle opens n connections, conc at a time.
-func openIdle(ctx context.Context, addr string, raw bool, n, sources, conc int) ([]net.Conn, error) {
+func openIdle(ctx context.Context, addr string, raw bool, n, sources, conc int, announce int64) ([]net.Conn, error) {
 	conns := make([]net.Conn, n)
 	idx := make(chan int)
 	errc := make(chan error, conc)
@@ -86,7 +93,7 @@ func openIdle(ctx context.Context, addr string, raw bool, n, sources, conc int) 
 	for range conc {
 		wg.Go(func() {
 			for i := range idx {
-				c, err := openOne(ctx, addr, raw, net.IPv4(127, 0, 0, byte(1+i%sources)))
+				c, err := openOne(ctx, addr, raw, net.IPv4(127, 0, 0, byte(1+i%sources)), announce)
 				if err != nil {
 					errc <- fmt.Errorf("connection %d: %w", i, err)
 					return
@@ -116,8 +123,9 @@ feed:
 }
 
 // openOne connects from the source address src, completes the handshake
-// and echoes idleProbe once.
-func openOne(ctx context.Context, addr string, raw bool, src net.IP) (net.Conn, error) {
+// and echoes idleProbe once; with announce > 0 it then starts a message of
+// that length and sends one byte of it.
+func openOne(ctx context.Context, addr string, raw bool, src net.IP, announce int64) (net.Conn, error) {
 	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: src}}
 	c, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
@@ -129,6 +137,12 @@ func openOne(ctx context.Context, addr string, raw bool, src net.IP) (net.Conn, 
 	if err := idleHandshake(c, addr, raw); err != nil {
 		c.Close()
 		return nil, err
+	}
+	if announce > 0 {
+		if _, err := c.Write(announceFrame(announce)); err != nil {
+			c.Close()
+			return nil, err
+		}
 	}
 	c.SetDeadline(time.Time{})
 	return c, nil
@@ -188,6 +202,17 @@ func idleHandshake(c net.Conn, addr string, raw bool) error {
 	return nil
 }
 
+// announceFrame is the masked header of a final binary frame of length
+// bytes followed by the first byte of its payload.
+func announceFrame(length int64) []byte {
+	b := []byte{0x82, 0x80 | 127}
+	b = binary.BigEndian.AppendUint64(b, uint64(length))
+	var key [4]byte
+	rand.Read(key[:])
+	b = append(b, key[:]...)
+	return append(b, 'x'^key[0])
+}
+
 // IdleConfig configures RunIdle.
 type IdleConfig struct {
 	Server, Client string // paths of cmd/idleserver and cmd/idleclient
@@ -195,7 +220,10 @@ type IdleConfig struct {
 	Modes          []bool // ServerOptions.Spawn values to run
 	N              int    // connections
 	Sources        int    // loopback source addresses for the client
-	Timeout        time.Duration
+	// Announce, if positive, makes each connection announce a message of
+	// this many bytes and send one byte of it before memory is measured.
+	Announce int64
+	Timeout  time.Duration
 	// Progress, if set, receives a line per run.
 	Progress io.Writer
 	// HeapProfiles, if set, is a directory where the server writes a heap
@@ -205,11 +233,13 @@ type IdleConfig struct {
 
 // IdleResult is the memory an idle server held for N connections.
 type IdleResult struct {
-	Lib    string   `json:"lib"`
-	Spawn  bool     `json:"spawn"`
-	N      int      `json:"n"`
-	Before MemStats `json:"before"`
-	After  MemStats `json:"after"`
+	Lib   string `json:"lib"`
+	Spawn bool   `json:"spawn"`
+	N     int    `json:"n"`
+	// Announce is IdleConfig.Announce: 0 for connections at rest.
+	Announce int64    `json:"announce,omitempty"`
+	Before   MemStats `json:"before"`
+	After    MemStats `json:"after"`
 }
 
 // HeapStackPerConn is the growth of heap in use plus stack in use, per
@@ -244,16 +274,16 @@ func RunIdle(cfg IdleConfig) ([]IdleResult, error) {
 	var out []IdleResult
 	for _, lib := range cfg.Libs {
 		for _, spawn := range cfg.Modes {
-			if lib.serveRaw != nil && spawn {
-				continue // raw always has one goroutine per connection
+			if lib.serveRaw != nil && (spawn || cfg.Announce > 0) {
+				continue // raw always has one goroutine per connection, and no frames
 			}
 			r, err := runIdleOne(cfg, lib, spawn)
 			if err != nil {
 				return out, fmt.Errorf("%s (spawn=%v): %w", lib.Name, spawn, err)
 			}
 			if cfg.Progress != nil {
-				fmt.Fprintf(cfg.Progress, "idle %-16s spawn=%-5v n=%d heap+stack/conn=%.0f B rss/conn=%.0f B goroutines/conn=%.2f\n",
-					lib.Name, spawn, r.N, r.HeapStackPerConn(), r.RSSPerConn(), r.GoroutinesPerConn())
+				fmt.Fprintf(cfg.Progress, "idle %-16s spawn=%-5v n=%d announce=%d heap+stack/conn=%.0f B rss/conn=%.0f B goroutines/conn=%.2f\n",
+					lib.Name, spawn, r.N, r.Announce, r.HeapStackPerConn(), r.RSSPerConn(), r.GoroutinesPerConn())
 			}
 			out = append(out, r)
 		}
@@ -262,7 +292,7 @@ func RunIdle(cfg IdleConfig) ([]IdleResult, error) {
 }
 
 func runIdleOne(cfg IdleConfig, lib *Lib, spawn bool) (IdleResult, error) {
-	res := IdleResult{Lib: lib.Name, Spawn: spawn, N: cfg.N}
+	res := IdleResult{Lib: lib.Name, Spawn: spawn, N: cfg.N, Announce: cfg.Announce}
 	r := idleRun{server: cfg.Server, serverArgs: []string{"-lib", lib.Name}, client: cfg.Client,
 		clientArgs: []string{"-n", strconv.Itoa(cfg.N), "-sources", strconv.Itoa(cfg.Sources), "-timeout", cfg.Timeout.String()},
 		n:          cfg.N, timeout: cfg.Timeout}
@@ -273,6 +303,9 @@ func runIdleOne(cfg IdleConfig, lib *Lib, spawn bool) (IdleResult, error) {
 	}
 	if lib.serveRaw != nil {
 		r.clientArgs = append(r.clientArgs, "-raw")
+	}
+	if cfg.Announce > 0 {
+		r.clientArgs = append(r.clientArgs, "-announce", strconv.FormatInt(cfg.Announce, 10))
 	}
 	if cfg.HeapProfiles != "" {
 		r.heapProfile = filepath.Join(cfg.HeapProfiles, "idle-"+lib.Name+"-"+mode+".pprof")

@@ -37,8 +37,7 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 	var buf []byte
 	for {
 		if len(buf) == cap(buf) {
-			// Full: see whether the message goes on before growing, so a
-			// buffer sized by the frame header stays the only allocation.
+			// Full: see whether the message goes on before growing.
 			_, err := c.readData(ctx, nil)
 			if err == io.EOF {
 				return typ, buf, nil
@@ -46,11 +45,7 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 			if err != nil {
 				return 0, nil, c.midMessage(err)
 			}
-			hint := max(min(c.rRemain, 1<<20), 512)
-			if c.rFin && !c.rCompressed {
-				hint = c.rRemain // the last frame: exactly what is left
-			}
-			buf = slices.Grow(buf, int(hint))
+			buf = slices.Grow(buf, c.growth(len(buf)))
 		}
 		n, err := c.readData(ctx, buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
@@ -62,6 +57,24 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 		}
 	}
 }
+
+// growth says by how much Read grows a buffer holding have bytes of the
+// message. Memory follows the bytes that arrived, never the length a frame
+// header announces: a peer that announces 16 MiB and sends nothing costs a
+// small buffer, not 16 MiB. The buffer doubles as payload arrives (so a
+// large message costs O(log n) allocations), takes at once whatever is
+// already buffered, and never goes past the end of an uncompressed frame.
+func (c *Conn) growth(have int) int {
+	n := max(have, minReadGrowth, c.rb.w-c.rb.r)
+	if !c.rCompressed && c.rRemain < int64(n) {
+		n = int(c.rRemain)
+	}
+	return n
+}
+
+// minReadGrowth is the first buffer Read allocates for a message whose
+// bytes have not arrived yet.
+const minReadGrowth = 512
 
 // ReadInto reads the next data message whole into buf and returns its type
 // and length. It allocates nothing, so a loop over ReadInto with one buffer

@@ -37,11 +37,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	sources := fs.Int("sources", 4, "loopback source addresses for the client")
 	timeout := fs.Duration("timeout", 2*time.Minute, "bound on opening the connections, per library")
 	out := fs.String("out", "", "write the raw results to this file as JSON lines")
+	announce := fs.Int64("announce", 0, "each connection announces a message of this many bytes and sends one of them")
 	heap := fs.String("heapprofiles", "", "directory for a heap profile of each server with its idle connections")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg := bench.IdleConfig{N: *n, Sources: *sources, Timeout: *timeout, Progress: stderr, HeapProfiles: *heap}
+	cfg := bench.IdleConfig{N: *n, Sources: *sources, Timeout: *timeout, Progress: stderr, HeapProfiles: *heap, Announce: *announce}
 	if *libs == "" {
 		cfg.Libs = bench.IdleLibs()
 	} else {
