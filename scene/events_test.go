@@ -2,6 +2,7 @@ package scene_test
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -96,6 +97,54 @@ func TestEventQueueBounded(t *testing.T) {
 	s.Advance(0)
 	if n != 10 {
 		t.Fatalf("%d clicks handled, want the first 10", n)
+	}
+}
+
+// The queue is bounded in bytes too: large key events (a hostile client
+// can send 16 KiB ones) stop at MaxEventBytes although far fewer than
+// MaxEvents are queued, and small ones still fit after the queue drains.
+func TestEventQueueBoundedInBytes(t *testing.T) {
+	t.Parallel()
+	s := scene.New(scene.Options{MaxEventBytes: 64 << 10, Logger: discard()})
+	var keys []int
+	s.Root().OnKeyDown(func(k scene.Key) { keys = append(keys, len(k.Key)) })
+	big := strings.Repeat("k", 8<<10)
+	for range 100 {
+		s.Dispatch(wire.Event{Kind: wire.KeyDown, Key: big})
+	}
+	s.Advance(0)
+	if len(keys) == 0 || len(keys) >= 8 {
+		t.Fatalf("%d events of 8 KiB handled from a 64 KiB queue, want between 1 and 7", len(keys))
+	}
+	keys = nil
+	for range 100 {
+		s.Dispatch(wire.Event{Kind: wire.KeyDown, Key: "a"})
+	}
+	s.Advance(0)
+	if len(keys) != 100 {
+		t.Fatalf("%d small key events handled after the queue drained, want 100", len(keys))
+	}
+}
+
+// Events whose numbers are NaN or infinite never reach handlers: one NaN
+// in a position poisons a simulation's state for good.
+func TestNonFiniteEventsDropped(t *testing.T) {
+	t.Parallel()
+	s := scene.New(scene.Options{Logger: discard()})
+	var xs []float64
+	s.Root().OnClick(func(p scene.Pointer) { xs = append(xs, p.X) })
+	g := 1.0
+	s.Slider("g", &g, 0, 10, 0.5)
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	s.Dispatch(wire.Event{Kind: wire.Click, X: nan})
+	s.Dispatch(wire.Event{Kind: wire.Click, Y: -inf})
+	s.Dispatch(wire.Event{Kind: wire.ControlSet, Name: "g", Value: wire.Number(math.NaN())})
+	s.Dispatch(wire.Event{Kind: wire.ControlSet, Name: "g", Value: wire.Number(math.Inf(-1))})
+	s.Dispatch(wire.Event{Kind: wire.Click, X: 3})
+	s.Advance(0)
+	equal(t, "clicks", xs, []float64{3})
+	if g != 1 {
+		t.Fatalf("slider value %v after non-finite sets, want 1", g)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	svg "github.com/ajstarks/svgo"
 
@@ -36,6 +37,10 @@ type Options struct {
 	// MaxEvents bounds the events queued for the sim goroutine; beyond it
 	// events are dropped (pointer moves are coalesced first). Default 4096.
 	MaxEvents int
+	// MaxEventBytes bounds the same queue in bytes (an event's struct and
+	// its strings), so large key or text events cannot pile up where small
+	// ones would fit by count. Default 1 MiB.
+	MaxEventBytes int
 	// Logger receives recovered panics and dropped events. Default
 	// slog.Default().
 	Logger *slog.Logger
@@ -87,6 +92,7 @@ type Scene struct {
 	mu      sync.Mutex // guards the queues below
 	calls   []call
 	events  []wire.Event
+	evBytes int // eventCost of events
 	dropped int
 	wake    chan struct{}
 	runDone chan struct{} // closed when the current Run returns; nil when none runs
@@ -128,6 +134,9 @@ func New(opt Options) *Scene {
 	}
 	if opt.MaxEvents <= 0 {
 		opt.MaxEvents = 4096
+	}
+	if opt.MaxEventBytes <= 0 {
+		opt.MaxEventBytes = 1 << 20
 	}
 	s := &Scene{
 		opt:     opt,
@@ -509,9 +518,16 @@ func (s *Scene) signal() {
 // Dispatch implements wire.Source: it queues a viewer's event for the sim
 // goroutine. It may be called from any goroutine and never blocks.
 // Consecutive pointer moves of one pointer are coalesced; beyond
-// Options.MaxEvents events are dropped.
+// Options.MaxEvents events or Options.MaxEventBytes bytes are dropped, and
+// so are events whose coordinates, deltas or number value are NaN or
+// infinite (the wire decoder refuses those already; this covers sources
+// that call Dispatch directly).
 func (s *Scene) Dispatch(ev wire.Event) {
 	if ev.Kind == wire.Ack {
+		return
+	}
+	if !ev.Finite() {
+		s.log_.Warn("scene: event with a non-finite number dropped", "event", ev.String())
 		return
 	}
 	s.mu.Lock()
@@ -523,14 +539,22 @@ func (s *Scene) Dispatch(ev wire.Event) {
 			return
 		}
 	}
-	if len(s.events) >= s.opt.MaxEvents {
+	cost := eventCost(&ev)
+	if len(s.events) >= s.opt.MaxEvents || s.evBytes+cost > s.opt.MaxEventBytes {
 		s.dropped++
 		s.mu.Unlock()
 		return
 	}
 	s.events = append(s.events, ev)
+	s.evBytes += cost
 	s.mu.Unlock()
 	s.signal()
+}
+
+// eventCost is what a queued event holds in memory: the struct and the
+// bytes of its strings.
+func eventCost(ev *wire.Event) int {
+	return int(unsafe.Sizeof(*ev)) + len(ev.Key) + len(ev.Code) + len(ev.Name) + len(ev.Value.Str)
 }
 
 // Play resumes ticking. Safe from any goroutine.
@@ -564,7 +588,7 @@ func (s *Scene) runQueued() {
 	for {
 		s.mu.Lock()
 		calls, events := s.calls, s.events
-		s.calls, s.events = nil, nil
+		s.calls, s.events, s.evBytes = nil, nil, 0
 		dropped := s.dropped
 		s.dropped = 0
 		s.mu.Unlock()

@@ -53,14 +53,10 @@ func (h *Hub) Endpoint() Endpoint {
 		Handler:      h.ServeWS,
 		Options: &ws.AcceptOptions{
 			RequireSubprotocol: true,
-			ReadLimit:          maxEventSize,
+			ReadLimit:          wire.MaxEventSize,
 		},
 	}
 }
-
-// maxEventSize bounds a browser→server message: events are small, but a
-// text box value or a canvas upload may not be.
-const maxEventSize = 1 << 20
 
 // HubStats is a snapshot of a hub's counters.
 type HubStats struct {
@@ -286,7 +282,7 @@ func (h *Hub) write(ctx context.Context, c *ws.Conn, v *viewer) {
 // read takes events and acks from the viewer until the connection ends.
 // A malformed message closes this viewer's connection only.
 func (h *Hub) read(ctx context.Context, c *ws.Conn, v *viewer) {
-	buf := make([]byte, 4096)
+	buf := make([]byte, readBufSize)
 	for {
 		typ, r, err := c.Reader(ctx)
 		if err != nil {
@@ -304,6 +300,9 @@ func (h *Hub) read(ctx context.Context, c *ws.Conn, v *viewer) {
 			return
 		}
 		buf = msg[:0]
+		if cap(buf) > readBufSize {
+			buf = make([]byte, readBufSize) // a rare large event does not keep its buffer
+		}
 		ev, err := wire.DecodeEvent(msg)
 		if err != nil {
 			h.log.Info("hub: malformed message from a viewer", "conn", c.String(), "err", err)
@@ -319,6 +318,11 @@ func (h *Hub) read(ctx context.Context, c *ws.Conn, v *viewer) {
 		h.src.Dispatch(ev)
 	}
 }
+
+// readBufSize is the read buffer a viewer keeps between events: far more
+// than a pointer or key event needs (16 bytes or so), less than the largest
+// (wire.MaxEventSize), which gets a buffer of its own for one message.
+const readBufSize = 1024
 
 // readAll reads a message into buf, growing it as needed.
 func readAll(r io.Reader, buf []byte) ([]byte, error) {

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -221,12 +222,23 @@ func TestHubRefusesMalformedMessages(t *testing.T) {
 	bystander := newViewer(t, srv, 0)
 	bystander.waitFor(t, "a keyframe", func(m *wire.Mirror) bool { return m.Ready() })
 
+	enc := func(ev wire.Event) []byte {
+		b, err := ev.MarshalBinary() // the encoder is permissive: it plays a hostile client
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	nan := float32(math.NaN())
 	for _, tc := range []struct {
 		typ  ws.MessageType
 		msg  []byte
 		code ws.StatusCode
 	}{
 		{ws.MessageBinary, []byte{0xEE, 1, 2}, ws.StatusInvalidFramePayloadData},
+		{ws.MessageBinary, enc(wire.Event{Kind: wire.PointerDown, X: nan}), ws.StatusInvalidFramePayloadData},
+		{ws.MessageBinary, enc(wire.Event{Kind: wire.ControlSet, Name: "g", Value: wire.Number(math.Inf(1))}), ws.StatusInvalidFramePayloadData},
+		{ws.MessageBinary, enc(wire.Event{Kind: wire.KeyDown, Key: strings.Repeat("k", wire.MaxEventSize)}), ws.StatusMessageTooBig},
 		{ws.MessageBinary, nil, ws.StatusInvalidFramePayloadData},
 		{ws.MessageText, []byte("hello"), ws.StatusUnsupportedData},
 	} {
@@ -239,7 +251,7 @@ func TestHubRefusesMalformedMessages(t *testing.T) {
 			_, _, err = c.Read(context.Background())
 		}
 		if ws.CloseStatus(err) != tc.code {
-			t.Fatalf("%q: %v, want %v", tc.msg, err, tc.code)
+			t.Fatalf("%q: %v, want %v", tail(string(tc.msg)), err, tc.code)
 		}
 	}
 	// Without the subprotocol, the upgrade is refused.

@@ -223,6 +223,10 @@ func valueStr(v wire.Value) string {
 }
 
 // kindAttr is a control's kind as the data-vz-kind attribute.
+// maxTextLen is a text box's maxlength: the longest value the protocol
+// carries in one event.
+var maxTextLen = strconv.Itoa(wire.MaxTextLen)
+
 func kindAttr(c wire.Control) string {
 	return strconv.Itoa(int(c.Kind))
 }

@@ -339,7 +339,7 @@ func TestControlMarkup(t *testing.T) {
 		{wire.Control{Kind: wire.Button, Name: "b", Label: "Go"},
 			`<div class="vz-control vz-button" data-vz-control="b" data-vz-kind="4"><button type="button">Go</button></div>`},
 		{wire.Control{Kind: wire.TextBox, Name: "x"},
-			`<label class="vz-control vz-text" data-vz-control="x" data-vz-kind="6"><span class="vz-label">x</span><input type="text" value=""></label>`},
+			`<label class="vz-control vz-text" data-vz-control="x" data-vz-kind="6"><span class="vz-label">x</span><input type="text" maxlength="4000" value=""></label>`},
 	} {
 		var b bytes.Buffer
 		if err := control(tc.c).Render(context.Background(), &b); err != nil {
@@ -350,5 +350,22 @@ func TestControlMarkup(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("control %v:\n got  %s\nwant %s", tc.c.Kind, got, tc.want)
 		}
+	}
+}
+
+// The client's copy of the text limit is the protocol's: a client that
+// allowed more would send events the server refuses.
+func TestClientTextLimit(t *testing.T) {
+	t.Parallel()
+	src, err := os.ReadFile(filepath.Join("client", "wire.ts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`export const MAX_TEXT_LEN = (\d+);`).FindSubmatch(src)
+	if m == nil {
+		t.Fatal("client/wire.ts does not declare MAX_TEXT_LEN")
+	}
+	if got, want := string(m[1]), fmt.Sprint(wire.MaxTextLen); got != want {
+		t.Errorf("client/wire.ts has MAX_TEXT_LEN = %s, wire.MaxTextLen is %s", got, want)
 	}
 }

@@ -194,7 +194,7 @@ func allEvents() []Event {
 		{Kind: Click, Target: 2, X: 3, Y: 4, Button: 1},
 		{Kind: DblClick, Target: 2, X: 3, Y: 4, Button: 1},
 		{Kind: Enter, Target: 2, X: 3, Y: 4},
-		{Kind: Leave, Target: 2, X: float32(math.Inf(1)), Y: 4},
+		{Kind: Leave, Target: 2, X: math.MaxFloat32, Y: -math.SmallestNonzeroFloat32},
 		{Kind: Wheel, Target: 1, X: 10, Y: 20, DX: 0, DY: -120, Mods: Ctrl},
 		{Kind: KeyDown, Target: 0, Key: "ArrowLeft", Code: "ArrowLeft", Mods: Alt, Repeat: true},
 		{Kind: KeyUp, Target: 4, Key: "é", Code: "KeyE"},
@@ -242,6 +242,13 @@ func TestDecodeEventErrors(t *testing.T) {
 		{"trailing", []byte{0x10, 5, 0}, "1 trailing bytes after ack"},
 		{"bad mods", []byte{0x06, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xf0}, "unknown bits"},
 		{"key string too long", []byte{0x07, 0, 9, 'a'}, "key length 9 exceeds"},
+		{"NaN x", nonFinite(t, Event{Kind: PointerDown, X: float32(math.NaN())}), "x is NaN, not a finite number"},
+		{"+Inf y", nonFinite(t, Event{Kind: Click, Y: float32(math.Inf(1))}), "y is +Inf"},
+		{"-Inf wheel dy", nonFinite(t, Event{Kind: Wheel, DY: float32(math.Inf(-1))}), "dy is -Inf"},
+		{"NaN wheel dx", nonFinite(t, Event{Kind: Wheel, DX: float32(math.NaN())}), "dx is NaN"},
+		{"NaN control", nonFinite(t, Event{Kind: ControlSet, Name: "g", Value: Number(math.NaN())}), "control value NaN is not a finite number"},
+		{"Inf control", nonFinite(t, Event{Kind: ControlSet, Name: "g", Value: Number(math.Inf(1))}), "control value +Inf"},
+		{"too large", nonFinite(t, Event{Kind: KeyDown, Key: strings.Repeat("k", MaxEventSize)}), "exceeds the limit of 16384"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -252,6 +259,16 @@ func TestDecodeEventErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// nonFinite encodes ev, which the encoder allows although the decoder
+// refuses it (so tests can play a hostile client).
+func nonFinite(t *testing.T, ev Event) []byte {
+	msg, err := ev.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return msg
 }
 
 func TestFormatNum(t *testing.T) {

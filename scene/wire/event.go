@@ -2,6 +2,7 @@ package wire
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 )
 
@@ -140,6 +141,44 @@ func (e *Event) AppendBinary(dst []byte) ([]byte, error) {
 // MarshalBinary encodes e.
 func (e *Event) MarshalBinary() ([]byte, error) { return e.AppendBinary(nil) }
 
+// MaxEventSize bounds one browser→server message in bytes. The largest
+// event the protocol needs is a text box's value (the client caps it at
+// MaxTextLen UTF-16 units, at most 3 bytes each in UTF-8) with the control's
+// name; servers refuse longer messages before buffering them (close 1009).
+const MaxEventSize = 16 << 10
+
+// MaxTextLen is the longest text box value a client sends, in UTF-16 code
+// units (the DOM's maxlength).
+const MaxTextLen = 4000
+
+// finite32 reads a float32 that must be neither NaN nor ±Inf: coordinates
+// and deltas reach user code, where one NaN poisons a simulation's state.
+func (r *reader) finite32(what string) float32 {
+	at := r.off
+	v := r.f32(what)
+	if r.err == nil && !isFinite(float64(v)) {
+		r.off = at
+		r.fail("%s is %v, not a finite number", what, v)
+	}
+	return v
+}
+
+// Finite reports whether every number e carries for its kind (position,
+// wheel deltas, a control's number) is neither NaN nor infinite.
+func (e *Event) Finite() bool {
+	switch {
+	case e.Kind.IsPointer():
+		return isFinite(float64(e.X)) && isFinite(float64(e.Y))
+	case e.Kind == Wheel:
+		return isFinite(float64(e.X)) && isFinite(float64(e.Y)) && isFinite(float64(e.DX)) && isFinite(float64(e.DY))
+	case e.Kind == ControlSet:
+		return e.Value.Kind != KindNumber || isFinite(e.Value.Num)
+	}
+	return true
+}
+
+func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
 // UnmarshalBinary decodes one browser→server message into e. The message
 // must hold exactly one event or ack: trailing bytes are an error.
 func (e *Event) UnmarshalBinary(data []byte) error {
@@ -147,23 +186,26 @@ func (e *Event) UnmarshalBinary(data []byte) error {
 	if len(data) == 0 {
 		return ErrEmpty
 	}
+	if len(data) > MaxEventSize {
+		return &DecodeError{Msg: fmt.Sprintf("event of %d bytes exceeds the limit of %d", len(data), MaxEventSize)}
+	}
 	r := &reader{b: data}
 	e.Kind = EventKind(r.byte1("event kind"))
 	switch {
 	case e.Kind.IsPointer():
 		e.Target = r.handle("target")
-		e.X = r.f32("x")
-		e.Y = r.f32("y")
+		e.X = r.finite32("x")
+		e.Y = r.finite32("y")
 		e.Button = r.byte1("button")
 		e.Buttons = r.byte1("buttons")
 		e.Mods = r.mods()
 		e.Pointer = r.uvarint("pointer id")
 	case e.Kind == Wheel:
 		e.Target = r.handle("target")
-		e.X = r.f32("x")
-		e.Y = r.f32("y")
-		e.DX = r.f32("dx")
-		e.DY = r.f32("dy")
+		e.X = r.finite32("x")
+		e.Y = r.finite32("y")
+		e.DX = r.finite32("dx")
+		e.DY = r.finite32("dy")
 		e.Mods = r.mods()
 	case e.Kind == KeyDown || e.Kind == KeyUp:
 		e.Target = r.handle("target")
@@ -173,7 +215,12 @@ func (e *Event) UnmarshalBinary(data []byte) error {
 		e.Repeat = r.boolean("repeat")
 	case e.Kind == ControlSet:
 		e.Name = r.str("control name")
+		at := r.off
 		e.Value = r.value()
+		if r.err == nil && e.Value.Kind == KindNumber && !isFinite(e.Value.Num) {
+			r.off = at
+			r.fail("control value %v is not a finite number", e.Value.Num)
+		}
 	case e.Kind == Ack:
 		e.Seq = r.uvarint("sequence number")
 	default:

@@ -3,8 +3,10 @@ package wire
 import (
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -32,6 +34,19 @@ func seedBatches(t testing.TB) [][]byte {
 func seedEvents(t testing.TB) [][]byte {
 	var out [][]byte
 	for _, ev := range allEvents() {
+		msg, err := ev.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, msg)
+	}
+	// What the decoder refuses: non-finite numbers, an oversized event.
+	for _, ev := range []Event{
+		{Kind: PointerMove, Target: 2, X: float32(math.NaN()), Y: 1},
+		{Kind: Wheel, DX: float32(math.Inf(1))},
+		{Kind: ControlSet, Name: "g", Value: Number(math.Inf(-1))},
+		{Kind: KeyDown, Key: strings.Repeat("k", MaxEventSize)},
+	} {
 		msg, err := ev.MarshalBinary()
 		if err != nil {
 			t.Fatal(err)

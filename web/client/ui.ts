@@ -2,10 +2,10 @@
 // HUD, the error overlay and the controls panel. The page (web.Page) and
 // the standalone SVG document (web.SceneSVG, where these live in a
 // foreignObject) render the same elements with the same ids; the panel's
-// markup here must match web/controls.templ.
+// markup here must match web/page.templ.
 
 import {
-  C_BUTTON, C_NUMBER, C_SELECT, C_SLIDER, C_TEXT, C_TOGGLE, type Control, type Stats, type Value,
+  C_BUTTON, C_NUMBER, C_SELECT, C_SLIDER, C_TEXT, C_TOGGLE, MAX_TEXT_LEN, type Control, type Stats, type Value,
 } from "./wire";
 import { XHTML_NS } from "./scene";
 
@@ -239,8 +239,10 @@ export class Panel {
         this.send(cv.name, input.checked);
         return;
       case C_SELECT:
-      case C_TEXT:
         this.send(cv.name, input.value);
+        return;
+      case C_TEXT:
+        this.send(cv.name, input.value.slice(0, MAX_TEXT_LEN));
         return;
     }
   }
@@ -307,5 +309,5 @@ function render(c: Control): HTMLElement {
       return h("label", a, span, h("select", {}, ...c.options.map((o) => h("option", { value: o }, o))));
   }
   a.class += " vz-text";
-  return h("label", a, span, h("input", { type: "text" }));
+  return h("label", a, span, h("input", { type: "text", maxlength: String(MAX_TEXT_LEN) }));
 }

@@ -5,6 +5,9 @@
 
 export const SUBPROTOCOL = "vizserve.v1";
 
+/** The longest text box value an event carries, in UTF-16 units (wire.MaxTextLen). */
+export const MAX_TEXT_LEN = 4000;
+
 // Op codes.
 export const OP_KEYFRAME = 0x01;
 export const OP_CREATE = 0x02;
