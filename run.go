@@ -20,6 +20,7 @@ import (
 	"flag"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/vizserve/vizserve/scene"
@@ -35,6 +36,12 @@ type Options struct {
 	// non-loopback address gets an access token, printed in the URL.
 	Addr string
 
+	// AllowedHosts are names besides localhost and loopback addresses that
+	// the page may be opened under: a server on loopback answers no others
+	// (see server.Config.AllowedHosts). Default: the -allow-host flag, a
+	// comma-separated list.
+	AllowedHosts []string
+
 	// State, if set, is a pointer to a JSON-serialisable value holding the
 	// simulation's state. Under `vizserve` it is carried across live-reload
 	// swaps: taken from the old program and restored into the new one before
@@ -46,13 +53,16 @@ type Options struct {
 // DefaultAddr is where Run serves unless told otherwise.
 const DefaultAddr = "127.0.0.1:8000"
 
-var addrFlag *string
+var addrFlag, allowHostFlag *string
 
 func init() {
 	// Scene programs get -addr without declaring it; one that declares its
 	// own -addr keeps it.
 	if flag.Lookup("addr") == nil {
 		addrFlag = flag.String("addr", "", "listen address (default "+DefaultAddr+", or $VIZSERVE_ADDR)")
+	}
+	if flag.Lookup("allow-host") == nil {
+		allowHostFlag = flag.String("allow-host", "", "comma-separated host names to answer besides localhost and loopback addresses")
 	}
 }
 
@@ -88,4 +98,18 @@ func listenAddr(o *Options) string {
 		return os.Getenv("VIZSERVE_ADDR")
 	}
 	return DefaultAddr
+}
+
+// allowedHosts picks the extra host names from the options or the flag.
+func allowedHosts(o *Options) []string {
+	if len(o.AllowedHosts) > 0 || allowHostFlag == nil {
+		return o.AllowedHosts
+	}
+	var names []string
+	for _, n := range strings.Split(*allowHostFlag, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			names = append(names, n)
+		}
+	}
+	return names
 }

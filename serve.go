@@ -18,7 +18,7 @@ import (
 func serve(ctx context.Context, s *scene.Scene, o *Options, stdout *os.File) error {
 	addr := listenAddr(o)
 	log := slog.New(server.NewConsoleHandler(os.Stderr, nil))
-	cfg := server.Config{Addr: addr, Logger: log}
+	cfg := server.Config{Addr: addr, Logger: log, AllowedHosts: allowedHosts(o)}
 	var token string
 	if !server.IsLoopback(addr) {
 		cfg.Tokens = server.NewTokens(nil)

@@ -21,14 +21,15 @@ import (
 
 // Defaults of Config.
 const (
-	DefaultAddr              = "127.0.0.1:8000"
-	DefaultMaxConns          = 10000
-	DefaultMaxConnsPerIP     = 500
-	DefaultRateLimit         = 100 // new connections per second per IP
-	DefaultReadHeaderTimeout = 10 * time.Second
-	DefaultIdleTimeout       = 60 * time.Second
-	DefaultMaxHeaderBytes    = 16 << 10
-	DefaultCloseGrace        = 5 * time.Second
+	DefaultAddr                = "127.0.0.1:8000"
+	DefaultMaxConns            = 10000
+	DefaultMaxConnsPerIP       = 500
+	DefaultRateLimit           = 100 // new connections per second per IP
+	DefaultReadHeaderTimeout   = 10 * time.Second
+	DefaultFirstRequestTimeout = 5 * time.Second
+	DefaultIdleTimeout         = 60 * time.Second
+	DefaultMaxHeaderBytes      = 16 << 10
+	DefaultCloseGrace          = 5 * time.Second
 )
 
 // Config configures a Server. The zero value gives the defaults each field
@@ -51,6 +52,14 @@ type Config struct {
 	// reason.
 	Tokens *Tokens
 
+	// AllowedHosts are names besides localhost, 127.0.0.0/8 and [::1]
+	// that requests may give in Host when the server is on a loopback
+	// address without Tokens (with tokens, or on a public address, any
+	// Host is answered). Other names are refused with 421, which keeps
+	// other web sites from reaching the server by DNS rebinding. Entries
+	// may carry a port, which is ignored.
+	AllowedHosts []string
+
 	// InsecurePublic allows a non-loopback Addr without Tokens. By
 	// default Open refuses that, so that nothing is exposed to the network
 	// without an access token.
@@ -64,14 +73,21 @@ type Config struct {
 
 	// RateLimit is how many new connections per second one IP may open on
 	// average; RateBurst how many it may open at once before the rate
-	// applies (default: RateLimit, rounded up). Over the limit, the
-	// request is answered 429 with Retry-After. Default DefaultRateLimit.
+	// applies (default: RateLimit, rounded up). Default DefaultRateLimit.
 	RateLimit float64
 	RateBurst int
 
 	// MaxConns caps the connections open at once (HTTP and websocket), in
-	// total and per IP; over a cap a request is answered 503 with
-	// Retry-After. Defaults DefaultMaxConns and DefaultMaxConnsPerIP.
+	// total and per IP. Defaults DefaultMaxConns and DefaultMaxConnsPerIP.
+	//
+	// The caps and the rate act when a connection is accepted, before a
+	// byte of it is read. Over a cap, a new connection takes the place of
+	// the oldest one from the same address (per-IP cap) or any address
+	// (total cap) that is waiting for a request, new or idle between
+	// requests; if none is, or over the rate, it is refused: answered 503
+	// or 429 with Retry-After and the reason while few refused
+	// connections are (64, each for a second at most), else closed at
+	// once. Refusals count in Stats.Refused.
 	MaxConns      int
 	MaxConnsPerIP int
 
@@ -79,6 +95,11 @@ type Config struct {
 	// HTTP parsing and may refuse it (it is closed at once). It runs in
 	// the accept loop and must be fast.
 	AcceptFilter func(net.Conn) bool
+
+	// FirstRequestTimeout is how long a new connection may take to send
+	// its first request's headers (the TLS handshake included); silent
+	// sockets are closed after it. Default DefaultFirstRequestTimeout.
+	FirstRequestTimeout time.Duration
 
 	// ReadHeaderTimeout bounds the time to read a request's headers (and
 	// the TLS handshake), IdleTimeout the wait for the next request on a
@@ -183,12 +204,14 @@ type Server struct {
 	mux     *http.ServeMux
 	limiter *rateLimiter
 	conns   connCounter
+	gate    *gate
+	// hostCheck: answer only Host values naming this machine (host.go).
+	hostCheck bool
 
 	routesMu sync.Mutex
 	routes   map[string]*route
 
 	mu       sync.Mutex
-	fresh    map[net.Conn]struct{} // connections that have not sent a request yet
 	ln       net.Listener
 	hs       *http.Server
 	tls      bool
@@ -228,6 +251,9 @@ func New(cfg Config) *Server {
 	if cfg.ReadHeaderTimeout == 0 {
 		cfg.ReadHeaderTimeout = DefaultReadHeaderTimeout
 	}
+	if cfg.FirstRequestTimeout == 0 {
+		cfg.FirstRequestTimeout = DefaultFirstRequestTimeout
+	}
 	if cfg.IdleTimeout == 0 {
 		cfg.IdleTimeout = DefaultIdleTimeout
 	}
@@ -241,19 +267,21 @@ func New(cfg Config) *Server {
 		cfg.Logger = slog.Default()
 	}
 	cfg.OriginPatterns = slices.Clone(cfg.OriginPatterns)
+	cfg.AllowedHosts = slices.Clone(cfg.AllowedHosts)
 	s := &Server{
 		cfg:      cfg,
 		log:      cfg.Logger,
 		mux:      http.NewServeMux(),
 		routes:   map[string]*route{},
 		websocks: map[*ws.Conn]struct{}{},
-		fresh:    map[net.Conn]struct{}{},
 		closed:   make(chan struct{}),
 		errs:     make(chan *HandlerError, 32),
 	}
 	if cfg.RateLimit > 0 {
 		s.limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst)
 	}
+	s.gate = newGate(s)
+	s.hostCheck = cfg.Tokens == nil && IsLoopback(cfg.Addr)
 	s.baseCtx, s.cancel = context.WithCancel(context.Background())
 	return s
 }
@@ -488,51 +516,23 @@ func (s *Server) report(he *HandlerError) {
 // Stats.Dropped instead of blocking anything.
 func (s *Server) Errors() <-chan *HandlerError { return s.errs }
 
-// connInfo is what the server knows of a connection before reading from it.
+// connInfo is what the gate decided for a connection it refused but lets
+// net/http answer: every request gets this status and reason.
 type connInfo struct {
-	ip         string
-	status     int // non-zero: refuse every request with this status
+	status     int
 	retryAfter time.Duration
 	reason     string
 }
 
 type connInfoKey struct{}
 
-// connContext runs in the accept loop for every new connection: it counts
-// it and applies the rate limit and the caps.
+// connContext runs in the accept loop for every new connection: it hands
+// the gate's decision to the requests.
 func (s *Server) connContext(ctx context.Context, c net.Conn) context.Context {
-	info := &connInfo{ip: hostIP(c.RemoteAddr())}
-	total, perIP := s.conns.add(info.ip, 1)
-	switch {
-	case s.cfg.MaxConns > 0 && total > s.cfg.MaxConns:
-		info.status, info.retryAfter = http.StatusServiceUnavailable, time.Second
-		info.reason = fmt.Sprintf("the server is at its limit of %d connections", s.cfg.MaxConns)
-	case s.cfg.MaxConnsPerIP > 0 && perIP > s.cfg.MaxConnsPerIP:
-		info.status, info.retryAfter = http.StatusServiceUnavailable, time.Second
-		info.reason = fmt.Sprintf("%s has %d connections open, the limit per address", info.ip, s.cfg.MaxConnsPerIP)
-	case s.limiter != nil:
-		if ok, wait := s.limiter.allow(info.ip); !ok {
-			info.status, info.retryAfter = http.StatusTooManyRequests, wait
-			info.reason = fmt.Sprintf("%s opens connections faster than %g per second", info.ip, s.cfg.RateLimit)
-		}
+	if info := s.gate.info(c); info != nil {
+		return context.WithValue(ctx, connInfoKey{}, info)
 	}
-	return context.WithValue(ctx, connInfoKey{}, info)
-}
-
-func (s *Server) connState(c net.Conn, st http.ConnState) {
-	s.mu.Lock()
-	if st == http.StateNew {
-		s.fresh[c] = struct{}{}
-	} else {
-		delete(s.fresh, c)
-	}
-	s.mu.Unlock()
-	switch st {
-	case http.StateClosed, http.StateHijacked:
-		// A hijacked connection that becomes a websocket is counted again
-		// by serveWS for as long as it lives.
-		s.conns.add(hostIP(c.RemoteAddr()), -1)
-	}
+	return ctx
 }
 
 // refuse answers a request with an error status, a reason and a log line.
@@ -548,8 +548,11 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, status int, retr
 
 // ServeHTTP applies the server's gatekeeping, then routes r.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if info, ok := r.Context().Value(connInfoKey{}).(*connInfo); ok && info.status != 0 {
+	if info, ok := r.Context().Value(connInfoKey{}).(*connInfo); ok {
 		s.refuse(w, r, info.status, info.retryAfter, info.reason)
+		return
+	}
+	if !s.checkHost(w, r) {
 		return
 	}
 	if s.cfg.Tokens != nil && !s.checkToken(w, r) {
@@ -612,12 +615,7 @@ func (s *Server) Open() error {
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
-	if s.cfg.AcceptFilter != nil {
-		ln = &filterListener{Listener: ln, filter: s.cfg.AcceptFilter, refused: func(c net.Conn) {
-			s.refused.Add(1)
-			s.log.Info("connection refused by the accept filter", "remote", c.RemoteAddr().String())
-		}}
-	}
+	ln = &gateListener{Listener: ln, g: s.gate}
 	if tlsCfg != nil {
 		ln = tls.NewListener(ln, tlsCfg)
 		s.tls = true
@@ -629,7 +627,7 @@ func (s *Server) Open() error {
 		IdleTimeout:       s.cfg.IdleTimeout,
 		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
 		ConnContext:       s.connContext,
-		ConnState:         s.connState,
+		ConnState:         s.gate.connState,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 		BaseContext:       func(net.Listener) context.Context { return s.baseCtx },
 	}
@@ -855,11 +853,7 @@ func (s *Server) shutdown(ctx context.Context) error {
 	// http.Server.Shutdown waits up to 5 s for a connection that has not
 	// sent its first request (browsers open them ahead of need); there is
 	// nothing to wait for.
-	s.mu.Lock()
-	for c := range s.fresh {
-		c.Close()
-	}
-	s.mu.Unlock()
+	s.gate.closeFresh()
 
 	var closers sync.WaitGroup
 	defer closers.Wait() // they end with their connections

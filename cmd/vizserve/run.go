@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -61,6 +62,21 @@ type serveOpts struct {
 	noWatch, public, open bool
 	verbose               bool
 	tokenTTL              time.Duration
+	allowHosts            hostList
+}
+
+// hostList is the repeatable -allow-host flag.
+type hostList []string
+
+func (h *hostList) String() string { return strings.Join(*h, ",") }
+
+func (h *hostList) Set(v string) error {
+	for _, name := range strings.Split(v, ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			*h = append(*h, name)
+		}
+	}
+	return nil
 }
 
 func serveFlags(o *serveOpts, out io.Writer) *flag.FlagSet {
@@ -72,6 +88,7 @@ func serveFlags(o *serveOpts, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.tlsKey, "tls-key", "", "the TLS private key `file`")
 	fs.BoolVar(&o.public, "public", false, "listen on every interface (the port of -addr) and require the access token printed in the URL")
 	fs.DurationVar(&o.tokenTTL, "token-ttl", dev.DefaultTokenTTL, "how long the -public access token is valid")
+	fs.Var(&o.allowHosts, "allow-host", "also answer requests for this host `name` (repeatable, or comma-separated); without it, a server on loopback answers only localhost, 127.0.0.0/8 and [::1]")
 	fs.BoolVar(&o.open, "open", false, "open the page in the system's browser")
 	fs.BoolVar(&o.verbose, "v", false, "log debug detail")
 	return fs
@@ -139,6 +156,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Stdout:   stdout,
 		Stderr:   stderr,
 		Logger:   logger(stderr, o.verbose),
+
+		AllowedHosts: o.allowHosts,
 		OnReady: func(url string) {
 			if o.open {
 				opener.Go(func() { openBrowser(url, stderr) })

@@ -82,6 +82,9 @@ type Config struct {
 	// token, minted for TokenTTL (default DefaultTokenTTL).
 	Public   bool
 	TokenTTL time.Duration
+	// AllowedHosts are names besides localhost and loopback addresses
+	// that the page may be opened under (server.Config.AllowedHosts).
+	AllowedHosts []string
 	// Stdout gets the lines a person reads (URL, build times), Stderr the
 	// build errors and the scene's own output. Default: discard.
 	Stdout, Stderr io.Writer
@@ -379,6 +382,8 @@ func (d *front) serve() error {
 		TLSCertFile: d.cfg.TLSCert,
 		TLSKeyFile:  d.cfg.TLSKey,
 		Logger:      d.log,
+
+		AllowedHosts: d.cfg.AllowedHosts,
 	}
 	var tok string
 	if d.cfg.Public {

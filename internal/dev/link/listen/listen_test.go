@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -125,5 +126,43 @@ func TestHelloFirst(t *testing.T) {
 	case <-peers:
 		t.Error("a peer without hello")
 	default:
+	}
+}
+
+// Idle local sockets cannot lock the child out: 520 silent connections,
+// more than the per-address cap, and the child still gets in (its
+// connection takes the place of the oldest silent one).
+func TestSilentSocketsDoNotLockOutTheChild(t *testing.T) {
+	t.Parallel()
+	l, err := Listen(quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for range 520 {
+		nc, err := net.Dial("tcp", l.srv.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+	}
+	if n := l.srv.Stats().Conns; n > 500 {
+		t.Errorf("the link server holds %d silent sockets, more than its cap", n)
+	}
+	u, peers, cancelTok := l.Expect()
+	defer cancelTok()
+	c := dial(ctx, t, u)
+	defer c.CloseNow()
+	if err := c.Write(ctx, ws.MessageBinary, link.AppendHello(nil, link.Hello{PID: 7})); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case p := <-peers:
+		c.CloseNow()
+		p.Close()
+	case <-ctx.Done():
+		t.Fatal("the child did not get in past the silent sockets")
 	}
 }
