@@ -23,6 +23,10 @@ type Pointer struct {
 	Buttons int // the buttons held: bit 0 primary, bit 1 secondary, bit 2 middle
 	Mods    Mods
 	ID      uint64 // pointer id: tells touches apart
+	// Viewer tells viewers (browser connections) apart: events of
+	// different viewers have different numbers, whatever their pointer
+	// ids. 0 when the source does not say (events dispatched directly).
+	Viewer uint64
 }
 
 // DragPhase tells a drag's start, moves and end apart.
@@ -170,12 +174,66 @@ type dragState struct {
 	n              *Node
 	x, y           float64
 	startX, startY float64
+	p              Pointer // the last event of the drag
+	seq            uint64  // order of starting, to end the oldest first
+}
+
+// MaxDragsPerViewer bounds the drags one viewer has in progress at once:
+// a browser has a mouse, a pen and a handful of touches. Past it, a new
+// drag ends the viewer's oldest one first (as a lost pointer-up would
+// have), so that pointer-downs with fresh ids cannot grow the table.
+const MaxDragsPerViewer = 16
+
+// endDrag ends drag d of viewer's pointer id, telling its handler.
+func (s *Scene) endDrag(viewer, id uint64, d *dragState) {
+	ds := s.drags[viewer]
+	delete(ds, id)
+	if len(ds) == 0 {
+		delete(s.drags, viewer)
+	}
+	if d.n.removed || d.n.on == nil || d.n.on.drag == nil {
+		return
+	}
+	dg := Drag{Pointer: d.p, Phase: DragEnd, StartX: d.startX, StartY: d.startY}
+	dg.Buttons = 0
+	s.guard("OnDrag", func() { d.n.on.drag(dg) })
+}
+
+// startDrag records a drag of node n by pointer p, ending the one its
+// pointer had (a pointer-up that never came) or, at MaxDragsPerViewer,
+// the viewer's oldest.
+func (s *Scene) startDrag(n *Node, p Pointer) {
+	ds := s.drags[p.Viewer]
+	if old := ds[p.ID]; old != nil {
+		s.endDrag(p.Viewer, p.ID, old)
+	} else if len(ds) >= MaxDragsPerViewer {
+		var oldID uint64
+		var oldest *dragState
+		for id, d := range ds {
+			if oldest == nil || d.seq < oldest.seq {
+				oldID, oldest = id, d
+			}
+		}
+		s.endDrag(p.Viewer, oldID, oldest)
+	}
+	if ds = s.drags[p.Viewer]; ds == nil {
+		ds = map[uint64]*dragState{}
+		s.drags[p.Viewer] = ds
+	}
+	s.dragSeq++
+	ds[p.ID] = &dragState{n: n, x: p.X, y: p.Y, startX: p.X, startY: p.Y, p: p, seq: s.dragSeq}
 }
 
 // handle runs one event on the sim goroutine.
 func (s *Scene) handle(ev *wire.Event) {
-	if ev.Kind == wire.ControlSet {
+	switch ev.Kind {
+	case wire.ControlSet:
 		s.controlEvent(ev)
+		return
+	case wire.ViewerLeft:
+		for id, d := range s.drags[ev.Viewer] {
+			s.endDrag(ev.Viewer, id, d)
+		}
 		return
 	}
 	target := s.root
@@ -186,19 +244,22 @@ func (s *Scene) handle(ev *wire.Event) {
 		}
 	}
 	p := Pointer{Target: target, X: float64(ev.X), Y: float64(ev.Y), Button: int(ev.Button) - 1,
-		Buttons: int(ev.Buttons), Mods: ev.Mods, ID: ev.Pointer}
+		Buttons: int(ev.Buttons), Mods: ev.Mods, ID: ev.Pointer, Viewer: ev.Viewer}
 	// A drag in progress owns its pointer's moves and up.
-	if d := s.drag[ev.Pointer]; d != nil && (ev.Kind == wire.PointerMove || ev.Kind == wire.PointerUp) {
+	if d := s.drags[ev.Viewer][ev.Pointer]; d != nil && (ev.Kind == wire.PointerMove || ev.Kind == wire.PointerUp) {
 		if d.n.removed || d.n.on == nil || d.n.on.drag == nil {
-			delete(s.drag, ev.Pointer)
+			s.endDrag(ev.Viewer, ev.Pointer, d)
 		} else {
 			phase := DragMove
 			if ev.Kind == wire.PointerUp {
 				phase = DragEnd
-				delete(s.drag, ev.Pointer)
+				delete(s.drags[ev.Viewer], ev.Pointer)
+				if len(s.drags[ev.Viewer]) == 0 {
+					delete(s.drags, ev.Viewer)
+				}
 			}
 			dg := Drag{Pointer: p, Phase: phase, DX: p.X - d.x, DY: p.Y - d.y, StartX: d.startX, StartY: d.startY}
-			d.x, d.y = p.X, p.Y
+			d.x, d.y, d.p = p.X, p.Y, p
 			s.guard("OnDrag", func() { d.n.on.drag(dg) })
 			return
 		}
@@ -218,7 +279,7 @@ func (s *Scene) handle(ev *wire.Event) {
 				s.guard("OnPointerDown", func() { n.on.down(p) })
 			}
 			if n.on.drag != nil && !n.removed {
-				s.drag[ev.Pointer] = &dragState{n: n, x: p.X, y: p.Y, startX: p.X, startY: p.Y}
+				s.startDrag(n, p)
 				dg := Drag{Pointer: p, Phase: DragStart, StartX: p.X, StartY: p.Y}
 				s.guard("OnDrag", func() { n.on.drag(dg) })
 			}

@@ -218,3 +218,77 @@ func TestControls(t *testing.T) {
 		t.Fatalf("definitions: %+v", ctl)
 	}
 }
+
+// Drags are per viewer: two viewers whose pointers share an id drag their
+// own nodes, and a viewer that leaves ends its drags.
+func TestDragsPerViewer(t *testing.T) {
+	t.Parallel()
+	s := scene.New(scene.Options{Logger: discard()})
+	a := s.Root().Circle(0, 0, 5, `id="a"`)
+	b := s.Root().Circle(100, 0, 5, `id="b"`)
+	var log []string
+	drag := func(name string) func(scene.Drag) {
+		return func(d scene.Drag) { log = append(log, fmt.Sprintf("%s %v v%d x=%g", name, d.Phase, d.Viewer, d.X)) }
+	}
+	a.OnDrag(drag("a"))
+	b.OnDrag(drag("b"))
+	ev := func(kind wire.EventKind, viewer uint64, target *scene.Node, x float32) {
+		s.Dispatch(wire.Event{Kind: kind, Viewer: viewer, Target: target.Handle(), X: x, Pointer: 1, Buttons: 1})
+		s.Advance(0)
+	}
+	ev(wire.PointerDown, 1, a, 0)
+	ev(wire.PointerDown, 2, b, 100)
+	ev(wire.PointerMove, 1, a, 10)
+	ev(wire.PointerMove, 2, b, 110)
+	ev(wire.PointerUp, 1, a, 20)
+	s.Dispatch(wire.Event{Kind: wire.ViewerLeft, Viewer: 2})
+	s.Advance(0)
+	ev(wire.PointerMove, 2, b, 130) // no drag left: nothing
+	equal(t, "drags", log, []string{
+		fmt.Sprintf("a %v v1 x=0", scene.DragStart), fmt.Sprintf("b %v v2 x=100", scene.DragStart),
+		fmt.Sprintf("a %v v1 x=10", scene.DragMove), fmt.Sprintf("b %v v2 x=110", scene.DragMove),
+		fmt.Sprintf("a %v v1 x=20", scene.DragEnd), fmt.Sprintf("b %v v2 x=110", scene.DragEnd),
+	})
+}
+
+// Pointer-downs with ever new pointer ids cannot grow the drag table: past
+// MaxDragsPerViewer, each ends the viewer's oldest drag; the viewer's
+// leaving ends the rest; a move of an ended pointer drags nothing.
+func TestDragsBoundedPerViewer(t *testing.T) {
+	t.Parallel()
+	s := scene.New(scene.Options{Logger: discard()})
+	c := s.Root().Circle(0, 0, 5)
+	starts, ends, moves := 0, 0, 0
+	c.OnDrag(func(d scene.Drag) {
+		switch d.Phase {
+		case scene.DragStart:
+			starts++
+		case scene.DragEnd:
+			ends++
+		case scene.DragMove:
+			moves++
+		}
+	})
+	const downs = 400
+	for i := range downs {
+		s.Dispatch(wire.Event{Kind: wire.PointerDown, Viewer: 7, Target: c.Handle(), Pointer: uint64(i + 1), Buttons: 1})
+		if i%50 == 49 {
+			s.Advance(0)
+		}
+	}
+	s.Advance(0)
+	if starts != downs || ends != downs-scene.MaxDragsPerViewer {
+		t.Fatalf("%d pointer-downs: %d drags started, %d ended; want %d ended (%d left in progress)", downs, starts, ends, downs-scene.MaxDragsPerViewer, scene.MaxDragsPerViewer)
+	}
+	s.Dispatch(wire.Event{Kind: wire.PointerMove, Viewer: 7, Target: c.Handle(), Pointer: 1, Buttons: 1})
+	s.Dispatch(wire.Event{Kind: wire.PointerMove, Viewer: 7, Target: c.Handle(), Pointer: downs, Buttons: 1})
+	s.Advance(0)
+	if moves != 1 {
+		t.Fatalf("%d drag moves, want 1: the oldest pointer's drag was ended, the newest is in progress", moves)
+	}
+	s.Dispatch(wire.Event{Kind: wire.ViewerLeft, Viewer: 7})
+	s.Advance(0)
+	if ends != downs {
+		t.Fatalf("%d drags ended after the viewer left, want all %d", ends, downs)
+	}
+}

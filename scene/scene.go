@@ -79,7 +79,8 @@ type Scene struct {
 	ctlDirty  bool
 	overlay   string
 	ovlDirty  bool
-	drag      map[uint64]*dragState
+	drags     map[uint64]map[uint64]*dragState // viewer → pointer id → drag
+	dragSeq   uint64
 	simTime   float64
 	speed     float64
 	playing   bool
@@ -146,7 +147,7 @@ func New(opt Options) *Scene {
 		wake:    make(chan struct{}, 1),
 		speed:   1,
 		playing: !opt.Paused,
-		drag:    map[uint64]*dragState{},
+		drags:   map[uint64]map[uint64]*dragState{},
 	}
 	if s.log_ == nil {
 		s.log_ = slog.Default()
@@ -533,14 +534,16 @@ func (s *Scene) Dispatch(ev wire.Event) {
 	s.mu.Lock()
 	if n := len(s.events); ev.Kind == wire.PointerMove && n > 0 {
 		last := &s.events[n-1]
-		if last.Kind == wire.PointerMove && last.Pointer == ev.Pointer && last.Target == ev.Target {
+		if last.Kind == wire.PointerMove && last.Pointer == ev.Pointer && last.Viewer == ev.Viewer && last.Target == ev.Target {
 			*last = ev
 			s.mu.Unlock()
 			return
 		}
 	}
+	// A viewer's leaving is never dropped: it ends what the scene keeps
+	// for the viewer, and there is one per viewer connection.
 	cost := eventCost(&ev)
-	if len(s.events) >= s.opt.MaxEvents || s.evBytes+cost > s.opt.MaxEventBytes {
+	if ev.Kind != wire.ViewerLeft && (len(s.events) >= s.opt.MaxEvents || s.evBytes+cost > s.opt.MaxEventBytes) {
 		s.dropped++
 		s.mu.Unlock()
 		return

@@ -96,6 +96,7 @@ const WriteTimeout = 30 * time.Second
 // is already merged.
 type viewer struct {
 	hub     *Hub
+	id      uint64 // wire.Event.Viewer of its events
 	mu      sync.Mutex
 	merger  wire.Merger
 	queue   []shared // encoded batches waiting for the writer, oldest first
@@ -193,7 +194,7 @@ func (h *Hub) ServeWS(ctx context.Context, c *ws.Conn, r *http.Request) {
 		c.Close(ws.StatusProtocolError, "this endpoint speaks "+wire.Subprotocol)
 		return
 	}
-	v := &viewer{hub: h, wake: make(chan struct{}, 1)}
+	v := &viewer{hub: h, id: viewerIDs.Add(1), wake: make(chan struct{}, 1)}
 	h.viewers.Add(1)
 	defer h.viewers.Add(-1)
 	ctx, cancel := context.WithCancel(ctx)
@@ -206,6 +207,8 @@ func (h *Hub) ServeWS(ctx context.Context, c *ws.Conn, r *http.Request) {
 	unsubscribe := h.src.Subscribe(v)
 	h.read(ctx, c, v)
 	unsubscribe()
+	// What the source keeps for this viewer (its drags) ends with it.
+	h.src.Dispatch(wire.Event{Kind: wire.ViewerLeft, Viewer: v.id})
 	cancel()
 	<-writerDone
 }
@@ -315,9 +318,14 @@ func (h *Hub) read(ctx context.Context, c *ws.Conn, v *viewer) {
 			continue
 		}
 		h.events.Add(1)
+		ev.Viewer = v.id
 		h.src.Dispatch(ev)
 	}
 }
+
+// viewerIDs numbers viewers, unique within the process, from 1, so that a
+// source fed by several hubs still tells their viewers apart.
+var viewerIDs atomic.Uint64
 
 // readBufSize is the read buffer a viewer keeps between events: far more
 // than a pointer or key event needs (16 bytes or so), less than the largest

@@ -334,3 +334,40 @@ func TestHubSurvivesUpstreamSwap(t *testing.T) {
 		t.Fatal("old scene still shown")
 	}
 }
+
+// The hub stamps each viewer's events with its number, and tells the
+// source when the viewer leaves: a drag in progress ends with it.
+func TestHubViewerLeavingEndsItsDrags(t *testing.T) {
+	t.Parallel()
+	sc := scene.New(scene.Options{Width: 10, Height: 10, Logger: quiet})
+	phases := make(chan scene.Drag, 8)
+	c := sc.Root().Circle(1, 1, 1)
+	c.OnDrag(func(d scene.Drag) { phases <- d })
+	liveScene(t, sc)
+	srv, _ := hubServer(t, sc)
+	v := newViewer(t, srv, 0)
+	v.waitFor(t, "a keyframe", func(m *wire.Mirror) bool { return m.Ready() })
+	down, _ := (&wire.Event{Kind: wire.PointerDown, Target: c.Handle(), X: 1, Y: 1, Button: 1, Buttons: 1, Pointer: 1}).MarshalBinary()
+	if err := v.c.Write(context.Background(), ws.MessageBinary, down); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	next := func() scene.Drag {
+		select {
+		case d := <-phases:
+			return d
+		case <-ctx.Done():
+			t.Fatal("no drag event")
+			panic("unreachable")
+		}
+	}
+	start := next()
+	if start.Phase != scene.DragStart || start.Viewer == 0 {
+		t.Fatalf("first drag event: phase %v from viewer %d, want a start from a numbered viewer", start.Phase, start.Viewer)
+	}
+	v.c.CloseNow()
+	if end := next(); end.Phase != scene.DragEnd || end.Viewer != start.Viewer {
+		t.Fatalf("after the viewer left: phase %v from viewer %d, want the end of viewer %d's drag", end.Phase, end.Viewer, start.Viewer)
+	}
+}

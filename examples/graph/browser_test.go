@@ -61,3 +61,56 @@ func TestBrowserDrag(t *testing.T) {
 	}
 	e2e.NoPageErrors(t, p)
 }
+
+// TestBrowserTwoViewersDrag drags two nodes at once from two pages. Both
+// pages' mice have pointer id 1; each drag must stay with its own page's
+// node, so both nodes end where their page dropped them.
+func TestBrowserTwoViewersDrag(t *testing.T) {
+	t.Parallel()
+	g := newGraph(20, 9)
+	settle(g, 30)
+	site := e2e.Serve(t, g.s)
+	b := browser.ForTest(t)
+	pa := e2e.Open(t, b, site.URL+"/")
+	pb := e2e.Open(t, b, site.URL+"/")
+	ctx := e2e.Ctx(t)
+
+	type drag struct {
+		p              *browser.Page
+		i              int
+		x0, y0, x1, y1 float64
+		wantX, wantY   float64
+	}
+	ds := []*drag{{p: pa, i: 3}, {p: pb, i: 12}}
+	for k, d := range ds {
+		d.x0, d.y0 = e2e.Center(t, d.p, fmt.Sprintf("v-%d", d.i))
+		d.x1, d.y1 = d.x0+float64(120-200*k), d.y0+60
+		d.wantX, d.wantY = e2e.ViewportToScene(t, d.p, d.x1, d.y1)
+	}
+	mouse := func(d *drag, ev browser.MouseEvent) { e2e.Must(t, d.p, d.p.Mouse(ctx, ev)) }
+	// Page A presses first, then page B, each seen by the sim before the
+	// next: B's press must not take A's drag.
+	for _, d := range ds {
+		mouse(d, browser.MouseEvent{Type: "mouseMoved", X: d.x0, Y: d.y0})
+		mouse(d, browser.MouseEvent{Type: "mousePressed", X: d.x0, Y: d.y0, Button: "left", Buttons: 1, ClickCount: 1})
+		e2e.SimUntil(t, g.s, fmt.Sprintf("node %d pinned by its press", d.i), func() bool { return g.verts[d.i].pinned })
+	}
+	const steps = 10
+	for s := 1; s <= steps; s++ {
+		f := float64(s) / steps
+		for _, d := range ds {
+			mouse(d, browser.MouseEvent{Type: "mouseMoved", X: d.x0 + (d.x1-d.x0)*f, Y: d.y0 + (d.y1-d.y0)*f, Button: "left", Buttons: 1})
+		}
+	}
+	for _, d := range ds {
+		mouse(d, browser.MouseEvent{Type: "mouseReleased", X: d.x1, Y: d.y1, Button: "left", ClickCount: 1})
+	}
+	for _, d := range ds {
+		e2e.SimUntil(t, g.s, fmt.Sprintf("node %d at its page's drop point", d.i), func() bool {
+			v := g.verts[d.i]
+			return math.Abs(v.x-d.wantX) < 1 && math.Abs(v.y-d.wantY) < 1
+		})
+	}
+	e2e.NoPageErrors(t, pa)
+	e2e.NoPageErrors(t, pb)
+}

@@ -238,6 +238,7 @@ func TestDecodeEventErrors(t *testing.T) {
 	}{
 		{"empty", nil, "empty message"},
 		{"unknown", []byte{0x55}, "unknown event kind 0x55"},
+		{"viewer left is the server's own", []byte{0x20, 1}, "unknown event kind 0x20"},
 		{"truncated pointer", []byte{0x01, 7, 0, 0}, "missing x"},
 		{"trailing", []byte{0x10, 5, 0}, "1 trailing bytes after ack"},
 		{"bad mods", []byte{0x06, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xf0}, "unknown bits"},

@@ -24,12 +24,18 @@ const (
 	Leave       EventKind = 0x0A // pointer left the target
 	ControlSet  EventKind = 0x0B // a viewer changed a control (or pressed a button)
 	Ack         EventKind = 0x10
+
+	// ViewerLeft says that viewer Event.Viewer is gone, so that what a
+	// source keeps for it (drags in progress) ends. Servers make it when a
+	// viewer's connection ends; it is never on the browser wire.
+	ViewerLeft EventKind = 0x20
 )
 
 var kindNames = map[EventKind]string{
 	PointerDown: "pointer-down", PointerMove: "pointer-move", PointerUp: "pointer-up",
 	Click: "click", DblClick: "dblclick", Wheel: "wheel", KeyDown: "key-down", KeyUp: "key-up",
 	Enter: "enter", Leave: "leave", ControlSet: "control", Ack: "ack",
+	ViewerLeft: "viewer-left",
 }
 
 func (k EventKind) String() string {
@@ -62,6 +68,11 @@ const (
 //	KeyDown, KeyUp               Target, Key, Code, Mods, Repeat
 //	ControlSet                   Name, Value
 //	Ack                          Seq
+//	ViewerLeft                   Viewer
+//
+// Viewer is not on the browser wire: the server that reads an event from
+// a connection sets it to that viewer's number (unique within the server,
+// never 0), so that sources can tell viewers apart; 0 means unknown.
 //
 // X and Y are in scene (SVG user) coordinates. Target is the handle of the
 // element the event is for (0 means the scene itself).
@@ -80,6 +91,7 @@ type Event struct {
 	Name    string // control name
 	Value   Value  // control value
 	Seq     uint64 // acked sequence number
+	Viewer  uint64 // the viewer it came from, set by the server (see above)
 }
 
 func (e Event) String() string {
@@ -94,6 +106,8 @@ func (e Event) String() string {
 		return fmt.Sprintf("%v %s=%v", e.Kind, e.Name, e.Value)
 	case e.Kind == Ack:
 		return fmt.Sprintf("ack %d", e.Seq)
+	case e.Kind == ViewerLeft:
+		return fmt.Sprintf("viewer-left %d", e.Viewer)
 	}
 	return e.Kind.String()
 }
@@ -132,6 +146,8 @@ func (e *Event) AppendBinary(dst []byte) ([]byte, error) {
 		dst = appendValue(dst, e.Value)
 	case e.Kind == Ack:
 		dst = appendUvarint(dst, e.Seq)
+	case e.Kind == ViewerLeft:
+		return dst, fmt.Errorf("wire: encode event: %v is made by servers, not sent by browsers", e.Kind)
 	default:
 		return dst, fmt.Errorf("wire: encode event: unknown kind %d", e.Kind)
 	}

@@ -16,6 +16,7 @@
 package link
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -47,7 +48,8 @@ const (
 
 // Parent → child messages.
 const (
-	// TEvent carries one viewer event (wire.Event encoding).
+	// TEvent carries one viewer event: the viewer's number (uvarint),
+	// then the event (wire.Event encoding).
 	TEvent Type = 0x81
 	// TStateRequest asks for the scene's state (no payload).
 	TStateRequest Type = 0x82
@@ -56,6 +58,9 @@ const (
 	TStart Type = 0x83
 	// TShutdown asks the child to stop its sim loop and exit.
 	TShutdown Type = 0x84
+	// TViewerLeft says a viewer is gone: its number (uvarint). It decodes
+	// as a TEvent of kind wire.ViewerLeft.
+	TViewerLeft Type = 0x85
 )
 
 func (t Type) String() string {
@@ -74,12 +79,14 @@ func (t Type) String() string {
 		return "start"
 	case TShutdown:
 		return "shutdown"
+	case TViewerLeft:
+		return "viewer-left"
 	}
 	return fmt.Sprintf("type 0x%02x", byte(t))
 }
 
 // Version is the link protocol version a Hello carries.
-const Version = 1
+const Version = 2
 
 // Hello is what a child says first.
 type Hello struct {
@@ -96,7 +103,7 @@ type Msg struct {
 	Type  Type
 	Hello Hello       // THello
 	Batch *wire.Batch // TBatch
-	Event wire.Event  // TEvent
+	Event wire.Event  // TEvent (and TViewerLeft, decoded as TEvent)
 	Data  []byte      // TState (ok) and TStart: state JSON
 	Err   string      // TState: the error that kept the state from being taken
 }
@@ -135,11 +142,23 @@ func Decode(msg []byte) (Msg, error) {
 			}
 		}
 	case TEvent:
-		ev, err := wire.DecodeEvent(p)
+		viewer, n := binary.Uvarint(p)
+		if n <= 0 {
+			return m, errors.New("link: event: bad viewer number")
+		}
+		ev, err := wire.DecodeEvent(p[n:])
 		if err != nil {
 			return m, fmt.Errorf("link: event: %w", err)
 		}
+		ev.Viewer = viewer
 		m.Event = ev
+	case TViewerLeft:
+		viewer, n := binary.Uvarint(p)
+		if n <= 0 || n != len(p) {
+			return m, errors.New("link: viewer-left: bad viewer number")
+		}
+		m.Type = TEvent
+		m.Event = wire.Event{Kind: wire.ViewerLeft, Viewer: viewer}
 	case TStart:
 		m.Data = p
 	case TStateRequest, TShutdown:
@@ -164,9 +183,13 @@ func AppendBatch(dst []byte, b *wire.Batch) ([]byte, error) {
 	return b.AppendBinary(append(dst, byte(TBatch)))
 }
 
-// AppendEvent appends an event message to dst.
+// AppendEvent appends an event message to dst, with the viewer it came
+// from; a wire.ViewerLeft event becomes a TViewerLeft message.
 func AppendEvent(dst []byte, e *wire.Event) ([]byte, error) {
-	return e.AppendBinary(append(dst, byte(TEvent)))
+	if e.Kind == wire.ViewerLeft {
+		return binary.AppendUvarint(append(dst, byte(TViewerLeft)), e.Viewer), nil
+	}
+	return e.AppendBinary(binary.AppendUvarint(append(dst, byte(TEvent)), e.Viewer))
 }
 
 // AppendState appends a state reply to dst: data, or err if not nil.

@@ -18,8 +18,12 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := wire.Event{Kind: wire.Click, Target: 4, X: 1, Y: 2, Button: 1}
+	ev := wire.Event{Kind: wire.Click, Target: 4, X: 1, Y: 2, Button: 1, Viewer: 300}
 	em, err := AppendEvent(nil, &ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lm, err := AppendEvent(nil, &wire.Event{Kind: wire.ViewerLeft, Viewer: 300})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +36,10 @@ func TestRoundTrip(t *testing.T) {
 			return m.Type == THello && m.Hello == Hello{Version: Version, PID: 7, State: true, Title: "t"}
 		}},
 		{"batch", bm, func(m Msg) bool { return m.Type == TBatch && m.Batch.Seq == 3 && m.Batch.Ops[0].X == 1 }},
-		{"event", em, func(m Msg) bool { return m.Type == TEvent && m.Event.Target == 4 && m.Event.Kind == wire.Click }},
+		{"event", em, func(m Msg) bool {
+			return m.Type == TEvent && m.Event.Target == 4 && m.Event.Kind == wire.Click && m.Event.Viewer == 300
+		}},
+		{"viewer left", lm, func(m Msg) bool { return m.Type == TEvent && m.Event == wire.Event{Kind: wire.ViewerLeft, Viewer: 300} }},
 		{"state", AppendState(nil, []byte(`{"a":1}`), nil), func(m Msg) bool { return m.Type == TState && string(m.Data) == `{"a":1}` && m.Err == "" }},
 		{"state error", AppendState(nil, nil, io.ErrUnexpectedEOF), func(m Msg) bool { return m.Type == TState && m.Err == "unexpected EOF" }},
 		{"start", AppendStart(nil, []byte(`{}`)), func(m Msg) bool { return m.Type == TStart && string(m.Data) == "{}" }},
@@ -67,6 +74,9 @@ func TestDecodeErrors(t *testing.T) {
 		{"bad batch", []byte{byte(TBatch), 0x80}, "batch"},
 		{"bad state", []byte{byte(TState), 7}, "status"},
 		{"shutdown with payload", []byte{byte(TShutdown), 1}, "payload"},
+		{"event without a viewer", []byte{byte(TEvent)}, "viewer"},
+		{"event of a browser kind only", []byte{byte(TEvent), 1, byte(wire.ViewerLeft)}, "unknown event kind"},
+		{"viewer-left with more", []byte{byte(TViewerLeft), 1, 2}, "viewer"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
