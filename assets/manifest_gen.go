@@ -4,6 +4,6 @@ package assets
 
 // manifest maps each asset's logical name to its content-hashed file in dist.
 var manifest = map[string]string{
-	"client.js": "client-e75f949c2bae.js",
-	"style.css": "style-0ddcda483b5e.css",
+	"client.js": "client-703d9f65825a.js",
+	"style.css": "style-5f9606c60d71.css",
 }

@@ -113,3 +113,21 @@ func TestHostCheckAgainstRebinding(t *testing.T) {
 		t.Errorf("tokens mode, another Host: %s, want 200", resp.Status)
 	}
 }
+
+// hostAllowed never panics, and what it allows names this machine: a
+// localhost name, a loopback address, or a configured name.
+func FuzzHostAllowed(f *testing.F) {
+	for _, s := range []string{"localhost:8000", "[::1]:80", "127.0.0.1", "rebind.example:8000", "sim.lan", "[::ffff:127.0.0.1]", "LOCALHOST.", "a.localhost", "[", "]:", "::1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, host string) {
+		if !hostAllowed(host, []string{"sim.lan"}) {
+			return
+		}
+		name := hostName(host)
+		ip := net.ParseIP(name)
+		if !(name == "" || name == "localhost" || strings.HasSuffix(name, ".localhost") || name == "sim.lan" || (ip != nil && ip.IsLoopback())) {
+			t.Fatalf("hostAllowed(%q) with name %q", host, name)
+		}
+	})
+}

@@ -52,6 +52,19 @@ type Config struct {
 	// reason.
 	Tokens *Tokens
 
+	// FrameAncestors lists who may show the server's pages in a frame, as
+	// CSP frame-ancestors sources ("'self'", "https://example.org"). By
+	// default no one may: every response says X-Frame-Options: DENY and
+	// Content-Security-Policy: frame-ancestors 'none', so that another site
+	// cannot overlay a scene's controls to steal clicks (clickjacking).
+	FrameAncestors []string
+
+	// KeepWebsocketsAfterTokenExpiry keeps a websocket open after the
+	// token it was opened with expires. By default the server closes it
+	// then, with 1008 (policy violation) and "access token expired", so
+	// that a token's lifetime bounds the access it grants.
+	KeepWebsocketsAfterTokenExpiry bool
+
 	// AllowedHosts are names besides localhost, 127.0.0.0/8 and [::1]
 	// that requests may give in Host when the server is on a loopback
 	// address without Tokens (with tokens, or on a public address, any
@@ -207,6 +220,9 @@ type Server struct {
 	gate    *gate
 	// hostCheck: answer only Host values naming this machine (host.go).
 	hostCheck bool
+	// frameCSP and frameDeny are the framing headers (Config.FrameAncestors).
+	frameCSP  string
+	frameDeny bool
 
 	routesMu sync.Mutex
 	routes   map[string]*route
@@ -268,6 +284,7 @@ func New(cfg Config) *Server {
 	}
 	cfg.OriginPatterns = slices.Clone(cfg.OriginPatterns)
 	cfg.AllowedHosts = slices.Clone(cfg.AllowedHosts)
+	cfg.FrameAncestors = slices.Clone(cfg.FrameAncestors)
 	s := &Server{
 		cfg:      cfg,
 		log:      cfg.Logger,
@@ -282,6 +299,10 @@ func New(cfg Config) *Server {
 	}
 	s.gate = newGate(s)
 	s.hostCheck = cfg.Tokens == nil && IsLoopback(cfg.Addr)
+	s.frameCSP, s.frameDeny = "frame-ancestors 'none'", true
+	if len(cfg.FrameAncestors) > 0 {
+		s.frameCSP, s.frameDeny = "frame-ancestors "+strings.Join(cfg.FrameAncestors, " "), false
+	}
 	s.baseCtx, s.cancel = context.WithCancel(context.Background())
 	return s
 }
@@ -473,12 +494,22 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, e Endpoint) {
 	// an idle websocket then holds neither net/http's buffers nor its
 	// deeper stack. The request's context would end with ServeHTTP, so the
 	// handler's request carries the server's.
+	var expiry *time.Timer
+	if exp, ok := r.Context().Value(tokenExpiryKey{}).(time.Time); ok && !s.cfg.KeepWebsocketsAfterTokenExpiry {
+		expiry = time.AfterFunc(time.Until(exp), func() {
+			s.log.Info("websocket closed: its access token expired", "conn", c.String(), "expired", exp)
+			c.Close(ws.StatusPolicyViolation, "access token expired")
+		})
+	}
 	r = r.WithContext(s.baseCtx)
-	go s.runHandler(e.Handler, c, r, ip)
+	go s.runHandler(e.Handler, c, r, ip, expiry)
 }
 
-func (s *Server) runHandler(h WSHandler, c *ws.Conn, r *http.Request, ip string) {
+func (s *Server) runHandler(h WSHandler, c *ws.Conn, r *http.Request, ip string, expiry *time.Timer) {
 	defer func() {
+		if expiry != nil {
+			expiry.Stop()
+		}
 		if v := recover(); v != nil {
 			s.report(&HandlerError{Time: time.Now(), Where: c.String() + " " + c.Target(), Value: v, Stack: debug.Stack()})
 			c.Close(ws.StatusInternalError, "internal server error")
@@ -555,10 +586,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.checkHost(w, r) {
 		return
 	}
-	if s.cfg.Tokens != nil && !s.checkToken(w, r) {
-		return
+	if s.cfg.Tokens != nil {
+		var ok bool
+		if r, ok = s.checkToken(w, r); !ok {
+			return
+		}
 	}
 	if !isUpgrade(r) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", s.frameCSP)
+		if s.frameDeny {
+			h.Set("X-Frame-Options", "DENY")
+		}
+		h.Set("X-Content-Type-Options", "nosniff")
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
@@ -574,8 +614,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // checkToken enforces Config.Tokens. A page loaded with a valid token in
 // its URL gets the token as a cookie, so that the page's websockets and
-// assets carry it.
-func (s *Server) checkToken(w http.ResponseWriter, r *http.Request) bool {
+// assets carry it. A websocket request comes back with the token's expiry
+// in its context (tokenExpiryKey).
+func (s *Server) checkToken(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
 	tok := r.URL.Query().Get(TokenParam)
 	fromQuery := tok != ""
 	if !fromQuery {
@@ -583,9 +624,13 @@ func (s *Server) checkToken(w http.ResponseWriter, r *http.Request) bool {
 			tok = c.Value
 		}
 	}
-	if err := s.cfg.Tokens.Verify(tok, r.URL.Path); err != nil {
+	exp, err := s.cfg.Tokens.verify(tok, r.URL.Path)
+	if err != nil {
 		s.refuse(w, r, http.StatusForbidden, 0, "access refused: "+err.Error())
-		return false
+		return nil, false
+	}
+	if isUpgrade(r) {
+		r = r.WithContext(context.WithValue(r.Context(), tokenExpiryKey{}, exp))
 	}
 	if fromQuery && !isUpgrade(r) {
 		http.SetCookie(w, &http.Cookie{
@@ -593,8 +638,12 @@ func (s *Server) checkToken(w http.ResponseWriter, r *http.Request) bool {
 			Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode,
 		})
 	}
-	return true
+	return r, true
 }
+
+// tokenExpiryKey keys the expiry (a time.Time) of the token a websocket
+// request carried.
+type tokenExpiryKey struct{}
 
 // Open starts listening, synchronously: when it returns, Addr and URL are
 // valid and connections queue until Serve.

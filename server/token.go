@@ -40,8 +40,12 @@ func NewTokens(key []byte) *Tokens {
 }
 
 // Mint returns a token valid for ttl on path and every path below it
-// ("/" covers the whole server).
+// ("/" covers the whole server). An empty path is "/": the whole server.
+// Expiry is kept in whole seconds.
 func (t *Tokens) Mint(path string, ttl time.Duration) string {
+	if path == "" {
+		path = "/"
+	}
 	payload := binary.BigEndian.AppendUint64(nil, uint64(t.now().Add(ttl).Unix()))
 	payload = append(payload, path...)
 	return base64.RawURLEncoding.EncodeToString(payload) + "." + base64.RawURLEncoding.EncodeToString(t.sign(payload))
@@ -64,30 +68,36 @@ var (
 
 // Verify checks tok for a request to path.
 func (t *Tokens) Verify(tok, path string) error {
+	_, err := t.verify(tok, path)
+	return err
+}
+
+// verify checks tok for a request to path and returns when it expires.
+func (t *Tokens) verify(tok, path string) (time.Time, error) {
 	if tok == "" {
-		return ErrTokenMissing
+		return time.Time{}, ErrTokenMissing
 	}
 	p64, s64, ok := strings.Cut(tok, ".")
 	if !ok || len(tok) > 4096 {
-		return ErrTokenMalformed
+		return time.Time{}, ErrTokenMalformed
 	}
 	payload, err1 := base64.RawURLEncoding.DecodeString(p64)
 	sig, err2 := base64.RawURLEncoding.DecodeString(s64)
 	if err1 != nil || err2 != nil || len(payload) < 8 {
-		return ErrTokenMalformed
+		return time.Time{}, ErrTokenMalformed
 	}
 	if !hmac.Equal(sig, t.sign(payload)) {
-		return ErrTokenTampered
+		return time.Time{}, ErrTokenTampered
 	}
 	exp := time.Unix(int64(binary.BigEndian.Uint64(payload)), 0)
 	if !t.now().Before(exp) {
-		return fmt.Errorf("%w at %s", ErrTokenExpired, exp.UTC().Format(time.RFC3339))
+		return exp, fmt.Errorf("%w at %s", ErrTokenExpired, exp.UTC().Format(time.RFC3339))
 	}
 	scope := string(payload[8:])
 	if !pathWithin(path, scope) {
-		return fmt.Errorf("%w: valid for %q, not %q", ErrTokenWrongPath, scope, path)
+		return exp, fmt.Errorf("%w: valid for %q, not %q", ErrTokenWrongPath, scope, path)
 	}
-	return nil
+	return exp, nil
 }
 
 // pathWithin reports whether path is scope or below it.

@@ -263,7 +263,16 @@ func selectSubprotocol(offered []string, server []string) string {
 
 // checkOrigin allows requests without an Origin, from the request's own
 // host, and from hosts matching one of patterns.
+//
+// The Origin must be what browsers send (RFC 6454 section 6.1): "null",
+// or scheme://host[:port] and nothing else, in one header. A userinfo
+// part ("http://evil.example@127.0.0.1:8000" names host 127.0.0.1), a
+// path, a query or a second Origin header come only from clients crafting
+// them, and are refused.
 func checkOrigin(r *http.Request, patterns []string) error {
+	if n := len(r.Header.Values("Origin")); n > 1 {
+		return fmt.Errorf("%d Origin headers: a browser sends one", n)
+	}
 	origin := r.Header.Get("Origin")
 	if origin == "" {
 		return nil
@@ -279,6 +288,9 @@ func checkOrigin(r *http.Request, patterns []string) error {
 	u, err := url.Parse(origin)
 	if err != nil || u.Host == "" {
 		return fmt.Errorf("malformed Origin header %q", truncate(origin, 100))
+	}
+	if u.User != nil || u.Path != "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.Opaque != "" {
+		return fmt.Errorf("Origin %q is not scheme://host[:port], as browsers send it", truncate(origin, 100))
 	}
 	if strings.EqualFold(u.Host, r.Host) {
 		return nil

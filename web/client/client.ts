@@ -20,6 +20,8 @@ const MAX_RETRY_MS = 2000;
 const CLOSE_PROTOCOL = 4002;
 const CLOSE_UNSUPPORTED = 4003;
 const CLOSE_INVALID = 4007;
+/** The server closed for a policy (an access token that expired): retrying cannot help. */
+const CLOSE_POLICY = 1008;
 
 interface Conn {
   ws: WebSocket;
@@ -158,10 +160,14 @@ export class Client implements Sink {
       this.pending.push({ conn: c, b });
       this.wake();
     };
-    ws.onclose = () => {
+    ws.onclose = (ev: CloseEvent) => {
       if (c !== this.conn) return;
       this.conn = null;
       this.live = false;
+      if (ev.code === CLOSE_POLICY) {
+        this.setState("refused", ev.reason || "refused by the server", "open the page with a new link to connect again");
+        return;
+      }
       if (this.state !== "incompatible") this.retry();
     };
   }

@@ -24,7 +24,7 @@ export function numText(v: number): string {
   return String(v);
 }
 
-export type State = "connecting" | "live" | "reconnecting" | "incompatible" | "offline";
+export type State = "connecting" | "live" | "reconnecting" | "incompatible" | "offline" | "refused";
 
 export class Status {
   constructor(private readonly el: HTMLElement | null) {

@@ -7,14 +7,18 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/vizserve/vizserve/internal/testkit/browser"
 	"github.com/vizserve/vizserve/internal/testkit/leakcheck"
 	"github.com/vizserve/vizserve/scene"
+	"github.com/vizserve/vizserve/server"
 )
 
 func TestMain(m *testing.M) { leakcheck.Main(m) }
@@ -249,6 +253,43 @@ func TestStandaloneSVG(t *testing.T) {
 	WaitFor(t, p, `document.getElementById("box").getAttribute("data-clicks") === "1"`)
 	if c := Sim(t, tk.s, func() int { return tk.clicks }); c != 1 {
 		t.Fatalf("%d clicks in Go", c)
+	}
+	NoPageErrors(t, p)
+}
+
+// A page opened with an access token is cut off when the token expires:
+// the server closes its websocket with 1008, and the page says why and
+// does not retry (a reconnect could only be refused).
+func TestBrowserTokenExpiry(t *testing.T) {
+	t.Parallel()
+	tk := newTicker()
+	RunScene(t, tk.s)
+	tokens := server.NewTokens(nil)
+	site, err := Mount(tk.s, "127.0.0.1:0", &server.Config{Tokens: tokens})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { site.Close() })
+	b := browser.ForTest(t)
+	// Expiry is in whole seconds: 2 to 3 s from now, time enough to load.
+	tok := tokens.Mint("/", 3*time.Second)
+	p := Open(t, b, site.URL+"/?"+server.TokenParam+"="+url.QueryEscape(tok))
+	WaitFor(t, p, `document.getElementById("vz-status").dataset.state === "refused"`)
+	if got := Eval[string](t, p, `document.getElementById("vz-status").textContent`); !strings.Contains(got, "access token expired") {
+		t.Errorf("the status says %q, want the reason", got)
+	}
+	if tokens.Verify(tok, "/") == nil {
+		t.Fatal("the page was cut off before its token expired")
+	}
+	if n := Eval[int](t, p, `vizserve.connects`); n != 1 {
+		t.Errorf("the page connected %d times, want 1: it retried after a refusal", n)
+	}
+	if dir := os.Getenv("VIZSERVE_SCREENSHOT_DIR"); dir != "" {
+		png, err := p.Screenshot(Ctx(t))
+		Must(t, p, err)
+		if err := os.WriteFile(filepath.Join(dir, "token-expired.png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	NoPageErrors(t, p)
 }
