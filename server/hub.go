@@ -27,6 +27,7 @@ type Hub struct {
 	log     *slog.Logger
 	viewers atomic.Int64
 	events  atomic.Uint64
+	over    atomic.Uint64 // events dropped over a viewer's rate
 	sent    atomic.Uint64 // batches written to viewers
 	bytes   atomic.Uint64
 
@@ -62,13 +63,14 @@ func (h *Hub) Endpoint() Endpoint {
 type HubStats struct {
 	Viewers int
 	Events  uint64 // events dispatched to the source
+	Dropped uint64 // events dropped because their viewer sent more than ViewerEventRate
 	Batches uint64 // batches written to viewers
 	Bytes   uint64 // bytes of those batches
 }
 
 // Stats returns the hub's counters.
 func (h *Hub) Stats() HubStats {
-	return HubStats{Viewers: int(h.viewers.Load()), Events: h.events.Load(), Batches: h.sent.Load(), Bytes: h.bytes.Load()}
+	return HubStats{Viewers: int(h.viewers.Load()), Events: h.events.Load(), Dropped: h.over.Load(), Batches: h.sent.Load(), Bytes: h.bytes.Load()}
 }
 
 // Window is how many batches a viewer may have unacknowledged. The writer
@@ -282,10 +284,40 @@ func (h *Hub) write(ctx context.Context, c *ws.Conn, v *viewer) {
 	}
 }
 
+// ViewerEventRate bounds the events one viewer may send per second, in
+// bursts of as many; the rest are dropped (and counted in
+// HubStats.Dropped). A browser sends far fewer: the client coalesces
+// pointer moves to one per animation frame and pointer, so even ten
+// touches on a 120 Hz display stay below it. Without it one viewer could
+// keep the sim goroutine busy with events and slow the scene for everyone.
+const ViewerEventRate = 2000
+
+// eventBudget is a viewer's token bucket for ViewerEventRate.
+type eventBudget struct {
+	tokens float64
+	last   time.Time
+}
+
+func (b *eventBudget) take(now time.Time) bool {
+	if b.last.IsZero() {
+		b.tokens = ViewerEventRate
+	} else {
+		b.tokens = min(ViewerEventRate, b.tokens+now.Sub(b.last).Seconds()*ViewerEventRate)
+	}
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
 // read takes events and acks from the viewer until the connection ends.
 // A malformed message closes this viewer's connection only.
 func (h *Hub) read(ctx context.Context, c *ws.Conn, v *viewer) {
 	buf := make([]byte, readBufSize)
+	var budget eventBudget
+	warned := false
 	for {
 		typ, r, err := c.Reader(ctx)
 		if err != nil {
@@ -303,8 +335,10 @@ func (h *Hub) read(ctx context.Context, c *ws.Conn, v *viewer) {
 			return
 		}
 		buf = msg[:0]
-		if cap(buf) > readBufSize {
-			buf = make([]byte, readBufSize) // a rare large event does not keep its buffer
+		if cap(buf) > readBufSize && len(msg) <= readBufSize {
+			// Large events came and went: a viewer that sent one keeps
+			// a small buffer, not the large one, between them.
+			buf = make([]byte, readBufSize)
 		}
 		ev, err := wire.DecodeEvent(msg)
 		if err != nil {
@@ -315,6 +349,14 @@ func (h *Hub) read(ctx context.Context, c *ws.Conn, v *viewer) {
 		if ev.Kind == wire.Ack {
 			v.acked.Store(ev.Seq)
 			v.poke()
+			continue
+		}
+		if !budget.take(time.Now()) {
+			h.over.Add(1)
+			if !warned {
+				warned = true
+				h.log.Info("hub: a viewer sends more events than the rate allows; dropping the excess", "conn", c.String(), "rate", ViewerEventRate)
+			}
 			continue
 		}
 		h.events.Add(1)
@@ -329,7 +371,8 @@ var viewerIDs atomic.Uint64
 
 // readBufSize is the read buffer a viewer keeps between events: far more
 // than a pointer or key event needs (16 bytes or so), less than the largest
-// (wire.MaxEventSize), which gets a buffer of its own for one message.
+// (wire.MaxEventSize). A larger buffer lives while large events keep
+// coming, and is dropped at the first small one.
 const readBufSize = 1024
 
 // readAll reads a message into buf, growing it as needed.

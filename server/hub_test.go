@@ -371,3 +371,43 @@ func TestHubViewerLeavingEndsItsDrags(t *testing.T) {
 		t.Fatalf("after the viewer left: phase %v from viewer %d, want the end of viewer %d's drag", end.Phase, end.Viewer, start.Viewer)
 	}
 }
+
+// A viewer that sends more events than ViewerEventRate has the excess
+// dropped, and counted; its connection stays open.
+func TestHubViewerEventRate(t *testing.T) {
+	t.Parallel()
+	sc := scene.New(scene.Options{Width: 10, Height: 10, Logger: quiet})
+	sc.Root().Circle(1, 1, 1)
+	liveScene(t, sc)
+	srv, h := hubServer(t, sc)
+	v := newViewer(t, srv, 0)
+	v.waitFor(t, "a keyframe", func(m *wire.Mirror) bool { return m.Ready() })
+	key, _ := (&wire.Event{Kind: wire.KeyDown, Key: "a", Code: "KeyA"}).MarshalBinary()
+	const n = 4 * ViewerEventRate
+	start := time.Now()
+	for range n {
+		if err := v.c.Write(context.Background(), ws.MessageBinary, key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// An ack after the events: once it is applied, the hub has read them.
+	ack, _ := (&wire.Event{Kind: wire.Ack, Seq: 1}).MarshalBinary()
+	v.c.Write(context.Background(), ws.MessageBinary, ack)
+	eventually(t, "every event read", func() bool { st := h.Stats(); return st.Events+st.Dropped == n })
+	took := time.Since(start)
+	st := h.Stats()
+	allowed := uint64(ViewerEventRate + took.Seconds()*ViewerEventRate + 1)
+	t.Logf("%d events in %v: %d dispatched, %d dropped (allowed %d)", n, took.Round(time.Millisecond), st.Events, st.Dropped, allowed)
+	if st.Events > allowed {
+		t.Fatalf("%d events dispatched in %v: the rate allows at most %d", st.Events, took, allowed)
+	}
+	if st.Dropped == 0 && took < (n/ViewerEventRate-1)*time.Second {
+		t.Fatalf("no event dropped of %d sent in %v", n, took)
+	}
+	v.mu.Lock()
+	err := v.err
+	v.mu.Unlock()
+	if err != nil {
+		t.Fatalf("the viewer's connection ended: %v", err)
+	}
+}
