@@ -53,7 +53,8 @@ func seedEvents(t testing.TB) [][]byte {
 		}
 		out = append(out, msg)
 	}
-	return out
+	// A server's own event kind, which no browser may send.
+	return append(out, []byte{byte(ViewerLeft), 1})
 }
 
 func TestSeedCorpus(t *testing.T) {
