@@ -172,7 +172,6 @@ func (n *Node) OnHover(fn func(Hover)) *Node {
 
 type dragState struct {
 	n              *Node
-	x, y           float64
 	startX, startY float64
 	p              Pointer // the last event of the drag
 	seq            uint64  // order of starting, to end the oldest first
@@ -186,17 +185,22 @@ const MaxDragsPerViewer = 16
 
 // endDrag ends drag d of viewer's pointer id, telling its handler.
 func (s *Scene) endDrag(viewer, id uint64, d *dragState) {
-	ds := s.drags[viewer]
-	delete(ds, id)
-	if len(ds) == 0 {
-		delete(s.drags, viewer)
-	}
+	s.dropDrag(viewer, id)
 	if d.n.removed || d.n.on == nil || d.n.on.drag == nil {
 		return
 	}
 	dg := Drag{Pointer: d.p, Phase: DragEnd, StartX: d.startX, StartY: d.startY}
 	dg.Buttons = 0
 	s.guard("OnDrag", func() { d.n.on.drag(dg) })
+}
+
+// dropDrag forgets the drag of viewer's pointer id.
+func (s *Scene) dropDrag(viewer, id uint64) {
+	ds := s.drags[viewer]
+	delete(ds, id)
+	if len(ds) == 0 {
+		delete(s.drags, viewer)
+	}
 }
 
 // startDrag records a drag of node n by pointer p, ending the one its
@@ -221,7 +225,7 @@ func (s *Scene) startDrag(n *Node, p Pointer) {
 		s.drags[p.Viewer] = ds
 	}
 	s.dragSeq++
-	ds[p.ID] = &dragState{n: n, x: p.X, y: p.Y, startX: p.X, startY: p.Y, p: p, seq: s.dragSeq}
+	ds[p.ID] = &dragState{n: n, startX: p.X, startY: p.Y, p: p, seq: s.dragSeq}
 }
 
 // handle runs one event on the sim goroutine.
@@ -253,13 +257,10 @@ func (s *Scene) handle(ev *wire.Event) {
 			phase := DragMove
 			if ev.Kind == wire.PointerUp {
 				phase = DragEnd
-				delete(s.drags[ev.Viewer], ev.Pointer)
-				if len(s.drags[ev.Viewer]) == 0 {
-					delete(s.drags, ev.Viewer)
-				}
+				s.dropDrag(ev.Viewer, ev.Pointer)
 			}
-			dg := Drag{Pointer: p, Phase: phase, DX: p.X - d.x, DY: p.Y - d.y, StartX: d.startX, StartY: d.startY}
-			d.x, d.y, d.p = p.X, p.Y, p
+			dg := Drag{Pointer: p, Phase: phase, DX: p.X - d.p.X, DY: p.Y - d.p.Y, StartX: d.startX, StartY: d.startY}
+			d.p = p
 			s.guard("OnDrag", func() { d.n.on.drag(dg) })
 			return
 		}
