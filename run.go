@@ -77,7 +77,7 @@ func Run(s *scene.Scene, opts *Options) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if os.Getenv(ChildEnv) != "" {
+	if underVizserve() {
 		return runChild(ctx, s, &o)
 	}
 	if !flag.Parsed() {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vizserve/vizserve/internal/dev/build"
 	"github.com/vizserve/vizserve/internal/dev/supervise"
+	"github.com/vizserve/vizserve/internal/link"
 )
 
 // ExportTimeout bounds the run of an export's child.
@@ -64,7 +65,7 @@ func Export(ctx context.Context, cfg ExportConfig) error {
 	cmd := exec.Command(res.Bin)
 	cmd.Dir = t.Dir
 	q := url.Values{"ticks": {strconv.Itoa(cfg.Ticks)}, "out": {cfg.Out}}
-	cmd.Env = append(os.Environ(), ChildEnv+"=export", ExportEnv+"="+q.Encode())
+	cmd.Env = append(os.Environ(), link.ChildEnv+"="+link.ExportValue, link.ExportEnv+"="+q.Encode())
 	before, _ := os.Stat(cfg.Out)
 	p, err := supervise.Start(cmd, supervise.Options{Prefix: "scene | ", Out: cfg.Stderr})
 	if err != nil {

@@ -2,6 +2,7 @@ package link
 
 import (
 	"io"
+	"os"
 	"strings"
 	"testing"
 
@@ -9,7 +10,12 @@ import (
 	"github.com/vizserve/vizserve/scene/wire"
 )
 
-func TestMain(m *testing.M) { leakcheck.Main(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(helperEnv) == "1" {
+		os.Exit(helperChild())
+	}
+	leakcheck.Main(m)
+}
 
 func TestRoundTrip(t *testing.T) {
 	t.Parallel()

@@ -1,18 +1,32 @@
-// Package link is the websocket link between the vizserve front process and
-// a scene running as its child process in dev mode (docs/dev.md, "The link").
+// Package link is the link between the vizserve front process and a scene
+// running as its child (docs/dev.md, "The link"; docs/architecture.md): the
+// messages, both ends, and the export child.
 //
-//	// parent
-//	l, _ := link.Listen(log)             // loopback only
-//	url, peers, cancel := l.Expect()      // one-time token in url
-//	// start the child with VIZSERVE_CHILD=url, then
-//	p := <-peers                          // it connected; p.Hello() says who it is
+// The front starts the child with its end of a Unix socket pair as an
+// inherited descriptor, named in the child's environment:
 //
-//	// child (the root package's runChild)
-//	c, err := link.Dial(ctx, url)
+//	// parent (internal/dev)
+//	p, _ := link.Attach(cmd)   // socket pair; ChildEnv=3 in cmd.Env
+//	cmd.Start(); p.Started()
+//	p.Accept(ctx)              // the child's hello
+//	p.Send(ctx, link.AppendStart(nil, state))
+//	m, _ := p.Next(ctx)        // batches, state replies
 //
-// Every message is one binary websocket message whose first byte is its
-// type. The scene stream and the viewers' events reuse scene/wire's Batch
-// and Event encodings; the rest are a few control messages.
+//	// child (vizserve.Run, when ChildEnv is set)
+//	link.RunChild(ctx, s, link.ChildOptions{...})
+//
+// Each message is a 4-byte big-endian length, then that many bytes: a type
+// byte and its payload. The scene stream and the viewers' events reuse
+// scene/wire's Batch and Event encodings; the rest are a few control
+// messages. There is no handshake beyond the child's hello, no listening
+// socket and no token: only the two processes hold the pair. The child
+// side links neither net/http nor crypto/tls, so a scene links fast on
+// every save.
+//
+// The child speaks first (THello), then waits for TStart (with the state
+// to restore, if any) before its first tick; its batches follow, merged
+// while the link is busy. The parent sends viewers' events, state requests
+// and, to retire a child, TShutdown; a child whose link ends stops.
 package link
 
 import (
@@ -24,9 +38,19 @@ import (
 	"github.com/vizserve/vizserve/scene/wire"
 )
 
-// Subprotocol is the websocket subprotocol of the link. Both sides refuse a
-// connection without it.
-const Subprotocol = "vizserve-link.v1"
+// ChildEnv is the environment variable that tells vizserve.Run it runs as
+// the child of the vizserve front: its value is the number of the
+// descriptor that is the child's end of the link, or "export" for an
+// export child (ExportEnv). Run then calls RunChild instead of serving the
+// scene itself.
+const ChildEnv = "VIZSERVE_CHILD"
+
+// ExportEnv carries the parameters of an export child, as a URL query:
+// ticks=N&out=PATH.
+const ExportEnv = "VIZSERVE_EXPORT"
+
+// ExportValue is ChildEnv's value for an export child.
+const ExportValue = "export"
 
 // ReadLimit bounds one link message: a keyframe of a large scene, or a
 // scene's state.
