@@ -50,7 +50,8 @@ type Options struct {
 	OnRestore func()
 }
 
-// DefaultAddr is where Run serves unless told otherwise.
+// DefaultAddr is where Run serves unless told otherwise: server.DefaultAddr
+// (a test keeps them equal; a scene built for the front links no server).
 const DefaultAddr = "127.0.0.1:8000"
 
 var addrFlag, allowHostFlag *string

@@ -11,9 +11,18 @@ import (
 
 	"github.com/vizserve/vizserve/internal/testkit/leakcheck"
 	"github.com/vizserve/vizserve/scene"
+	"github.com/vizserve/vizserve/server"
 )
 
 func TestMain(m *testing.M) { leakcheck.Main(m) }
+
+// DefaultAddr is the server's default: the root package cannot take it
+// from package server, which a scene built for the front does not link.
+func TestDefaultAddr(t *testing.T) {
+	if DefaultAddr != server.DefaultAddr {
+		t.Fatalf("vizserve.DefaultAddr %q, server.DefaultAddr %q", DefaultAddr, server.DefaultAddr)
+	}
+}
 
 func TestListenAddr(t *testing.T) {
 	t.Setenv("VIZSERVE_ADDR", "")

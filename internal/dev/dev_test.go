@@ -283,6 +283,9 @@ func TestExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkSVG(t, data)
+	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("the export's mode is %v (%v), want 0644 like any document", fi.Mode().Perm(), err)
+	}
 	if got := text(string(data), "ticks"); got != "30" {
 		t.Errorf("ticks in the export = %q, want 30", got)
 	}

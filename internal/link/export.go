@@ -45,6 +45,12 @@ func RunExport(s *scene.Scene, params string) error {
 		return fmt.Errorf("vizserve: export: %w", err)
 	}
 	defer os.Remove(tmp.Name())
+	// A temporary file is private (0600); the export is a document to
+	// share, as a file the person wrote themselves would be.
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return fmt.Errorf("vizserve: export: %w", err)
+	}
 	if err := s.WriteSVG(tmp); err != nil {
 		tmp.Close()
 		return fmt.Errorf("vizserve: export: %w", err)
