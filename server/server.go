@@ -355,27 +355,11 @@ func (s *Server) HandleWS(pattern string, e Endpoint) {
 	s.routesMu.Unlock()
 }
 
-// isUpgrade reports whether r asks for a websocket.
-func isUpgrade(r *http.Request) bool {
-	return headerHas(r.Header, "Connection", "upgrade") && headerHas(r.Header, "Upgrade", "websocket")
-}
-
-func headerHas(h http.Header, name, token string) bool {
-	for _, v := range h.Values(name) {
-		for t := range strings.SplitSeq(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(t), token) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt.s.routesMu.Lock()
 	page, endpoints := rt.page, rt.endpoints
 	rt.s.routesMu.Unlock()
-	if !isUpgrade(r) || len(endpoints) == 0 {
+	if !ws.IsUpgradeRequest(r) || len(endpoints) == 0 {
 		if page == nil {
 			w.Header().Set("Upgrade", "websocket")
 			http.Error(w, "this path serves websockets only", http.StatusUpgradeRequired)
@@ -592,7 +576,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if !isUpgrade(r) {
+	if !ws.IsUpgradeRequest(r) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", s.frameCSP)
 		if s.frameDeny {
@@ -629,10 +613,10 @@ func (s *Server) checkToken(w http.ResponseWriter, r *http.Request) (*http.Reque
 		s.refuse(w, r, http.StatusForbidden, 0, "access refused: "+err.Error())
 		return nil, false
 	}
-	if isUpgrade(r) {
+	if ws.IsUpgradeRequest(r) {
 		r = r.WithContext(context.WithValue(r.Context(), tokenExpiryKey{}, exp))
 	}
-	if fromQuery && !isUpgrade(r) {
+	if fromQuery && !ws.IsUpgradeRequest(r) {
 		http.SetCookie(w, &http.Cookie{
 			Name: TokenCookie, Value: tok, Path: "/", HttpOnly: true,
 			Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode,
