@@ -234,9 +234,15 @@ type Server struct {
 	closing  bool
 	websocks map[*ws.Conn]struct{}
 
+	// handlers counts the websocket handlers running. handlersDone is
+	// closed, once, when closing is set and no handler runs: by shutdown
+	// if none runs then, else by the last handler to return. Both are
+	// guarded by mu; shutdown waits on handlersDone without a goroutine.
+	handlers     int
+	handlersDone chan struct{}
+
 	baseCtx   context.Context
 	cancel    context.CancelFunc
-	handlers  sync.WaitGroup // websocket handlers running
 	closeOnce sync.Once
 	closeErr  error
 	closed    chan struct{} // closed when Close has finished
@@ -286,13 +292,14 @@ func New(cfg Config) *Server {
 	cfg.AllowedHosts = slices.Clone(cfg.AllowedHosts)
 	cfg.FrameAncestors = slices.Clone(cfg.FrameAncestors)
 	s := &Server{
-		cfg:      cfg,
-		log:      cfg.Logger,
-		mux:      http.NewServeMux(),
-		routes:   map[string]*route{},
-		websocks: map[*ws.Conn]struct{}{},
-		closed:   make(chan struct{}),
-		errs:     make(chan *HandlerError, 32),
+		cfg:          cfg,
+		log:          cfg.Logger,
+		mux:          http.NewServeMux(),
+		routes:       map[string]*route{},
+		websocks:     map[*ws.Conn]struct{}{},
+		closed:       make(chan struct{}),
+		handlersDone: make(chan struct{}),
+		errs:         make(chan *HandlerError, 32),
 	}
 	if cfg.RateLimit > 0 {
 		s.limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst)
@@ -465,7 +472,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, e Endpoint) {
 	closing := s.closing
 	if !closing {
 		s.websocks[c] = struct{}{}
-		s.handlers.Add(1)
+		s.handlers++
 	}
 	s.mu.Unlock()
 	if closing {
@@ -506,7 +513,12 @@ func (s *Server) runHandler(h WSHandler, c *ws.Conn, r *http.Request, ip string,
 		s.mu.Unlock()
 		s.conns.add(ip, -1)
 		s.log.Debug("websocket ended", "conn", c.String(), "path", c.Target())
-		s.handlers.Done()
+		s.mu.Lock()
+		s.handlers--
+		if s.handlers == 0 && s.closing {
+			close(s.handlersDone)
+		}
+		s.mu.Unlock()
 	}()
 	h(s.baseCtx, c, r)
 }
@@ -869,6 +881,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
+	if s.handlers == 0 {
+		close(s.handlersDone)
+	}
 	hs := s.hs
 	conns := make([]*ws.Conn, 0, len(s.websocks))
 	for c := range s.websocks {
@@ -895,7 +910,7 @@ func (s *Server) shutdown(ctx context.Context) error {
 	}
 	// Handlers return as their connections finish the closing handshake.
 	var err error
-	if !waitCtx(ctx, &s.handlers) {
+	if !waitCtx(ctx, s.handlersDone) {
 		// Grace is over: drop what is left, and give handlers that ignore
 		// their closed connection one more second.
 		s.mu.Lock()
@@ -906,7 +921,7 @@ func (s *Server) shutdown(ctx context.Context) error {
 		s.cancel()
 		extra, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
-		if !waitCtx(extra, &s.handlers) {
+		if !waitCtx(extra, s.handlersDone) {
 			s.mu.Lock()
 			n := len(s.websocks)
 			s.mu.Unlock()
@@ -924,13 +939,14 @@ func (s *Server) shutdown(ctx context.Context) error {
 	return err
 }
 
-// waitCtx waits for wg or ctx and reports whether wg finished.
-func waitCtx(ctx context.Context, wg *sync.WaitGroup) bool {
-	done := make(chan struct{})
-	go func() {
-		wg.Wait()
-		close(done)
-	}()
+// waitCtx waits for done to be closed or ctx to end and reports whether
+// done was closed.
+func waitCtx(ctx context.Context, done <-chan struct{}) bool {
+	select {
+	case <-done:
+		return true // even if ctx has ended too
+	default:
+	}
 	select {
 	case <-done:
 		return true
