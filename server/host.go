@@ -56,3 +56,18 @@ func (s *Server) checkHost(w http.ResponseWriter, r *http.Request) bool {
 		r.Host))
 	return false
 }
+
+// IsLoopback reports whether addr (host:port) names a loopback host:
+// localhost, 127.0.0.0/8 or ::1. A server on any other address needs
+// Config.Tokens (or InsecurePublic) to open.
+func IsLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

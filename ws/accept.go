@@ -221,6 +221,16 @@ func acceptKey(key string) string {
 	return base64.StdEncoding.EncodeToString(h.Sum(nil))
 }
 
+// IsUpgradeRequest reports whether r asks to open a websocket: its
+// Connection header lists the token "upgrade" and its Upgrade header the
+// token "websocket", case-insensitively and among others ("keep-alive,
+// Upgrade" will do). It checks nothing else; Accept checks the rest of the
+// opening handshake. It lets a handler that serves a path to pages and
+// websockets alike tell the two apart before calling Accept.
+func IsUpgradeRequest(r *http.Request) bool {
+	return headerHasToken(r.Header, "Connection", "upgrade") && headerHasToken(r.Header, "Upgrade", "websocket")
+}
+
 // headerHasToken reports whether a comma-separated header contains token,
 // case-insensitively ("keep-alive, Upgrade" contains "upgrade").
 func headerHasToken(h http.Header, name, token string) bool {

@@ -22,7 +22,18 @@ import (
 // The reason is cut to 123 bytes, the most a close frame holds, at a UTF-8
 // boundary (invalid UTF-8 in it is replaced). The codes 1005, 1006 and 1015 cannot be sent; Close refuses
 // them (and any other code not valid on the wire) without closing.
+//
+// Once the TCP connection is closed, Close also waits for the goroutines
+// the connection started (see Conn) to end.
 func (c *Conn) Close(code StatusCode, reason string) error {
+	err := c.close(code, reason)
+	c.waitBackground()
+	return err
+}
+
+// close is Close without the wait for the connection's goroutines, for
+// those goroutines themselves.
+func (c *Conn) close(code StatusCode, reason string) error {
 	if !validWireCode(code) {
 		return fmt.Errorf("ws: close: status %v cannot be sent in a close frame", code)
 	}
@@ -66,10 +77,12 @@ func (c *Conn) CloseSend(code StatusCode, reason string) error {
 		return fmt.Errorf("ws: close: %w", err)
 	}
 	t := time.AfterFunc(c.cfg.closeTimeout, func() { c.closeTCP(errCloseTimeout) })
-	go func() {
+	if !c.goBackground(func() {
 		<-c.closed
 		t.Stop()
-	}()
+	}) {
+		t.Stop() // closed already
+	}
 	return nil
 }
 

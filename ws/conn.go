@@ -99,6 +99,10 @@ func newConnConfig(readLimit int64, maxFrames int, closeTimeout, pingInterval, p
 // are processed inside the read methods, so Ping and a graceful Close need a
 // reader, and a peer's pings go unanswered without one. A connection that
 // only writes calls CloseRead.
+//
+// The goroutines a connection starts (the heartbeat, CloseRead's reader,
+// the close a failed message writer begins) belong to it: they end once the
+// TCP connection is closed, and Close and CloseNow wait for them then.
 type Conn struct {
 	nc          net.Conn
 	client      bool
@@ -155,6 +159,9 @@ type Conn struct {
 	closeErr  error // why the connection closed, if not a normal handshake
 	closeOnce sync.Once
 
+	// bg counts the goroutines the connection started; see goBackground.
+	bg sync.WaitGroup
+
 	// Pings.
 	pingMu   sync.Mutex
 	pings    map[uint64]chan struct{}
@@ -183,9 +190,39 @@ func newConn(nc net.Conn, client bool, cfg connConfig, buffered []byte) *Conn {
 	if cfg.pingInterval > 0 {
 		c.lastRead.Store(time.Now().UnixNano())
 		c.rb.onRead = func() { c.lastRead.Store(time.Now().UnixNano()) }
-		go c.heartbeat()
+		c.bg.Go(c.heartbeat)
 	}
 	return c
+}
+
+// goBackground runs f on a goroutine owned by the connection, which Close
+// and CloseNow wait for once the TCP connection is closed; f must return
+// soon after that. On a closed connection it does not run f and reports
+// false: f would find nothing left to do.
+//
+// The check and the Add happen under mu, and closeTCP marks the connection
+// closed under mu before waitBackground can run, so no Add races with the
+// Wait.
+func (c *Conn) goBackground(f func()) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state == StateClosed {
+		return false
+	}
+	c.bg.Go(f)
+	return true
+}
+
+// waitBackground waits for the goroutines started by goBackground if the
+// TCP connection is closed; on a connection still open (a Close that timed
+// out waiting for another closer) it returns at once, as they have not
+// been told to stop. It must not be called from one of them.
+func (c *Conn) waitBackground() {
+	select {
+	case <-c.closed:
+		c.bg.Wait()
+	default:
+	}
 }
 
 // Subprotocol returns the subprotocol chosen in the handshake, or "".
@@ -254,14 +291,17 @@ func (c *Conn) closeTCP(why error) {
 
 // CloseNow closes the TCP connection at once, without a closing handshake.
 // Blocked reads and writes return. It returns net.ErrClosed if the
-// connection was already closed.
+// connection was already closed. Either way it returns once the
+// connection's own goroutines have ended.
 func (c *Conn) CloseNow() error {
 	select {
 	case <-c.closed:
+		c.waitBackground()
 		return net.ErrClosed
 	default:
 	}
 	c.closeTCP(errClosedNow)
+	c.waitBackground()
 	return nil
 }
 
@@ -373,7 +413,7 @@ func (c *Conn) heartbeat() {
 			continue // a pong may be queued behind a large message
 		}
 		c.debug("ws: heartbeat: no pong", "timeout", c.cfg.pongTimeout)
-		go c.closeTCP(fmt.Errorf("ws: heartbeat: the peer did not answer a ping within %v", c.cfg.pongTimeout))
+		c.closeTCP(fmt.Errorf("ws: heartbeat: the peer did not answer a ping within %v", c.cfg.pongTimeout))
 		return
 	}
 }

@@ -54,5 +54,6 @@
 // drops the TCP connection. After the peer's close frame, reads return a
 // CloseError, whose code CloseStatus extracts. A connection lost without a
 // close frame reports StatusAbnormalClosure (1006), which, like 1005 and
-// 1015, is never sent.
+// 1015, is never sent. Close and CloseNow return after the goroutines the
+// connection started (its heartbeat, CloseRead's reader) have ended.
 package ws

@@ -32,6 +32,44 @@ func browserRequest(connection string) *http.Request {
 	return r
 }
 
+func TestIsUpgradeRequest(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		header  http.Header
+		upgrade bool
+	}{
+		{"browser", http.Header{"Connection": {"Upgrade"}, "Upgrade": {"websocket"}}, true},
+		{"Firefox's keep-alive first", http.Header{"Connection": {"keep-alive, Upgrade"}, "Upgrade": {"websocket"}}, true},
+		{"any case, spaces", http.Header{"Connection": {" UPGRADE "}, "Upgrade": {"WebSocket"}}, true},
+		{"tokens over several lines", http.Header{"Connection": {"keep-alive", "upgrade"}, "Upgrade": {"h2c", "websocket"}}, true},
+		{"plain request", http.Header{}, false},
+		{"no Connection", http.Header{"Upgrade": {"websocket"}}, false},
+		{"no Upgrade", http.Header{"Connection": {"upgrade"}}, false},
+		{"Connection keep-alive", http.Header{"Connection": {"keep-alive"}, "Upgrade": {"websocket"}}, false},
+		{"Upgrade h2c", http.Header{"Connection": {"upgrade"}, "Upgrade": {"h2c"}}, false},
+		{"token inside a token", http.Header{"Connection": {"upgraded"}, "Upgrade": {"websockets"}}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := httptest.NewRequest("GET", "http://127.0.0.1:8000/", nil)
+			r.Header = tt.header
+			if got := IsUpgradeRequest(r); got != tt.upgrade {
+				t.Fatalf("IsUpgradeRequest = %v, want %v", got, tt.upgrade)
+			}
+		})
+	}
+	// Whatever IsUpgradeRequest refuses, Accept refuses too.
+	r := browserRequest("keep-alive")
+	if IsUpgradeRequest(r) {
+		t.Fatal("keep-alive alone is an upgrade")
+	}
+	if _, err := Accept(httptest.NewRecorder(), r, nil); err == nil {
+		t.Fatal("Accept took what IsUpgradeRequest refused")
+	}
+}
+
 func TestAcceptRefusals(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

@@ -529,12 +529,14 @@ func (c *Conn) finishedErr() error {
 // connection does (or ctx does).
 func (c *Conn) CloseRead(ctx context.Context) context.Context {
 	ctx, cancel := context.WithCancel(ctx)
-	go func() {
+	if !c.goBackground(func() {
 		defer cancel()
 		if _, _, err := c.Reader(ctx); err != nil {
 			return
 		}
-		c.Close(StatusPolicyViolation, "unexpected data message")
-	}()
+		c.close(StatusPolicyViolation, "unexpected data message")
+	}) {
+		cancel() // the connection has ended already
+	}
 	return ctx
 }

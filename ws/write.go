@@ -302,8 +302,9 @@ func (w *msgWriter) Close() error {
 		w.err = errors.New("ws: write: text message ends inside a UTF-8 sequence")
 	}
 	if w.err != nil {
-		// The message cannot be finished validly: end the conversation.
-		go w.c.Close(StatusInternalError, "message could not be completed")
+		// The message cannot be finished validly: end the conversation,
+		// without making the writer wait for the closing handshake.
+		w.c.goBackground(func() { w.c.close(StatusInternalError, "message could not be completed") })
 		return w.err
 	}
 	if w.z != nil {
