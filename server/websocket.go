@@ -83,9 +83,11 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, e Endpoint) {
 	// an idle websocket then holds neither net/http's buffers nor its
 	// deeper stack. The request's context would end with ServeHTTP, so the
 	// handler's request carries the server's.
-	var expiry *time.Timer
+	var expiry *expiryTimer
 	if exp, ok := r.Context().Value(tokenExpiryKey{}).(time.Time); ok && !s.cfg.KeepWebsocketsAfterTokenExpiry {
-		expiry = time.AfterFunc(time.Until(exp), func() {
+		expiry = &expiryTimer{done: make(chan struct{})}
+		expiry.t = time.AfterFunc(time.Until(exp), func() {
+			defer close(expiry.done)
 			s.log.Info("websocket closed: its access token expired", "conn", c.String(), "expired", exp)
 			c.Close(ws.StatusPolicyViolation, "access token expired")
 		})
@@ -94,11 +96,17 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, e Endpoint) {
 	go s.runHandler(e.Handler, c, r, ip, expiry)
 }
 
-func (s *Server) runHandler(h WSHandler, c *ws.Conn, r *http.Request, ip string, expiry *time.Timer) {
+// expiryTimer closes a websocket when its access token expires. The
+// handler's goroutine owns it: it stops the timer, or waits for a close
+// that has begun, before the connection counts as ended.
+type expiryTimer struct {
+	t    *time.Timer
+	done chan struct{} // closed when the timer's close has returned
+}
+
+func (s *Server) runHandler(h WSHandler, c *ws.Conn, r *http.Request, ip string, expiry *expiryTimer) {
 	defer func() {
-		if expiry != nil {
-			expiry.Stop()
-		}
+		fired := expiry != nil && !expiry.t.Stop()
 		if v := recover(); v != nil {
 			s.report(&HandlerError{Time: time.Now(), Where: c.String() + " " + c.Target(), Value: v, Stack: debug.Stack()})
 			c.Close(ws.StatusInternalError, "internal server error")
@@ -106,6 +114,9 @@ func (s *Server) runHandler(h WSHandler, c *ws.Conn, r *http.Request, ip string,
 			c.Close(ws.StatusNormalClosure, "")
 		}
 		c.CloseNow()
+		if fired {
+			<-expiry.done // its Close returns now that the connection is closed
+		}
 		s.mu.Lock()
 		delete(s.websocks, c)
 		s.mu.Unlock()
