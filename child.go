@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/vizserve/vizserve/internal/dev/link"
+	"github.com/vizserve/vizserve/internal/stream"
 	"github.com/vizserve/vizserve/scene"
 	"github.com/vizserve/vizserve/scene/wire"
 	"github.com/vizserve/vizserve/ws"
@@ -168,7 +169,7 @@ func readLink(ctx context.Context, c *ws.Conn, s *scene.Scene, o *Options, w *ch
 }
 
 // childWriter is the child's one writer to the link. The scene's batches
-// are merged into a wire.Merger (latest value wins) so the sim never waits
+// are merged into a stream.Merger (latest value wins) so the sim never waits
 // for the link; control messages queue in order, before any batch.
 type childWriter struct {
 	c    *ws.Conn
@@ -176,7 +177,7 @@ type childWriter struct {
 	done chan struct{} // closed when the child ends
 
 	mu     sync.Mutex
-	merger wire.Merger
+	merger stream.Merger
 	ctl    [][]byte
 }
 

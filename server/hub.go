@@ -12,12 +12,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/vizserve/vizserve/internal/stream"
 	"github.com/vizserve/vizserve/scene/wire"
 	"github.com/vizserve/vizserve/ws"
 )
 
 // Hub fans a live scene out to its viewers. Each viewer has one writer
-// goroutine and a wire.Merger: the source's batches are merged into the
+// goroutine and a stream.Merger: the source's batches are merged into the
 // viewer's pending state (latest value wins), so a slow viewer skips
 // intermediate frames and never slows the source or the other viewers, and
 // its memory is bounded by the scene's size. Events and acks from viewers
@@ -100,7 +101,7 @@ type viewer struct {
 	hub     *Hub
 	id      uint64 // wire.Event.Viewer of its events
 	mu      sync.Mutex
-	merger  wire.Merger
+	merger  stream.Merger
 	queue   []shared // encoded batches waiting for the writer, oldest first
 	lastSeq uint64   // the source's latest sequence number
 	wake    chan struct{}

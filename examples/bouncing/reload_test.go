@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vizserve/vizserve/internal/stream"
 	"github.com/vizserve/vizserve/internal/testkit/e2e"
 	"github.com/vizserve/vizserve/internal/testkit/peers"
 	"github.com/vizserve/vizserve/scene/wire"
@@ -59,7 +60,7 @@ func TestLiveReloadKeepsTheBalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.CloseNow()
-	m := wire.NewMirror()
+	m := stream.NewMirror()
 	// next applies batches until the scene's markup satisfies cond.
 	next := func(what string, cond func(markup string) bool) string {
 		t.Helper()

@@ -6,7 +6,7 @@
 //	err := dev.Run(ctx, dev.Config{Path: "./scene.go", Stdout: os.Stdout, Stderr: os.Stderr})
 //
 // The front owns the browsers' connections: a server.Server with the scene
-// mounted on a wire.Relay, whose upstream is the current child. A new
+// mounted on a stream.Relay, whose upstream is the current child. A new
 // child's first keyframe replaces the old scene in every page (no reload;
 // the client keeps its pan and zoom). Build errors and crashes show as an
 // overlay in every page and in the terminal; stylesheets and scripts next to
@@ -36,6 +36,7 @@ import (
 	"github.com/vizserve/vizserve/internal/dev/link/listen"
 	"github.com/vizserve/vizserve/internal/dev/supervise"
 	"github.com/vizserve/vizserve/internal/dev/watch"
+	"github.com/vizserve/vizserve/internal/stream"
 	"github.com/vizserve/vizserve/scene"
 	"github.com/vizserve/vizserve/scene/wire"
 	"github.com/vizserve/vizserve/server"
@@ -171,7 +172,7 @@ type front struct {
 	tmp     string
 	builder *build.Builder
 	bundler *bundle.Bundler
-	relay   *wire.Relay
+	relay   *stream.Relay
 	srv     *server.Server
 	links   *listen.Listener
 	watcher *watch.Watcher
@@ -341,7 +342,7 @@ func (d *front) run(ctx context.Context) (err error) {
 		return err
 	}
 
-	d.relay = wire.NewRelay(d.dispatch)
+	d.relay = stream.NewRelay(d.dispatch)
 	d.relay.Send(placeholder(d.target.Display))
 
 	d.bundler = bundle.New(d.target.Dir, AssetPrefix)

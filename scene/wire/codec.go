@@ -7,7 +7,7 @@ import (
 	"math"
 	"unicode/utf8"
 
-	"github.com/vizserve/vizserve/scene/internal/svgx"
+	"github.com/vizserve/vizserve/internal/svgx"
 )
 
 // attrTable is the protocol's static attribute-name table: an attribute
