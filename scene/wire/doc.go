@@ -16,6 +16,13 @@
 // encoders and decoders; decoders never panic and never allocate more than
 // the message size.
 //
+// # Writing to many viewers
+//
+// [AppendBatch] encodes a batch with the sequence number and [ViewerStats]
+// of one viewer, leaving the ops untouched; an [Encoder] encodes a batch's
+// ops once and writes them for any number of viewers, each with its own
+// number and figures, so that no caller edits encoded bytes.
+//
 // # The seam
 //
 // A [Source] (a scene in this process, or a relay fed from another
