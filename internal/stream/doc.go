@@ -2,7 +2,8 @@
 // beyond the protocol of package wire: the viewers' hub, the dev link,
 // relays and recording use it.
 //
-//	var m stream.Merger                 // one viewer's pending changes
+//	w := &stream.Writer{Write: write}   // one consumer's write side, a wire.Sink
+//	go w.Run(ctx)                       // merges what it cannot write yet
 //	r := stream.NewRelay(dispatch)      // a wire.Source fed from elsewhere
 //	d := stream.NewMirror()             // the browser's DOM, modelled
 //
@@ -10,7 +11,9 @@
 //
 // A [Merger] holds one consumer's pending changes and merges each batch
 // into them (latest value wins), so a consumer that falls behind skips
-// intermediate frames and its memory stays bounded by the scene's size.
+// intermediate frames and its memory stays bounded by the scene's size. A
+// [Writer] is the one merging writer built on it, used by the hub for each
+// viewer and meant for the dev-mode child's link too.
 //
 // # Mirror and Relay
 //
