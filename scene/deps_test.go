@@ -6,10 +6,10 @@ import (
 	"testing"
 )
 
-// TestPureDependencies keeps package scene (and its subpackages) pure:
-// no network, no HTTP, no websocket package, and no dependency outside the
-// standard library but svgo and the module's pure internal packages, which
-// it checks too. It lists transitive imports with go list, in the spirit
+// TestPureDependencies keeps package scene and its subpackages (wire,
+// scenetest) pure: no network, no HTTP, no websocket package, and no
+// dependency outside the standard library but svgo and the module's pure
+// internal packages, which it checks too. It lists transitive imports with go list, in the spirit
 // of tailscale's tstest/deptest.
 func TestPureDependencies(t *testing.T) {
 	t.Parallel()
@@ -20,7 +20,7 @@ func TestPureDependencies(t *testing.T) {
 		"github.com/vizserve/vizserve/internal/svgx":   true,
 		"github.com/vizserve/vizserve/internal/stream": true,
 	}
-	for _, pkg := range []string{".", "./wire", "../internal/svgx", "../internal/stream"} {
+	for _, pkg := range []string{".", "./wire", "./scenetest", "../internal/svgx", "../internal/stream"} {
 		out, err := exec.Command("go", "list", "-deps", pkg).CombinedOutput()
 		if err != nil {
 			t.Fatalf("go list -deps %s: %v\n%s", pkg, err, out)

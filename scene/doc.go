@@ -42,7 +42,8 @@
 //
 // A Scene is a wire.Source: Subscribe gives a keyframe, then one batch per
 // frame; Dispatch takes viewers' events. Package wire defines the protocol
-// and the seam.
+// and the seam; package scenetest drives a scene in its author's tests
+// and reads what a browser would show.
 // Snapshot writes the current frame as a standalone SVG document.
 //
 // Package scene is pure: it imports neither net nor net/http nor the ws

@@ -459,3 +459,32 @@ func TestPairFirst(t *testing.T) {
 		}
 	}
 }
+
+func TestMirrorElements(t *testing.T) {
+	t.Parallel()
+	m := NewMirror()
+	mustApply(t, m, initialKeyframe())
+	mustApply(t, m, &wire.Batch{Seq: 2, Ops: []wire.Op{
+		{Code: wire.OpCreate, Node: 5, Parent: 2, Tag: "rect", Name: "r", Attrs: []wire.Attr{{Name: "x", Value: "1"}}},
+		{Code: wire.OpSetXY, Node: 3, Pair: wire.PairCXY, X: 7, Y: 8},
+	}})
+	e, ok := m.ByID("b")
+	if !ok || e.Tag != "circle" || e.Handle != 3 {
+		t.Fatalf("ByID(b) = %+v, %v", e, ok)
+	}
+	if v, ok := e.Attr("cx"); !ok || v != "7" {
+		t.Errorf("cx %q %v", v, ok)
+	}
+	if e, ok := m.ByID("t"); !ok || e.Text != "hi" {
+		t.Errorf("ByID(t) = %+v, %v", e, ok)
+	}
+	if _, ok := m.ByID("nope"); ok {
+		t.Error("ByID found an id that is not there")
+	}
+	var tags []string
+	m.Elements(func(e Element) bool {
+		tags = append(tags, e.Tag)
+		return e.Tag != "rect"
+	})
+	equal(t, "tags", tags, []string{"svg", "g", "circle", "rect"})
+}

@@ -336,3 +336,70 @@ func (m *Mirror) Keyframe() *wire.Batch {
 	}
 	return b
 }
+
+// Element is a copy of one element of a Mirror's DOM.
+type Element struct {
+	Tag    string
+	ID     string      // "" if it has none
+	Handle wire.Handle // 0 if it has none
+	Attrs  []wire.Attr // in the order they were set; the id is not among them
+	Text   string      // its own text, before its children
+	Mask   wire.EventMask
+}
+
+// Attr returns the value of the attribute name, or "" and false.
+func (e *Element) Attr(name string) (string, bool) {
+	for _, a := range e.Attrs {
+		if a.Name == name {
+			return a.Value, true
+		}
+	}
+	return "", false
+}
+
+func (n *mnode) element() Element {
+	return Element{Tag: n.tag, ID: n.id, Handle: n.h, Attrs: slices.Clone(n.attrs), Text: n.text, Mask: n.mask}
+}
+
+// ByID returns the element with the given id, in document order the
+// first if the markup has several.
+func (m *Mirror) ByID(id string) (Element, bool) {
+	var found *mnode
+	m.walkAll(func(n *mnode) bool {
+		if n.id == id {
+			found = n
+			return false
+		}
+		return true
+	})
+	if found == nil {
+		return Element{}, false
+	}
+	return found.element(), true
+}
+
+// Elements calls fn for each element in document order, with or without
+// a handle, until fn returns false.
+func (m *Mirror) Elements(fn func(Element) bool) {
+	m.walkAll(func(n *mnode) bool { return fn(n.element()) })
+}
+
+// walkAll calls fn for every element in document order until it returns
+// false.
+func (m *Mirror) walkAll(fn func(*mnode) bool) {
+	var rec func(*mnode) bool
+	rec = func(n *mnode) bool {
+		if !fn(n) {
+			return false
+		}
+		for _, k := range n.kids {
+			if !rec(k) {
+				return false
+			}
+		}
+		return true
+	}
+	if m.root != nil {
+		rec(m.root)
+	}
+}
