@@ -66,9 +66,12 @@ const DefaultMaxShared = 2
 //
 // and readLink's state replies become w.Queue(link.AppendState(nil, data,
 // err)). Run returns nil when ctx ends, so the done channel is not needed:
-// cancel ctx, then wait for the writer goroutine. The messages are
-// byte for byte those of childWriter, whose fields and methods (c, wake,
-// done, mu, merger, ctl, poke, send, queue, run) all go.
+// cancel ctx, then wait for the writer goroutine. childWriter's fields and
+// methods (c, wake, done, mu, merger, ctl, poke, send, queue, run) all go.
+// The messages are byte for byte those of childWriter: control messages
+// first, in order, then TBatch and the merged batch, whose number
+// (Outgoing.Seq) is the merger's for a scene, whose numbers never
+// decrease.
 type Writer struct {
 	// Write writes one message; its error ends Run. It is called on Run's
 	// goroutine, one message at a time, and must not keep msg. Required.
