@@ -7,6 +7,7 @@ import (
 
 	svg "github.com/ajstarks/svgo"
 
+	"github.com/vizserve/vizserve/internal/stream"
 	"github.com/vizserve/vizserve/scene"
 	"github.com/vizserve/vizserve/scene/wire"
 )
@@ -112,7 +113,7 @@ func BenchmarkMergerSlowViewer(b *testing.B) {
 			for i := range dots {
 				dots[i] = s.Root().Circle(0, 0, 2)
 			}
-			var m wire.Merger
+			var m stream.Merger
 			s.Subscribe(&m2{&m})
 			s.Advance(0)
 			var out wire.Batch
@@ -136,7 +137,7 @@ func BenchmarkMergerSlowViewer(b *testing.B) {
 	}
 }
 
-type m2 struct{ m *wire.Merger }
+type m2 struct{ m *stream.Merger }
 
 func (s *m2) Send(b *wire.Batch) bool { return s.m.Add(b) }
 

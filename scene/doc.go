@@ -41,8 +41,9 @@
 // # Viewers
 //
 // A Scene is a wire.Source: Subscribe gives a keyframe, then one batch per
-// frame; Dispatch takes viewers' events. Package wire defines the protocol,
-// the per-viewer Merger and a Relay for scenes in another process.
+// frame; Dispatch takes viewers' events. Package wire defines the protocol
+// and the seam; package scenetest drives a scene in its author's tests
+// and reads what a browser would show.
 // Snapshot writes the current frame as a standalone SVG document.
 //
 // Package scene is pure: it imports neither net nor net/http nor the ws

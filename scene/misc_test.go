@@ -10,9 +10,10 @@ import (
 
 	svg "github.com/ajstarks/svgo"
 
+	"github.com/vizserve/vizserve/internal/stream"
+	"github.com/vizserve/vizserve/internal/svgx"
 	"github.com/vizserve/vizserve/internal/testkit/leakcheck"
 	"github.com/vizserve/vizserve/scene"
-	"github.com/vizserve/vizserve/scene/internal/svgx"
 	"github.com/vizserve/vizserve/scene/wire"
 )
 
@@ -155,7 +156,7 @@ func TestRelayServesScene(t *testing.T) {
 	t.Parallel()
 	s := demoScene()
 	var events []wire.Event
-	r := wire.NewRelay(func(e wire.Event) { events = append(events, e); s.Dispatch(e) })
+	r := stream.NewRelay(func(e wire.Event) { events = append(events, e); s.Dispatch(e) })
 	s.Subscribe(r)
 	s.Advance(0)
 	ball := s.ByID("ball")

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/vizserve/vizserve/scene/internal/svgx"
+	"github.com/vizserve/vizserve/internal/svgx"
 	"github.com/vizserve/vizserve/scene/wire"
 )
 

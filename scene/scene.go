@@ -16,7 +16,7 @@ import (
 
 	svg "github.com/ajstarks/svgo"
 
-	"github.com/vizserve/vizserve/scene/internal/svgx"
+	"github.com/vizserve/vizserve/internal/svgx"
 	"github.com/vizserve/vizserve/scene/wire"
 )
 

@@ -9,6 +9,7 @@ import (
 
 	svg "github.com/ajstarks/svgo"
 
+	"github.com/vizserve/vizserve/internal/stream"
 	"github.com/vizserve/vizserve/scene"
 	"github.com/vizserve/vizserve/scene/wire"
 )
@@ -24,16 +25,16 @@ func equal[T any](t *testing.T, what string, got, want T) {
 // wire round trip), directly or through a Merger taken at random moments.
 type viewer struct {
 	t      testing.TB
-	mirror *wire.Mirror
-	merger *wire.Merger
+	mirror *stream.Mirror
+	merger *stream.Merger
 	got    []wire.Batch
 	bytes  int
 }
 
 func newViewer(t testing.TB, merged bool) *viewer {
-	v := &viewer{t: t, mirror: wire.NewMirror()}
+	v := &viewer{t: t, mirror: stream.NewMirror()}
 	if merged {
-		v.merger = &wire.Merger{}
+		v.merger = &stream.Merger{}
 	}
 	return v
 }
@@ -73,7 +74,7 @@ func (v *viewer) take() {
 
 // fresh returns what a viewer joining now sees: a keyframe, then the batch
 // of the frame that Advance runs to deliver it.
-func fresh(t testing.TB, s *scene.Scene) *wire.Mirror {
+func fresh(t testing.TB, s *scene.Scene) *stream.Mirror {
 	t.Helper()
 	v := newViewer(t, false)
 	stop := s.Subscribe(v)
@@ -82,7 +83,7 @@ func fresh(t testing.TB, s *scene.Scene) *wire.Mirror {
 	return v.mirror
 }
 
-func sameState(t *testing.T, what string, got, want *wire.Mirror) {
+func sameState(t *testing.T, what string, got, want *stream.Mirror) {
 	t.Helper()
 	if g, w := got.Dump(), want.Dump(); g != w {
 		t.Fatalf("%s: state differs\n got: %s\nwant: %s", what, g, w)

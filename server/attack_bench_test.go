@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vizserve/vizserve/internal/stream"
 	"github.com/vizserve/vizserve/scene"
 	"github.com/vizserve/vizserve/scene/wire"
 	"github.com/vizserve/vizserve/ws"
@@ -81,7 +82,7 @@ func hostileViewers(b *testing.B, mk func(int, wire.Handle) wire.Event) {
 	srv.HandleWS("/ws", NewHub(sc, quiet).Endpoint())
 	start(b, srv)
 	watcher := newViewer(b, srv, 0)
-	watcher.waitFor(b, "a keyframe", func(m *wire.Mirror) bool { return m.Ready() })
+	watcher.waitFor(b, "a keyframe", func(m *stream.Mirror) bool { return m.Ready() })
 
 	var tickHz, peakMiB, endMiB, sent, closed float64
 	for range b.N {

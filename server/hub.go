@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -12,12 +11,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/vizserve/vizserve/internal/stream"
 	"github.com/vizserve/vizserve/scene/wire"
 	"github.com/vizserve/vizserve/ws"
 )
 
 // Hub fans a live scene out to its viewers. Each viewer has one writer
-// goroutine and a wire.Merger: the source's batches are merged into the
+// goroutine and a stream.Writer: the source's batches are merged into the
 // viewer's pending state (latest value wins), so a slow viewer skips
 // intermediate frames and never slows the source or the other viewers, and
 // its memory is bounded by the scene's size. Events and acks from viewers
@@ -32,9 +32,9 @@ type Hub struct {
 	bytes   atomic.Uint64
 
 	encMu    sync.Mutex
-	encBatch *wire.Batch // the last batch encoded for the shared queue
+	encBatch *wire.Batch // the last batch encoded for the viewers that keep up
 	encSeq   uint64
-	encOps   []byte
+	enc      *wire.Encoder
 }
 
 // NewHub returns a hub for src. Mount its ServeWS as a websocket endpoint
@@ -88,50 +88,63 @@ const WriteTimeout = 30 * time.Second
 //
 // The hub numbers each viewer's batches itself (1, 2, 3...), so acks and
 // flow control do not depend on the source's sequence numbers, which start
-// over when a relay's upstream is replaced.
+// over when a relay's upstream is replaced; each batch carries the
+// viewer's own figures (viewers, lag) in its stats ops.
 //
 // A viewer that keeps up gets the source's batches as they are, encoded
-// once for every such viewer (the shared queue); one that falls behind
-// gets them merged (the merger), and returns to the shared path once it
-// has caught up. Batches never overtake each other: the writer sends the
-// queue before the merged state, and a batch is merged whenever anything
-// is already merged.
+// once for every such viewer (shared); one that falls behind gets them
+// merged, and returns to the shared path once it has caught up (see
+// stream.Writer).
 type viewer struct {
-	hub     *Hub
-	id      uint64 // wire.Event.Viewer of its events
-	mu      sync.Mutex
-	merger  wire.Merger
-	queue   []shared // encoded batches waiting for the writer, oldest first
-	lastSeq uint64   // the source's latest sequence number
-	wake    chan struct{}
-	acked   atomic.Uint64 // the last batch number the viewer applied
-	sent    [Window]sentBatch
-	next    int    // ring position of the oldest of the last Window batches
-	num     uint64 // number of the last batch written
+	hub   *Hub
+	id    uint64 // wire.Event.Viewer of its events
+	w     stream.Writer
+	acked atomic.Uint64 // the last batch number the viewer applied
+	// sent and next are written by Wrote, with w's lock held, and read by
+	// Ready (with it) and by Encode (on the writer's goroutine).
+	sent [Window]sentBatch
+	next int    // ring position of the oldest of the last Window batches
+	num  uint64 // number of the last batch written; the writer's goroutine's
 }
-
-// shared is a source batch encoded once for many viewers: its ops without
-// the sequence number, which each viewer's writer puts in front.
-type shared struct {
-	ops    []byte
-	srcSeq uint64
-}
-
-// maxQueue bounds the shared queue: beyond it the viewer merges instead.
-const maxQueue = 2
 
 type sentBatch struct{ num, srcSeq uint64 }
 
-// poke wakes the writer without blocking.
-func (v *viewer) poke() {
-	select {
-	case v.wake <- struct{}{}:
-	default:
+// newViewer returns a viewer writing to c.
+func (h *Hub) newViewer(c *ws.Conn) *viewer {
+	v := &viewer{hub: h, id: viewerIDs.Add(1)}
+	v.w = stream.Writer{
+		Ready: v.mayWrite,
+		Encode: func(dst []byte, b *stream.Outgoing) ([]byte, error) {
+			v.num++
+			dst, err := b.Append(dst, v.num, &wire.ViewerStats{Viewers: uint64(h.viewers.Load()), Lag: v.lag(b.Seq)})
+			if err != nil {
+				h.log.Error("hub: cannot encode a batch", "err", err)
+				c.Close(ws.StatusInternalError, "cannot encode a batch")
+			}
+			return dst, err
+		},
+		Write: func(ctx context.Context, msg []byte) error {
+			wctx, cancel := context.WithTimeout(ctx, WriteTimeout)
+			err := c.Write(wctx, ws.MessageBinary, msg)
+			cancel()
+			if errors.Is(err, context.DeadlineExceeded) {
+				h.log.Info("hub: dropping a viewer that takes no data", "conn", c.String(), "timeout", WriteTimeout)
+				c.CloseNow()
+			}
+			return err
+		},
+		Wrote: func(b *stream.Outgoing, n int) {
+			v.sent[v.next] = sentBatch{num: v.num, srcSeq: b.Seq}
+			v.next = (v.next + 1) % Window
+			h.sent.Add(1)
+			h.bytes.Add(uint64(n))
+		},
 	}
+	return v
 }
 
 // mayWrite reports whether the batch written Window batches ago has been
-// acknowledged. The writer changes the ring only with mu held.
+// acknowledged.
 func (v *viewer) mayWrite() bool { return v.sent[v.next].num <= v.acked.Load() }
 
 // lag is how many source batches the viewer is behind.
@@ -147,47 +160,29 @@ func (v *viewer) lag(last uint64) uint64 {
 
 // Send queues b for the viewer's writer, shared or merged, and wakes it.
 // It never blocks.
-func (v *viewer) Send(b *wire.Batch) bool {
-	v.mu.Lock()
-	ok := true
-	if enc := v.hub.encoded(b); enc != nil && !v.merger.Pending() && len(v.queue) < maxQueue && v.mayWrite() {
-		v.queue = append(v.queue, shared{ops: enc, srcSeq: b.Seq})
-	} else {
-		ok = v.merger.Add(b)
-	}
-	if b.Seq > v.lastSeq || b.IsKeyframe() {
-		v.lastSeq = b.Seq
-	}
-	v.mu.Unlock()
-	v.poke()
-	return ok
-}
+func (v *viewer) Send(b *wire.Batch) bool { return v.w.SendShared(b, v.hub.encoded(b)) }
 
 // encoded returns b's ops encoded, once per batch for all viewers, or nil
-// for a batch that each viewer must get its own way: a keyframe (each
-// viewer's first batch) or stats (patched per viewer). Sends of one
-// source come one at a time, so the cache needs no lock of its own beyond
-// encMu, which only guards against hubs fed by several sources.
-func (h *Hub) encoded(b *wire.Batch) []byte {
+// for a keyframe, which is each viewer's own (its first batch). Sends of
+// one source come one at a time, so the cache needs no lock of its own
+// beyond encMu, which only guards against hubs fed by several sources.
+func (h *Hub) encoded(b *wire.Batch) *wire.Encoder {
 	for i := range b.Ops {
-		if c := b.Ops[i].Code; c == wire.OpKeyframe || c == wire.OpStats {
+		if b.Ops[i].Code == wire.OpKeyframe {
 			return nil
 		}
 	}
 	h.encMu.Lock()
 	defer h.encMu.Unlock()
 	if h.encBatch == b && h.encSeq == b.Seq {
-		return h.encOps
+		return h.enc
 	}
-	seq := b.Seq
-	b.Seq = 0
-	enc, err := b.AppendBinary(nil)
-	b.Seq = seq
+	enc, err := wire.NewEncoder(b.Ops)
 	if err != nil {
-		return nil // the merger path reports it
+		return nil // the merged path reports it
 	}
-	h.encBatch, h.encSeq, h.encOps = b, seq, enc[1:] // drop the 0 sequence number
-	return h.encOps
+	h.encBatch, h.encSeq, h.enc = b, b.Seq, enc
+	return enc
 }
 
 // ServeWS serves one viewer until its connection ends or ctx does.
@@ -196,7 +191,7 @@ func (h *Hub) ServeWS(ctx context.Context, c *ws.Conn, r *http.Request) {
 		c.Close(ws.StatusProtocolError, "this endpoint speaks "+wire.Subprotocol)
 		return
 	}
-	v := &viewer{hub: h, id: viewerIDs.Add(1), wake: make(chan struct{}, 1)}
+	v := h.newViewer(c)
 	h.viewers.Add(1)
 	defer h.viewers.Add(-1)
 	ctx, cancel := context.WithCancel(ctx)
@@ -204,7 +199,7 @@ func (h *Hub) ServeWS(ctx context.Context, c *ws.Conn, r *http.Request) {
 	go func() {
 		defer close(writerDone)
 		defer cancel()
-		h.write(ctx, c, v)
+		v.w.Run(ctx) // Encode and Write report their errors
 	}()
 	unsubscribe := h.src.Subscribe(v)
 	h.read(ctx, c, v)
@@ -213,75 +208,6 @@ func (h *Hub) ServeWS(ctx context.Context, c *ws.Conn, r *http.Request) {
 	h.src.Dispatch(wire.Event{Kind: wire.ViewerLeft, Viewer: v.id})
 	cancel()
 	<-writerDone
-}
-
-// write sends the viewer's batches: the shared queue first, then the
-// merged state, while the flow-control window allows.
-func (h *Hub) write(ctx context.Context, c *ws.Conn, v *viewer) {
-	var out wire.Batch
-	var buf []byte
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-v.wake:
-		}
-		for v.mayWrite() {
-			v.mu.Lock()
-			var srcSeq uint64
-			var have, fromQueue bool
-			var sh shared
-			if len(v.queue) > 0 {
-				sh, v.queue = v.queue[0], v.queue[1:]
-				have, fromQueue, srcSeq = true, true, sh.srcSeq
-			} else if v.merger.Take(&out) {
-				have, srcSeq = true, v.lastSeq
-			}
-			v.mu.Unlock()
-			if !have {
-				break
-			}
-			v.num++
-			if fromQueue {
-				buf = append(binary.AppendUvarint(buf[:0], v.num), sh.ops...)
-			} else {
-				for i := range out.Ops {
-					if op := &out.Ops[i]; op.Code == wire.OpStats && op.Stats != nil {
-						st := *op.Stats
-						st.Viewers = uint64(h.viewers.Load())
-						st.Lag = v.lag(srcSeq)
-						op.Stats = &st
-					}
-				}
-				out.Seq = v.num
-				var err error
-				if buf, err = out.AppendBinary(buf[:0]); err != nil {
-					h.log.Error("hub: cannot encode a batch", "err", err)
-					c.Close(ws.StatusInternalError, "cannot encode a batch")
-					return
-				}
-			}
-			wctx, cancel := context.WithTimeout(ctx, WriteTimeout)
-			err := c.Write(wctx, ws.MessageBinary, buf)
-			cancel()
-			if err != nil {
-				if errors.Is(err, context.DeadlineExceeded) {
-					h.log.Info("hub: dropping a viewer that takes no data", "conn", c.String(), "timeout", WriteTimeout)
-					c.CloseNow()
-				}
-				return
-			}
-			v.mu.Lock() // Send reads the ring
-			v.sent[v.next] = sentBatch{num: v.num, srcSeq: srcSeq}
-			v.next = (v.next + 1) % Window
-			v.mu.Unlock()
-			h.sent.Add(1)
-			h.bytes.Add(uint64(len(buf)))
-			if cap(buf) > 1<<20 && len(buf) < 64<<10 {
-				buf = nil // do not hold on to a keyframe-sized buffer
-			}
-		}
-	}
 }
 
 // ViewerEventRate bounds the events one viewer may send per second, in
@@ -348,7 +274,7 @@ func (h *Hub) read(ctx context.Context, c *ws.Conn, v *viewer) {
 		}
 		if ev.Kind == wire.Ack {
 			v.acked.Store(ev.Seq)
-			v.poke()
+			v.w.Poke()
 			continue
 		}
 		if !budget.take(time.Now()) {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vizserve/vizserve/internal/stream"
 	"github.com/vizserve/vizserve/scene"
 	"github.com/vizserve/vizserve/scene/wire"
 	"github.com/vizserve/vizserve/ws"
@@ -36,12 +37,12 @@ func hubServer(t testing.TB, src wire.Source) (*Server, *Hub) {
 	return s, h
 }
 
-// viewerClient is a Go viewer: it applies batches to a wire.Mirror as the
+// viewerClient is a Go viewer: it applies batches to a stream.Mirror as the
 // browser client does.
 type viewerClient struct {
 	c       *ws.Conn
 	mu      sync.Mutex
-	mirror  *wire.Mirror
+	mirror  *stream.Mirror
 	batches int
 	stats   *wire.Stats
 	changed chan struct{}
@@ -52,7 +53,7 @@ type viewerClient struct {
 func newViewer(t testing.TB, s *Server, throttle time.Duration) *viewerClient {
 	t.Helper()
 	c := dial(t, wsURL(s, "/ws"), &ws.DialOptions{Subprotocols: []string{wire.Subprotocol}})
-	v := &viewerClient{c: c, mirror: wire.NewMirror(), changed: make(chan struct{}, 1), done: make(chan struct{})}
+	v := &viewerClient{c: c, mirror: stream.NewMirror(), changed: make(chan struct{}, 1), done: make(chan struct{})}
 	go func() {
 		defer close(v.done)
 		for {
@@ -102,7 +103,7 @@ func newViewer(t testing.TB, s *Server, throttle time.Duration) *viewerClient {
 }
 
 // waitFor waits until cond holds on the viewer's mirror.
-func (v *viewerClient) waitFor(t testing.TB, what string, cond func(m *wire.Mirror) bool) {
+func (v *viewerClient) waitFor(t testing.TB, what string, cond func(m *stream.Mirror) bool) {
 	t.Helper()
 	deadline := time.After(20 * time.Second)
 	for {
@@ -127,8 +128,8 @@ func (v *viewerClient) waitFor(t testing.TB, what string, cond func(m *wire.Mirr
 	}
 }
 
-func markupHas(s string) func(*wire.Mirror) bool {
-	return func(m *wire.Mirror) bool { return strings.Contains(m.Markup(), s) }
+func markupHas(s string) func(*stream.Mirror) bool {
+	return func(m *stream.Mirror) bool { return strings.Contains(m.Markup(), s) }
 }
 
 func TestHubViewersStayInSync(t *testing.T) {
@@ -167,7 +168,7 @@ func TestHubViewersStayInSync(t *testing.T) {
 	if hub.Stats().Viewers != 2 || hub.Stats().Events == 0 {
 		t.Fatalf("hub stats %+v", hub.Stats())
 	}
-	a.waitFor(t, "stats with the viewer count", func(*wire.Mirror) bool { return a.stats != nil && a.stats.Viewers == 2 })
+	a.waitFor(t, "stats with the viewer count", func(*stream.Mirror) bool { return a.stats != nil && a.stats.Viewers == 2 })
 }
 
 func TestHubThrottledViewer(t *testing.T) {
@@ -220,7 +221,7 @@ func TestHubRefusesMalformedMessages(t *testing.T) {
 	liveScene(t, sc)
 	srv, _ := hubServer(t, sc)
 	bystander := newViewer(t, srv, 0)
-	bystander.waitFor(t, "a keyframe", func(m *wire.Mirror) bool { return m.Ready() })
+	bystander.waitFor(t, "a keyframe", func(m *stream.Mirror) bool { return m.Ready() })
 
 	enc := func(ev wire.Event) []byte {
 		b, err := ev.MarshalBinary() // the encoder is permissive: it plays a hostile client
@@ -308,13 +309,13 @@ func TestHubSurvivesUpstreamSwap(t *testing.T) {
 	ticks := 0
 	old.OnTick(func(float64) { ticks++; oldDot.SetXY(float64(ticks%10), 1) })
 	liveScene(t, old)
-	relay := wire.NewRelay(func(wire.Event) {})
+	relay := stream.NewRelay(func(wire.Event) {})
 	unsub := old.Subscribe(relay)
 	srv, _ := hubServer(t, relay)
 	v := newViewer(t, srv, 0)
 	v.waitFor(t, "the old scene", markupHas(`id="old"`))
 	// Let the old scene run far ahead of the new one's numbering.
-	v.waitFor(t, "many old batches", func(*wire.Mirror) bool { return v.batches > 30 })
+	v.waitFor(t, "many old batches", func(*stream.Mirror) bool { return v.batches > 30 })
 
 	fresh := scene.New(scene.Options{Width: 10, Height: 10})
 	label := fresh.Root().Text(0, 5, "v2", `id="new"`)
@@ -346,7 +347,7 @@ func TestHubViewerLeavingEndsItsDrags(t *testing.T) {
 	liveScene(t, sc)
 	srv, _ := hubServer(t, sc)
 	v := newViewer(t, srv, 0)
-	v.waitFor(t, "a keyframe", func(m *wire.Mirror) bool { return m.Ready() })
+	v.waitFor(t, "a keyframe", func(m *stream.Mirror) bool { return m.Ready() })
 	down, _ := (&wire.Event{Kind: wire.PointerDown, Target: c.Handle(), X: 1, Y: 1, Button: 1, Buttons: 1, Pointer: 1}).MarshalBinary()
 	if err := v.c.Write(context.Background(), ws.MessageBinary, down); err != nil {
 		t.Fatal(err)
@@ -381,7 +382,7 @@ func TestHubViewerEventRate(t *testing.T) {
 	liveScene(t, sc)
 	srv, h := hubServer(t, sc)
 	v := newViewer(t, srv, 0)
-	v.waitFor(t, "a keyframe", func(m *wire.Mirror) bool { return m.Ready() })
+	v.waitFor(t, "a keyframe", func(m *stream.Mirror) bool { return m.Ready() })
 	key, _ := (&wire.Event{Kind: wire.KeyDown, Key: "a", Code: "KeyA"}).MarshalBinary()
 	const n = 4 * ViewerEventRate
 	start := time.Now()

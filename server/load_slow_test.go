@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vizserve/vizserve/internal/stream"
 	"github.com/vizserve/vizserve/scene"
 	"github.com/vizserve/vizserve/scene/wire"
 	"github.com/vizserve/vizserve/ws"
@@ -123,7 +124,7 @@ func loadStalledViewers(t *testing.T, stalled, liars int) {
 		slow = append(slow, newLoadViewer(t, url, loadLies))
 	}
 	for _, v := range append(append([]*loadViewer(nil), fast...), slow...) {
-		v.waitFor(t, "its keyframe", 30*time.Second, func(m *wire.Mirror) bool { return m.Ready() })
+		v.waitFor(t, "its keyframe", 30*time.Second, func(m *stream.Mirror) bool { return m.Ready() })
 	}
 	for _, v := range slow {
 		<-v.stopped // reads no more
@@ -249,7 +250,7 @@ type loadViewer struct {
 	done    chan struct{}
 
 	mu      sync.Mutex
-	mirror  *wire.Mirror
+	mirror  *stream.Mirror
 	batches int64 // after the keyframe
 	changes int64 // of those, the batches with more than stats in them
 	bytes   int64
@@ -269,7 +270,7 @@ func newLoadViewer(t *testing.T, url string, mode loadViewerMode) *loadViewer {
 		t.Fatal(err)
 	}
 	v := &loadViewer{
-		c: c, mode: mode, mirror: wire.NewMirror(),
+		c: c, mode: mode, mirror: stream.NewMirror(),
 		stopped: make(chan struct{}), resume: make(chan struct{}),
 		changed: make(chan struct{}, 1), done: make(chan struct{}),
 	}
@@ -374,7 +375,7 @@ func (v *loadViewer) counts() (batches, bytes int64) {
 }
 
 // waitFor waits until cond holds on the viewer's mirror.
-func (v *loadViewer) waitFor(t *testing.T, what string, timeout time.Duration, cond func(*wire.Mirror) bool) {
+func (v *loadViewer) waitFor(t *testing.T, what string, timeout time.Duration, cond func(*stream.Mirror) bool) {
 	t.Helper()
 	deadline := time.After(timeout)
 	for {
@@ -395,6 +396,6 @@ func (v *loadViewer) waitFor(t *testing.T, what string, timeout time.Duration, c
 	}
 }
 
-func loadMarkupHas(s string) func(*wire.Mirror) bool {
-	return func(m *wire.Mirror) bool { return m.Ready() && strings.Contains(m.Markup(), s) }
+func loadMarkupHas(s string) func(*stream.Mirror) bool {
+	return func(m *stream.Mirror) bool { return m.Ready() && strings.Contains(m.Markup(), s) }
 }

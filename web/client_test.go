@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vizserve/vizserve/internal/stream"
 	"github.com/vizserve/vizserve/internal/testkit/browser"
 	"github.com/vizserve/vizserve/scene"
 	"github.com/vizserve/vizserve/scene/wire"
@@ -880,7 +881,7 @@ func TestClientRefuses(t *testing.T) {
 				case tc.apply && err != nil:
 					t.Fatalf("Go decoder refuses it (%v); the case is about applying", err)
 				case tc.apply:
-					m := wire.NewMirror()
+					m := stream.NewMirror()
 					if err := m.Apply(w.mirror.Keyframe()); err != nil {
 						t.Fatal(err)
 					}

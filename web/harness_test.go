@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/vizserve/vizserve/assets"
+	"github.com/vizserve/vizserve/internal/stream"
 	"github.com/vizserve/vizserve/internal/testkit/browser"
 	"github.com/vizserve/vizserve/scene"
 	"github.com/vizserve/vizserve/scene/wire"
@@ -337,11 +338,11 @@ type sceneFixture struct {
 	s       *scene.Scene
 	batches []*wire.Batch
 	unsub   func()
-	mirror  *wire.Mirror
+	mirror  *stream.Mirror
 }
 
 func newFixture(t *testing.T, s *scene.Scene) *sceneFixture {
-	f := &sceneFixture{s: s, mirror: wire.NewMirror()}
+	f := &sceneFixture{s: s, mirror: stream.NewMirror()}
 	f.unsub = s.Subscribe(wire.SinkFunc(func(b *wire.Batch) bool {
 		// The scene reuses the batch and its op slice; the ops' contents
 		// may be kept.
@@ -423,7 +424,7 @@ func jsString(s string) string {
 	return string(b)
 }
 
-// canonJS renders the scene's DOM the way wire.Mirror.Markup renders its
+// canonJS renders the scene's DOM the way stream.Mirror.Markup renders its
 // model: id first, other attributes sorted, each element's own text (its
 // first child, if text) before its child elements, svgx's escaping.
 const canonJS = `(() => {
@@ -449,7 +450,7 @@ const canonJS = `(() => {
 })()`
 
 // sameDOM waits until the browser's scene equals the mirror's.
-func sameDOM(t *testing.T, p *browser.Page, m *wire.Mirror) {
+func sameDOM(t *testing.T, p *browser.Page, m *stream.Mirror) {
 	t.Helper()
 	want := m.Markup()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTime)

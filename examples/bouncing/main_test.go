@@ -10,6 +10,7 @@ import (
 	"github.com/vizserve/vizserve/internal/testkit/e2e"
 	"github.com/vizserve/vizserve/internal/testkit/extest"
 	"github.com/vizserve/vizserve/internal/testkit/leakcheck"
+	"github.com/vizserve/vizserve/scene/scenetest"
 	"github.com/vizserve/vizserve/scene/wire"
 )
 
@@ -17,14 +18,16 @@ func TestMain(m *testing.M) { leakcheck.Main(m) }
 
 const dt = 1.0 / 60
 
-// still returns a world of n balls at rest at the given places.
-func still(t *testing.T, balls ...Ball) *world {
+// still returns a world of n balls at rest at the given places, and a
+// viewer of it.
+func still(t *testing.T, balls ...Ball) (*world, *scenetest.Viewer) {
 	t.Helper()
 	w := newWorld(len(balls), 1)
 	copy(w.st.Balls, balls)
 	w.sync()
-	w.s.Advance(0)
-	return w
+	v := scenetest.New(t, w.s)
+	v.Advance(0)
+	return w, v
 }
 
 func near(t *testing.T, what string, got, want float64) {
@@ -34,16 +37,16 @@ func near(t *testing.T, what string, got, want float64) {
 	}
 }
 
-// drawn checks that ball i's node is where the state says, as the wire
-// carries it (float32).
-func drawn(t *testing.T, w *world, i int) {
+// drawn checks that ball i is where the state says in the viewer's DOM,
+// as the wire carries it (float32).
+func drawn(t *testing.T, v *scenetest.Viewer, w *world, i int) {
 	t.Helper()
 	b := w.st.Balls[i]
-	n := w.s.ByID("ball-" + itoa(i))
-	if n == nil {
-		t.Fatalf("no node ball-%d", i)
+	id := "ball-" + itoa(i)
+	if !v.Has(id) {
+		t.Fatalf("no element %s", id)
 	}
-	if cx, cy := n.Attr("cx"), n.Attr("cy"); cx != wire.FormatNum(float32(b.X)) || cy != wire.FormatNum(float32(b.Y)) {
+	if cx, cy := v.Attr(id, "cx"), v.Attr(id, "cy"); cx != wire.FormatNum(float32(b.X)) || cy != wire.FormatNum(float32(b.Y)) {
 		t.Errorf("ball-%d drawn at (%s, %s), state says (%v, %v)", i, cx, cy, b.X, b.Y)
 	}
 }
@@ -54,16 +57,14 @@ func itoa(i int) string { return strconv.Itoa(i) }
 // and its node follows it.
 func TestFall(t *testing.T) {
 	t.Parallel()
-	w := still(t, Ball{X: 400, Y: 100})
+	w, v := still(t, Ball{X: 400, Y: 100})
 	const ticks = 30
-	for range ticks {
-		w.s.Advance(dt)
-	}
+	v.AdvanceN(ticks, dt)
 	b := w.st.Balls[0]
 	near(t, "vy", b.VY, w.gravity*dt*ticks)
 	near(t, "y", b.Y, 100+w.gravity*dt*dt*ticks*(ticks+1)/2)
 	near(t, "x", b.X, 400)
-	drawn(t, w, 0)
+	drawn(t, v, w, 0)
 }
 
 // TestBounce: each wall reflects the speed towards it, scaled by the
@@ -97,14 +98,14 @@ func TestBounce(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			w := still(t, tc.ball)
-			w.s.Advance(dt)
+			w, v := still(t, tc.ball)
+			v.Advance(dt)
 			b := w.st.Balls[0]
 			near(t, "x", b.X, tc.wantX)
 			near(t, "y", b.Y, tc.wantY(w.gravity))
 			near(t, "vx", b.VX, tc.wantVX(w.gravity, w.elasticity))
 			near(t, "vy", b.VY, tc.wantVY(w.gravity, w.elasticity))
-			drawn(t, w, 0)
+			drawn(t, v, w, 0)
 		})
 	}
 }
@@ -114,16 +115,15 @@ func TestBounce(t *testing.T) {
 // nothing.
 func TestClickKicks(t *testing.T) {
 	t.Parallel()
-	w := still(t, Ball{X: 100, Y: 300}, Ball{X: 600, Y: 300})
-	hit := w.s.ByID("ball-1")
-	w.s.Dispatch(wire.Event{Kind: wire.Click, Target: hit.Handle(), X: 596, Y: 302, Button: 1})
-	w.s.Dispatch(wire.Event{Kind: wire.Click, Target: w.s.ByID("box").Handle(), X: 100, Y: 250, Button: 1})
-	w.s.Advance(dt)
+	w, v := still(t, Ball{X: 100, Y: 300}, Ball{X: 600, Y: 300})
+	v.Click("ball-1", 596, 302)
+	v.Click("box", 100, 250)
+	v.Advance(dt)
 	near(t, "kicked vy", w.st.Balls[1].VY, -kickSpeed+w.gravity*dt)
 	near(t, "kicked vx", w.st.Balls[1].VX, 4*kickSpread)
 	near(t, "other vy", w.st.Balls[0].VY, w.gravity*dt)
 	near(t, "other vx", w.st.Balls[0].VX, 0)
-	drawn(t, w, 1)
+	drawn(t, v, w, 1)
 }
 
 // TestSliders: a viewer's control change reaches the bound variable,
@@ -145,9 +145,9 @@ func TestSliders(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			w := still(t, Ball{X: 400, Y: 200})
-			w.s.Dispatch(wire.Event{Kind: wire.ControlSet, Name: tc.control, Value: wire.Number(tc.value)})
-			w.s.Advance(dt)
+			w, v := still(t, Ball{X: 400, Y: 200})
+			v.Set(tc.control, wire.Number(tc.value))
+			v.Advance(dt)
 			if w.gravity != tc.wantG || w.elasticity != tc.wantE {
 				t.Errorf("gravity %v, elasticity %v; want %v, %v", w.gravity, w.elasticity, tc.wantG, tc.wantE)
 			}
@@ -209,15 +209,16 @@ func TestStateCarried(t *testing.T) {
 				t.Fatal(err)
 			}
 			nw.sync()
-			nw.s.Advance(0)
+			v := scenetest.New(t, nw.s)
+			v.Advance(0)
 			if len(nw.nodes) != tc.oldN {
 				t.Fatalf("%d nodes for %d balls", len(nw.nodes), tc.oldN)
 			}
 			for i := range tc.oldN {
-				drawn(t, nw, i)
+				drawn(t, v, nw, i)
 			}
 			for i := tc.oldN; i < tc.newN; i++ {
-				if nw.s.ByID("ball-"+itoa(i)) != nil {
+				if v.Has("ball-" + itoa(i)) {
 					t.Errorf("ball-%d is still drawn", i)
 				}
 			}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/vizserve/vizserve/internal/testkit/e2e"
 	"github.com/vizserve/vizserve/internal/testkit/peers"
+	"github.com/vizserve/vizserve/scene/scenetest"
 	"github.com/vizserve/vizserve/scene/wire"
 	"github.com/vizserve/vizserve/ws"
 )
@@ -59,7 +60,7 @@ func TestLiveReloadKeepsTheBalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.CloseNow()
-	m := wire.NewMirror()
+	d := scenetest.NewDOM()
 	// next applies batches until the scene's markup satisfies cond.
 	next := func(what string, cond func(markup string) bool) string {
 		t.Helper()
@@ -68,18 +69,15 @@ func TestLiveReloadKeepsTheBalls(t *testing.T) {
 			if err != nil {
 				t.Fatalf("waiting for %s: %v", what, err)
 			}
-			var b wire.Batch
-			if err := b.UnmarshalBinary(msg); err != nil {
+			seq, err := d.ApplyMessage(msg)
+			if err != nil {
 				t.Fatal(err)
 			}
-			if err := m.Apply(&b); err != nil {
-				t.Fatal(err)
-			}
-			ack, _ := (&wire.Event{Kind: wire.Ack, Seq: b.Seq}).MarshalBinary()
+			ack, _ := (&wire.Event{Kind: wire.Ack, Seq: seq}).MarshalBinary()
 			if err := c.Write(ctx, ws.MessageBinary, ack); err != nil {
 				t.Fatal(err)
 			}
-			if markup := m.Markup(); m.Ready() && cond(markup) {
+			if markup := d.SVG(); d.Ready() && cond(markup) {
 				return markup
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/vizserve/vizserve/internal/testkit/e2e"
 	"github.com/vizserve/vizserve/internal/testkit/extest"
 	"github.com/vizserve/vizserve/internal/testkit/leakcheck"
+	"github.com/vizserve/vizserve/scene/scenetest"
 	"github.com/vizserve/vizserve/scene/wire"
 )
 
@@ -48,18 +49,6 @@ func drawnAt(t *testing.T, g *graph, i int) {
 	}
 }
 
-// opCounter counts the scene ops of the batches it gets, stats aside.
-type opCounter struct{ ops int }
-
-func (c *opCounter) Send(b *wire.Batch) bool {
-	for _, op := range b.Ops {
-		if op.Code != wire.OpStats {
-			c.ops++
-		}
-	}
-	return true
-}
-
 // TestLayout: from its start on a circle, the layout settles into a
 // graph whose edges are near their rest length and whose nodes do not
 // overlap, drawn where it is, and then sends nothing.
@@ -87,13 +76,11 @@ func TestLayout(t *testing.T) {
 				}
 				drawnAt(t, g, i)
 			}
-			c := &opCounter{}
-			g.s.Subscribe(c)
-			g.s.Advance(dt) // the keyframe
-			c.ops = 0
-			settle(g, 1)
-			if c.ops != 0 {
-				t.Errorf("a settled graph sent %d ops in a second", c.ops)
+			v := scenetest.New(t, g.s)
+			v.Advance(dt) // the keyframe
+			v.AdvanceN(int(1/dt), dt)
+			if n := len(v.Ops()); n != 0 {
+				t.Errorf("a settled graph sent %d ops in a second", n)
 			}
 		})
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/vizserve/vizserve/internal/testkit/extest"
 	"github.com/vizserve/vizserve/internal/testkit/leakcheck"
 	"github.com/vizserve/vizserve/scene"
+	"github.com/vizserve/vizserve/scene/scenetest"
 	"github.com/vizserve/vizserve/scene/wire"
 )
 
@@ -17,16 +18,18 @@ func TestMain(m *testing.M) { leakcheck.Main(m) }
 
 type xy struct{ x, y int }
 
-// board returns an empty, paused board with the given cells alive.
-func board(t *testing.T, cells ...xy) *life {
+// board returns an empty, paused board with the given cells alive, and a
+// viewer of it.
+func board(t *testing.T, cells ...xy) (*life, *scenetest.Viewer) {
 	t.Helper()
 	l := newLife(1, scene.Options{Paused: true})
 	l.clear()
 	for _, c := range cells {
 		l.toggle(c.x, c.y)
 	}
-	l.s.Advance(0)
-	return l
+	v := scenetest.New(t, l.s)
+	v.Advance(0)
+	return l, v
 }
 
 // live lists the live cells, in row order.
@@ -41,15 +44,15 @@ func live(l *life) []xy {
 }
 
 // sameCells fails the test unless exactly the cells want are alive, in
-// the game and in the nodes' fill.
-func sameCells(t *testing.T, l *life, want ...xy) {
+// the game and in the fill the viewer sees.
+func sameCells(t *testing.T, l *life, v *scenetest.Viewer, want ...xy) {
 	t.Helper()
 	slices.SortFunc(want, func(a, b xy) int { return (a.y*cols + a.x) - (b.y*cols + b.x) })
 	if got := live(l); !slices.Equal(got, want) {
 		t.Fatalf("alive: %v, want %v", got, want)
 	}
 	for i, on := range l.alive {
-		fill := l.s.ByID(fmt.Sprintf("c-%d-%d", i%cols, i/cols)).Attr("fill")
+		fill := v.Attr(fmt.Sprintf("c-%d-%d", i%cols, i/cols), "fill")
 		if want := map[bool]string{true: liveFill, false: deadFill}[on]; fill != want {
 			t.Fatalf("cell %d,%d: fill %s, want %s", i%cols, i/cols, fill, want)
 		}
@@ -82,16 +85,16 @@ func TestPatterns(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			l := board(t, tc.start...)
+			l, v := board(t, tc.start...)
 			for range tc.gens {
 				l.step()
 			}
-			l.s.Advance(0)
-			sameCells(t, l, tc.want...)
+			v.Advance(0)
+			sameCells(t, l, v, tc.want...)
 			if l.gen != tc.gens {
 				t.Errorf("generation %d, want %d", l.gen, tc.gens)
 			}
-			if got, want := l.status.TextContent(), fmt.Sprintf("generation %d · %d alive · paused", tc.gens, len(tc.want)); got != want {
+			if got, want := v.Text("status"), fmt.Sprintf("generation %d · %d alive · paused", tc.gens, len(tc.want)); got != want {
 				t.Errorf("status %q, want %q", got, want)
 			}
 		})
@@ -102,84 +105,82 @@ func TestPatterns(t *testing.T) {
 // pointer, also in the gap between two cells.
 func TestClick(t *testing.T) {
 	t.Parallel()
-	l := board(t)
+	l, v := board(t)
 	click := func(target string, x, y float64) {
-		l.s.Dispatch(wire.Event{Kind: wire.Click, Target: l.s.ByID(target).Handle(), X: float32(x), Y: float32(y), Button: 1})
-		l.s.Advance(0)
+		v.Click(target, float32(x), float32(y))
+		v.Advance(0)
 	}
 	click("c-3-4", 3*cell+6, 4*cell+6)
-	sameCells(t, l, xy{3, 4})
+	sameCells(t, l, v, xy{3, 4})
 	click("board", 7*cell-0.5, 2*cell+3) // the gap right of cell 6,2
-	sameCells(t, l, xy{3, 4}, xy{6, 2})
+	sameCells(t, l, v, xy{3, 4}, xy{6, 2})
 	click("c-3-4", 3*cell+1, 4*cell+12)
-	sameCells(t, l, xy{6, 2})
+	sameCells(t, l, v, xy{6, 2})
 	click("status", 10, boardH+10) // not the board: nothing happens
-	sameCells(t, l, xy{6, 2})
+	sameCells(t, l, v, xy{6, 2})
 }
 
 // TestControls: the buttons and the speed slider, pressed as a browser
 // presses them.
 func TestControls(t *testing.T) {
 	t.Parallel()
-	press := func(l *life, name string) {
-		l.s.Dispatch(wire.Event{Kind: wire.ControlSet, Name: name})
-		l.s.Advance(0)
+	press := func(v *scenetest.Viewer, name string) {
+		v.Press(name)
+		v.Advance(0)
 	}
 	blinker := []xy{{10, 10}, {11, 10}, {12, 10}}
 
 	t.Run("play and pause", func(t *testing.T) {
 		t.Parallel()
-		l := board(t, blinker...)
-		press(l, "play")
-		if !l.s.Playing() || !strings.HasSuffix(l.status.TextContent(), "playing") {
-			t.Fatalf("not playing after play: %q", l.status.TextContent())
+		l, v := board(t, blinker...)
+		press(v, "play")
+		if !l.s.Playing() || !strings.HasSuffix(v.Text("status"), "playing") {
+			t.Fatalf("not playing after play: %q", v.Text("status"))
 		}
-		press(l, "play")
-		if l.s.Playing() || !strings.HasSuffix(l.status.TextContent(), "paused") {
-			t.Fatalf("still playing after a second press: %q", l.status.TextContent())
+		press(v, "play")
+		if l.s.Playing() || !strings.HasSuffix(v.Text("status"), "paused") {
+			t.Fatalf("still playing after a second press: %q", v.Text("status"))
 		}
 	})
 	t.Run("step pauses and steps", func(t *testing.T) {
 		t.Parallel()
-		l := board(t, blinker...)
+		l, v := board(t, blinker...)
 		l.s.Play()
-		l.s.Advance(0)
-		press(l, "step")
+		v.Advance(0)
+		press(v, "step")
 		if l.s.Playing() || l.gen != 1 {
 			t.Fatalf("playing %v, generation %d", l.s.Playing(), l.gen)
 		}
-		sameCells(t, l, xy{11, 9}, xy{11, 10}, xy{11, 11})
+		sameCells(t, l, v, xy{11, 9}, xy{11, 10}, xy{11, 11})
 	})
 	t.Run("clear and random", func(t *testing.T) {
 		t.Parallel()
-		l := board(t, blinker...)
+		l, v := board(t, blinker...)
 		l.step()
-		press(l, "clear")
-		sameCells(t, l)
+		press(v, "clear")
+		sameCells(t, l, v)
 		if l.gen != 0 {
 			t.Errorf("generation %d after clear", l.gen)
 		}
-		press(l, "random")
+		press(v, "random")
 		if n := float64(l.population()); n < cols*rows*density/2 || n > cols*rows*density*2 {
 			t.Errorf("%v cells alive after random, of %d", n, cols*rows)
 		}
 	})
 	t.Run("speed", func(t *testing.T) {
 		t.Parallel()
-		l := board(t, blinker...)
-		l.s.Dispatch(wire.Event{Kind: wire.ControlSet, Name: "speed", Value: wire.Number(20)})
+		l, v := board(t, blinker...)
+		v.Set("speed", wire.Number(20))
 		l.s.Play()
-		for range 10 {
-			l.s.Advance(0.05) // one generation each at 20 per second
-		}
+		v.AdvanceN(10, 0.05) // one generation each at 20 per second
 		if l.gen != 10 {
 			t.Fatalf("%d generations in 0.5 s at 20 per second", l.gen)
 		}
-		l.s.Advance(1) // owes 20; gets at most 4
+		v.Advance(1) // owes 20; gets at most 4
 		if l.gen != 14 {
 			t.Fatalf("%d generations after a 1 s frame, want 14", l.gen)
 		}
-		sameCells(t, l, blinker...)
+		sameCells(t, l, v, blinker...)
 	})
 }
 

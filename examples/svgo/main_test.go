@@ -10,7 +10,7 @@ import (
 	"github.com/vizserve/vizserve/internal/testkit/e2e"
 	"github.com/vizserve/vizserve/internal/testkit/extest"
 	"github.com/vizserve/vizserve/internal/testkit/leakcheck"
-	"github.com/vizserve/vizserve/scene"
+	"github.com/vizserve/vizserve/scene/scenetest"
 	"github.com/vizserve/vizserve/scene/wire"
 )
 
@@ -30,70 +30,52 @@ func TestPlainSvgo(t *testing.T) {
 	}
 }
 
-// sink records the ops of every batch after the keyframe.
-type sink struct{ ops []wire.Op }
-
-func (s *sink) Send(b *wire.Batch) bool {
-	if !b.IsKeyframe() {
-		for _, op := range b.Ops {
-			if op.Code != wire.OpStats {
-				s.ops = append(s.ops, op)
-			}
-		}
-	}
-	return true
-}
-
-func hand(t *testing.T, s *scene.Scene, id string) (x2, y2 string) {
+func hand(t *testing.T, v *scenetest.Viewer, id string) (x2, y2 string) {
 	t.Helper()
-	n := s.ByID(id)
-	if n == nil {
+	if !v.Has(id) {
 		t.Fatalf("no element %q", id)
 	}
-	return n.Attr("x2"), n.Attr("y2")
+	return v.Attr(id, "x2"), v.Attr(id, "y2")
 }
 
 // TestLive: the clock runs on sim time, and a frame sends only what moved.
 func TestLive(t *testing.T) {
 	t.Parallel()
-	s := newClock()
-	rec := &sink{}
-	s.Subscribe(rec)
-	s.Advance(0)
+	v := scenetest.New(t, newClock())
+	v.Advance(0)
 	check := func(digital, sx, sy string) {
 		t.Helper()
-		if got := s.ByID("digital").TextContent(); got != digital {
+		if got := v.Text("digital"); got != digital {
 			t.Errorf("digital %q, want %q", got, digital)
 		}
-		if x, y := hand(t, s, "second"); x != sx || y != sy {
+		if x, y := hand(t, v, "second"); x != sx || y != sy {
 			t.Errorf("second hand ends at (%s, %s), want (%s, %s)", x, y, sx, sy)
 		}
 	}
 	check("10:10:00", "200", "40")
 
-	rec.ops = nil
-	s.Advance(15)
+	v.Advance(15)
 	check("10:10:15", "360", "200")
 	// The second hand's end and the digital time changed; the minute and
 	// hour hands moved a little; nothing was created or removed.
-	for _, op := range rec.ops {
+	for _, op := range v.Ops() {
 		if op.Code != wire.OpSetNum && op.Code != wire.OpSetXY && op.Code != wire.OpSetText && op.Code != wire.OpSetAttr {
 			t.Errorf("a frame of the clock sent %v", op.Code)
 		}
 	}
-	if n := len(rec.ops); n == 0 || n > 8 {
-		t.Errorf("a frame sent %d ops: %+v", n, rec.ops)
+	if n := len(v.Ops()); n == 0 || n > 8 {
+		t.Errorf("a frame sent %d ops: %+v", n, v.Ops())
 	}
 
 	// Speed 60: a second of real time is a minute on the clock.
-	s.Dispatch(wire.Event{Kind: wire.ControlSet, Name: "speed", Value: wire.Number(60)})
-	s.Advance(0)
-	s.Advance(1)
+	v.Set("speed", wire.Number(60))
+	v.Advance(0)
+	v.Advance(1)
 	check("10:11:15", "360", "200")
 
 	// "r" resets.
-	s.Dispatch(wire.Event{Kind: wire.ControlSet, Name: "reset"})
-	s.Advance(0)
+	v.Press("reset")
+	v.Advance(0)
 	check("10:10:00", "200", "40")
 }
 

@@ -29,7 +29,7 @@ import (
 	"github.com/vizserve/vizserve/internal/dev/build"
 	"github.com/vizserve/vizserve/internal/dev/bundle"
 	"github.com/vizserve/vizserve/internal/dev/watch"
-	"github.com/vizserve/vizserve/scene/wire"
+	"github.com/vizserve/vizserve/internal/stream"
 	"github.com/vizserve/vizserve/server"
 )
 
@@ -155,7 +155,7 @@ type front struct {
 	tmp     string
 	builder *build.Builder
 	bundler *bundle.Bundler
-	relay   *wire.Relay
+	relay   *stream.Relay
 	srv     *server.Server
 	watcher *watch.Watcher
 	inbox   chan any
@@ -251,7 +251,7 @@ func (d *front) run(ctx context.Context) (err error) {
 		return err
 	}
 
-	d.relay = wire.NewRelay(d.dispatch)
+	d.relay = stream.NewRelay(d.dispatch)
 	d.relay.Send(placeholder(d.target.Display))
 
 	d.bundler = bundle.New(d.target.Dir, AssetPrefix)

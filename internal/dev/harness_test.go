@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vizserve/vizserve/internal/stream"
 	"github.com/vizserve/vizserve/internal/testkit/leakcheck"
 	"github.com/vizserve/vizserve/scene/wire"
 	"github.com/vizserve/vizserve/ws"
@@ -131,12 +132,12 @@ func firstLine(s string) string {
 }
 
 // viewer is a Go client of the page's websocket that applies every batch
-// to a wire.Mirror, as the browser client does.
+// to a stream.Mirror, as the browser client does.
 type viewer struct {
 	t    *testing.T
 	c    *ws.Conn
 	mu   sync.Mutex
-	m    *wire.Mirror
+	m    *stream.Mirror
 	ops  []wire.Op // control ops seen (asset, overlay)
 	wake chan struct{}
 	done chan struct{}
@@ -153,7 +154,7 @@ func (s *session) viewer() *viewer {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	v := &viewer{t: s.t, c: c, m: wire.NewMirror(), wake: make(chan struct{}, 1), done: make(chan struct{})}
+	v := &viewer{t: s.t, c: c, m: stream.NewMirror(), wake: make(chan struct{}, 1), done: make(chan struct{})}
 	go v.read()
 	s.t.Cleanup(func() {
 		c.Close(ws.StatusNormalClosure, "")

@@ -10,8 +10,8 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/vizserve/vizserve/internal/stream"
 	"github.com/vizserve/vizserve/scene"
-	"github.com/vizserve/vizserve/scene/wire"
 )
 
 // ChildOptions are the parts of vizserve.Options a child needs.
@@ -45,11 +45,19 @@ func RunChild(ctx context.Context, s *scene.Scene, o ChildOptions) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	w := &childWriter{c: c, wake: make(chan struct{}, 1), done: make(chan struct{})}
-	w.queue(AppendHello(nil, Hello{PID: os.Getpid(), Title: o.Title, State: o.State != nil}))
+	// The child's one writer to the link: the scene's batches merge while
+	// the link is busy (the sim never waits for it); control messages go
+	// first, in order.
+	w := &stream.Writer{
+		Write: c.Write,
+		Encode: func(dst []byte, b *stream.Outgoing) ([]byte, error) {
+			return b.Append(append(dst, byte(TBatch)), b.Seq, nil)
+		},
+	}
+	w.Queue(AppendHello(nil, Hello{PID: os.Getpid(), Title: o.Title, State: o.State != nil}))
 	var writer sync.WaitGroup
 	writer.Go(func() {
-		if err := w.run(ctx); err != nil {
+		if err := w.Run(ctx); err != nil {
 			cancel() // the link is gone: so is the reason to live
 		}
 	})
@@ -62,7 +70,6 @@ func RunChild(ctx context.Context, s *scene.Scene, o ChildOptions) error {
 	})
 	defer func() {
 		cancel()
-		close(w.done)
 		writer.Wait()
 		c.Close() // ends the reader's read
 		reader.Wait()
@@ -81,7 +88,7 @@ func RunChild(ctx context.Context, s *scene.Scene, o ChildOptions) error {
 			o.OnRestore()
 		}
 	}
-	unsubscribe := s.Subscribe(wire.SinkFunc(w.send))
+	unsubscribe := s.Subscribe(w)
 	defer unsubscribe()
 	if err := s.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
@@ -107,7 +114,7 @@ func restore(ptr any, data []byte) error {
 
 // readLink handles the parent's messages until the link ends or the parent
 // says shutdown.
-func readLink(ctx context.Context, c *Conn, s *scene.Scene, o *ChildOptions, w *childWriter, start chan<- []byte) {
+func readLink(ctx context.Context, c *Conn, s *scene.Scene, o *ChildOptions, w *stream.Writer, start chan<- []byte) {
 	started := false
 	for {
 		msg, err := c.Read(ctx)
@@ -136,85 +143,10 @@ func readLink(ctx context.Context, c *Conn, s *scene.Scene, o *ChildOptions, w *
 				if o.State != nil {
 					data, err = json.Marshal(o.State)
 				}
-				w.queue(AppendState(nil, data, err))
+				w.Queue(AppendState(nil, data, err))
 			})
 		case TShutdown:
 			return
-		}
-	}
-}
-
-// childWriter is the child's one writer to the link. The scene's batches
-// are merged into a wire.Merger (latest value wins) so the sim never waits
-// for the link; control messages queue in order, before any batch.
-type childWriter struct {
-	c    *Conn
-	wake chan struct{}
-	done chan struct{} // closed when the child ends
-
-	mu     sync.Mutex
-	merger wire.Merger
-	ctl    [][]byte
-}
-
-func (w *childWriter) poke() {
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
-}
-
-// send is the scene's sink: it never blocks.
-func (w *childWriter) send(b *wire.Batch) bool {
-	w.mu.Lock()
-	ok := w.merger.Add(b)
-	w.mu.Unlock()
-	w.poke()
-	return ok
-}
-
-func (w *childWriter) queue(msg []byte) {
-	w.mu.Lock()
-	w.ctl = append(w.ctl, msg)
-	w.mu.Unlock()
-	w.poke()
-}
-
-func (w *childWriter) run(ctx context.Context) error {
-	var out wire.Batch
-	var buf []byte
-	for {
-		select {
-		case <-w.wake:
-		case <-w.done:
-			return nil
-		case <-ctx.Done():
-			return nil
-		}
-		for {
-			w.mu.Lock()
-			ctl := w.ctl
-			w.ctl = nil
-			have := w.merger.Take(&out)
-			w.mu.Unlock()
-			for _, msg := range ctl {
-				if err := w.c.Write(ctx, msg); err != nil {
-					return err
-				}
-			}
-			if !have {
-				break
-			}
-			var err error
-			if buf, err = AppendBatch(buf[:0], &out); err != nil {
-				return err
-			}
-			if err := w.c.Write(ctx, buf); err != nil {
-				return err
-			}
-			if cap(buf) > 1<<20 && len(buf) < 64<<10 {
-				buf = nil
-			}
 		}
 	}
 }

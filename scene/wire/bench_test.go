@@ -43,19 +43,6 @@ func BenchmarkDecodeMoves(b *testing.B) {
 	}
 }
 
-// BenchmarkMergeUpToDate: a viewer that keeps up (one batch pending at a
-// time): the fast path, one copy per batch.
-func BenchmarkMergeUpToDate(b *testing.B) {
-	batch := moveBatch(10000)
-	var m Merger
-	var out Batch
-	b.ReportAllocs()
-	for range b.N {
-		m.Add(batch)
-		m.Take(&out)
-	}
-}
-
 func BenchmarkDecodeEvent(b *testing.B) {
 	ev := Event{Kind: PointerMove, Target: 300, X: 1, Y: 2, Buttons: 1}
 	msg, _ := ev.MarshalBinary()

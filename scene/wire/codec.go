@@ -7,7 +7,7 @@ import (
 	"math"
 	"unicode/utf8"
 
-	"github.com/vizserve/vizserve/scene/internal/svgx"
+	"github.com/vizserve/vizserve/internal/svgx"
 )
 
 // attrTable is the protocol's static attribute-name table: an attribute
@@ -116,15 +116,108 @@ func appendValue(b []byte, v Value) []byte {
 // AppendBinary appends the encoding of b (docs/protocol.md) to dst. It
 // fails for an op code it does not know or strings that are not UTF-8.
 func (b *Batch) AppendBinary(dst []byte) ([]byte, error) {
-	dst = appendUvarint(dst, b.Seq)
-	for i := range b.Ops {
+	return AppendBatch(dst, b.Seq, b.Ops, nil)
+}
+
+// ViewerStats are the figures of a stats op that differ from one viewer to
+// the next, filled in by whoever writes to that viewer (the hub).
+type ViewerStats struct {
+	Viewers uint64 // Stats.Viewers
+	Lag     uint64 // Stats.Lag
+}
+
+// AppendBatch appends to dst the message of a batch numbered seq with the
+// given ops: the bytes of (&Batch{Seq: seq, Ops: ops}).AppendBinary, except
+// that when v is not nil its figures stand for every stats op's Viewers and
+// Lag. The ops are not modified, so a writer can send one batch to many
+// viewers, each with its own sequence number and figures, without copying
+// or patching anything.
+func AppendBatch(dst []byte, seq uint64, ops []Op, v *ViewerStats) ([]byte, error) {
+	dst = appendUvarint(dst, seq)
+	for i := range ops {
 		var err error
-		dst, err = appendOp(dst, &b.Ops[i])
+		dst, err = appendOp(dst, &ops[i], v)
 		if err != nil {
 			return dst, fmt.Errorf("wire: encode op %d: %w", i, err)
 		}
 	}
 	return dst, nil
+}
+
+// Encoder is a batch's ops encoded once, for writing as many messages as
+// there are viewers: AppendBatch(dst, seq, v) appends the same bytes as
+// the package's AppendBatch(dst, seq, ops, v), without encoding the ops
+// again. An Encoder never changes after NewEncoder: any number of
+// goroutines may call AppendBatch at once.
+type Encoder struct {
+	ops   []byte // the ops encoded, without each stats op's Viewers and Lag
+	stats []statsAt
+}
+
+// statsAt is where a stats op's Viewers and Lag go in Encoder.ops, and the
+// op's own values.
+type statsAt struct {
+	at           int // offset of Viewers, right after the op code; Lag follows statsMid bytes later
+	viewers, lag uint64
+}
+
+// statsMid is the length of a stats op's fixed middle: TickHz, Speed,
+// SimTime, Paused.
+const statsMid = 4 + 4 + 8 + 1
+
+// NewEncoder encodes ops. It fails as Batch.AppendBinary does; ops may
+// change afterwards without changing the Encoder.
+func NewEncoder(ops []Op) (*Encoder, error) {
+	e := &Encoder{}
+	var err error
+	for i := range ops {
+		op := &ops[i]
+		if op.Code != OpStats {
+			if e.ops, err = appendOp(e.ops, op, nil); err != nil {
+				return nil, fmt.Errorf("wire: encode op %d: %w", i, err)
+			}
+			continue
+		}
+		st := statsOf(op)
+		e.ops = append(e.ops, byte(OpStats))
+		e.stats = append(e.stats, statsAt{at: len(e.ops), viewers: st.Viewers, lag: st.Lag})
+		e.ops = appendStatsMid(e.ops, st)
+	}
+	return e, nil
+}
+
+// AppendBatch appends the message numbered seq to dst, with v's figures in
+// every stats op (nil: the ops' own).
+func (e *Encoder) AppendBatch(dst []byte, seq uint64, v *ViewerStats) []byte {
+	dst = appendUvarint(dst, seq)
+	from := 0
+	for _, s := range e.stats {
+		viewers, lag := s.viewers, s.lag
+		if v != nil {
+			viewers, lag = v.Viewers, v.Lag
+		}
+		dst = append(dst, e.ops[from:s.at]...)
+		dst = appendUvarint(dst, viewers)
+		dst = append(dst, e.ops[s.at:s.at+statsMid]...)
+		dst = appendUvarint(dst, lag)
+		from = s.at + statsMid
+	}
+	return append(dst, e.ops[from:]...)
+}
+
+func statsOf(op *Op) *Stats {
+	if op.Stats == nil {
+		return &Stats{}
+	}
+	return op.Stats
+}
+
+// appendStatsMid appends the fields of a stats op between Viewers and Lag.
+func appendStatsMid(b []byte, s *Stats) []byte {
+	b = appendF32(b, s.TickHz)
+	b = appendF32(b, s.Speed)
+	b = appendF64(b, s.SimTime)
+	return appendBool(b, s.Paused)
 }
 
 // MarshalBinary encodes b.
@@ -139,7 +232,7 @@ func checkUTF8(ss ...string) error {
 	return nil
 }
 
-func appendOp(b []byte, op *Op) ([]byte, error) {
+func appendOp(b []byte, op *Op, v *ViewerStats) ([]byte, error) {
 	b = append(b, byte(op.Code))
 	switch op.Code {
 	case OpKeyframe:
@@ -240,16 +333,14 @@ func appendOp(b []byte, op *Op) ([]byte, error) {
 		b = appendString(b, op.Name)
 		b = appendString(b, op.Text)
 	case OpStats:
-		s := op.Stats
-		if s == nil {
-			s = &Stats{}
+		s := statsOf(op)
+		viewers, lag := s.Viewers, s.Lag
+		if v != nil {
+			viewers, lag = v.Viewers, v.Lag
 		}
-		b = appendUvarint(b, s.Viewers)
-		b = appendF32(b, s.TickHz)
-		b = appendF32(b, s.Speed)
-		b = appendF64(b, s.SimTime)
-		b = appendBool(b, s.Paused)
-		b = appendUvarint(b, s.Lag)
+		b = appendUvarint(b, viewers)
+		b = appendStatsMid(b, s)
+		b = appendUvarint(b, lag)
 	case OpControls:
 		b = appendUvarint(b, uint64(len(op.Controls)))
 		for i := range op.Controls {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -91,7 +92,7 @@ func TestSetXYSize(t *testing.T) {
 	// The brief of the protocol: moving one element costs at most 16 bytes.
 	for _, h := range []Handle{1, 127, 128, 1<<14 - 1, 1 << 14, 1<<21 - 1, 1 << 21, 1<<28 - 1} {
 		op := Op{Code: OpSetXY, Node: h, Pair: PairXY, X: 1, Y: 2}
-		b, err := appendOp(nil, &op)
+		b, err := appendOp(nil, &op, nil)
 		noErr(t, err)
 		if len(b) > 16 {
 			t.Errorf("SetXY for handle %d takes %d bytes, want <= 16", h, len(b))
@@ -295,7 +296,7 @@ func TestPairs(t *testing.T) {
 	t.Parallel()
 	for p := PairXY; p < PairTranslate; p++ {
 		a, b := p.Names()
-		if PairOf(a, b) != p || pairFirst(a) != p {
+		if PairOf(a, b) != p {
 			t.Errorf("pair %d (%s,%s) does not round-trip", p, a, b)
 		}
 	}
@@ -348,4 +349,47 @@ func TestProtocolDoc(t *testing.T) {
 			t.Errorf("docs/protocol.md lacks event 0x%02X %s", byte(kind), doc)
 		}
 	}
+}
+
+// TestEncoder: a batch encoded once and written with a sequence number and
+// figures of its own has the bytes of that batch, so numbered and
+// patched, encoded whole; AppendBatch does not touch the ops.
+func TestEncoder(t *testing.T) {
+	t.Parallel()
+	ops := append(allOps(), Op{Code: OpStats}, Op{Code: OpSetNum, Node: 3, Name: "r", X: 2})
+	before := fmt.Sprintf("%+v", ops)
+	enc, err := NewEncoder(ops)
+	noErr(t, err)
+	for _, seq := range []uint64{0, 1, 127, 128, 1<<35 + 7} {
+		for _, v := range []*ViewerStats{nil, {}, {Viewers: 3, Lag: 300}, {Viewers: 1 << 40, Lag: 1}} {
+			// What a hub did before Encoder: copy the ops, set each
+			// stats op's figures, encode the batch whole.
+			want := &Batch{Seq: seq, Ops: slices.Clone(ops)}
+			if v != nil {
+				for i := range want.Ops {
+					if op := &want.Ops[i]; op.Code == OpStats {
+						st := Stats{}
+						if op.Stats != nil {
+							st = *op.Stats
+						}
+						st.Viewers, st.Lag = v.Viewers, v.Lag
+						op.Stats = &st
+					}
+				}
+			}
+			wantMsg, err := want.MarshalBinary()
+			noErr(t, err)
+			got, err := AppendBatch([]byte("x"), seq, ops, v)
+			noErr(t, err)
+			equal(t, fmt.Sprintf("AppendBatch seq %d %+v", seq, v), got, append([]byte("x"), wantMsg...))
+			equal(t, fmt.Sprintf("Encoder seq %d %+v", seq, v), enc.AppendBatch([]byte("x"), seq, v), append([]byte("x"), wantMsg...))
+		}
+	}
+	equal(t, "ops after encoding", fmt.Sprintf("%+v", ops), before)
+	if _, err := NewEncoder([]Op{{Code: 0x7f}}); err == nil {
+		t.Error("NewEncoder accepted an unknown op")
+	}
+	empty, err := NewEncoder(nil)
+	noErr(t, err)
+	equal(t, "empty", empty.AppendBatch(nil, 2, nil), []byte{0x02})
 }

@@ -16,12 +16,18 @@
 // encoders and decoders; decoders never panic and never allocate more than
 // the message size.
 //
+// # Writing to many viewers
+//
+// [AppendBatch] encodes a batch with the sequence number and [ViewerStats]
+// of one viewer, leaving the ops untouched; an [Encoder] encodes a batch's
+// ops once and writes them for any number of viewers, each with its own
+// number and figures, so that no caller edits encoded bytes.
+//
 // # The seam
 //
-// A [Source] (a scene in this process, or a [Relay] fed from another
-// process) streams batches to [Sink]s and takes events. The viewers' hub
-// gives each viewer a [Merger], so that a slow viewer gets merged state
-// instead of a growing queue. A [Mirror] applies batches to a model DOM
-// exactly as the browser client does; relays use it for keyframes and tests
-// use it as the reference.
+// A [Source] (a scene in this process, or a relay fed from another
+// process) streams batches to [Sink]s and takes events. How a viewer merges
+// batches it cannot write yet, the relay, and the model DOM that tests and
+// relays apply batches to are not part of the protocol; they live inside
+// the module (internal/stream).
 package wire

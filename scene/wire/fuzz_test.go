@@ -60,7 +60,6 @@ func seedEvents(t testing.TB) [][]byte {
 func TestSeedCorpus(t *testing.T) {
 	for name, seeds := range map[string][][]byte{
 		"FuzzDecodeBatch": seedBatches(t),
-		"FuzzMirrorApply": seedBatches(t),
 		"FuzzDecodeEvent": seedEvents(t),
 	} {
 		dir := filepath.Join("testdata", "fuzz", name)
@@ -121,34 +120,6 @@ func FuzzDecodeEvent(f *testing.F) {
 		}
 		if string(enc) != string(msg) {
 			t.Fatalf("event %v re-encodes to %x, was %x", e, enc, msg)
-		}
-	})
-}
-
-// FuzzMirrorApply: applying any decodable batch to a mirror, and merging
-// it, never panics; the mirror's keyframe always re-applies cleanly.
-func FuzzMirrorApply(f *testing.F) {
-	f.Fuzz(func(t *testing.T, msg []byte) {
-		var b Batch
-		if b.UnmarshalBinary(msg) != nil {
-			return
-		}
-		m := NewMirror()
-		if err := m.Apply(initialKeyframe()); err != nil {
-			t.Fatal(err)
-		}
-		_ = m.Apply(&b)
-		var mg Merger
-		mg.Add(initialKeyframe())
-		mg.Add(&b)
-		mg.Add(&b)
-		var out Batch
-		mg.Take(&out)
-		if kf := m.Keyframe(); kf != nil {
-			m2 := NewMirror()
-			if err := m2.Apply(kf); err != nil {
-				t.Fatalf("mirror keyframe does not apply: %v\n%s", err, kf.Ops[0].Text)
-			}
 		}
 	})
 }

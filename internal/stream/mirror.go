@@ -1,4 +1,4 @@
-package wire
+package stream
 
 import (
 	"errors"
@@ -6,7 +6,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/vizserve/vizserve/scene/internal/svgx"
+	"github.com/vizserve/vizserve/internal/svgx"
+
+	"github.com/vizserve/vizserve/scene/wire"
 )
 
 // Mirror is a model of the browser's DOM that applies batches exactly as
@@ -17,9 +19,9 @@ import (
 // A Mirror is not safe for concurrent use.
 type Mirror struct {
 	root     *mnode
-	nodes    map[Handle]*mnode
+	nodes    map[wire.Handle]*mnode
 	seq      uint64
-	controls []Control
+	controls []wire.Control
 	overlay  string
 	// cycles lists the ops of the last Apply that were ignored because
 	// they would have moved a node into its own subtree.
@@ -27,19 +29,19 @@ type Mirror struct {
 }
 
 type mnode struct {
-	h      Handle
+	h      wire.Handle
 	tag    string
 	id     string
-	attrs  []Attr
+	attrs  []wire.Attr
 	text   string
-	mask   EventMask
+	mask   wire.EventMask
 	parent *mnode
 	kids   []*mnode
 }
 
 // NewMirror returns an empty Mirror; it holds a scene after its first
 // keyframe.
-func NewMirror() *Mirror { return &Mirror{nodes: map[Handle]*mnode{}} }
+func NewMirror() *Mirror { return &Mirror{nodes: map[wire.Handle]*mnode{}} }
 
 // Ready reports whether the mirror has received a keyframe.
 func (m *Mirror) Ready() bool { return m.root != nil }
@@ -55,7 +57,7 @@ func (m *Mirror) Len() int { return len(m.nodes) }
 // does not parse or whose table names an id the markup lacks, and on a
 // create that reuses a live handle; the ops before the failing one stay
 // applied.
-func (m *Mirror) Apply(b *Batch) error {
+func (m *Mirror) Apply(b *wire.Batch) error {
 	m.cycles = m.cycles[:0]
 	for i := range b.Ops {
 		if err := m.apply(&b.Ops[i]); errors.Is(err, errCycle) {
@@ -74,11 +76,11 @@ func (m *Mirror) Apply(b *Batch) error {
 // browser client ignores it, and reported to Relay, which drops it.
 var errCycle = errors.New("move into its own subtree")
 
-func (m *Mirror) apply(op *Op) error {
+func (m *Mirror) apply(op *wire.Op) error {
 	switch op.Code {
-	case OpKeyframe:
+	case wire.OpKeyframe:
 		return m.keyframe(op)
-	case OpCreate:
+	case wire.OpCreate:
 		if _, dup := m.nodes[op.Node]; dup {
 			return fmt.Errorf("create: handle %d is already live", op.Node)
 		}
@@ -92,14 +94,14 @@ func (m *Mirror) apply(op *Op) error {
 		}
 		m.nodes[n.h] = n
 		p.insert(n, m.nodes[op.Before])
-	case OpRemove:
+	case wire.OpRemove:
 		n := m.nodes[op.Node]
 		if n == nil || n == m.root {
 			return nil
 		}
 		n.parent.detach(n)
 		m.forget(n)
-	case OpMove:
+	case wire.OpMove:
 		n, p := m.nodes[op.Node], m.nodes[op.Parent]
 		if n == nil || p == nil || n == m.root || op.Before == op.Node {
 			return nil
@@ -111,41 +113,41 @@ func (m *Mirror) apply(op *Op) error {
 		}
 		n.parent.detach(n)
 		p.insert(n, m.nodes[op.Before])
-	case OpSetAttr:
+	case wire.OpSetAttr:
 		if n := m.nodes[op.Node]; n != nil {
 			n.set(op.Name, op.Text)
 		}
-	case OpDelAttr:
+	case wire.OpDelAttr:
 		if n := m.nodes[op.Node]; n != nil {
 			n.del(op.Name)
 		}
-	case OpSetNum:
+	case wire.OpSetNum:
 		if n := m.nodes[op.Node]; n != nil {
-			n.set(op.Name, FormatNum(op.X))
+			n.set(op.Name, wire.FormatNum(op.X))
 		}
-	case OpSetXY:
+	case wire.OpSetXY:
 		if n := m.nodes[op.Node]; n != nil {
-			if op.Pair == PairTranslate {
-				n.set("transform", FormatTranslate(op.X, op.Y))
+			if op.Pair == wire.PairTranslate {
+				n.set("transform", wire.FormatTranslate(op.X, op.Y))
 				return nil
 			}
 			a, b := op.Pair.Names()
-			n.set(a, FormatNum(op.X))
-			n.set(b, FormatNum(op.Y))
+			n.set(a, wire.FormatNum(op.X))
+			n.set(b, wire.FormatNum(op.Y))
 		}
-	case OpSetText:
+	case wire.OpSetText:
 		if n := m.nodes[op.Node]; n != nil {
 			n.text = op.Text
 		}
-	case OpListen:
+	case wire.OpListen:
 		if n := m.nodes[op.Node]; n != nil {
 			n.mask = op.Mask
 		}
-	case OpOverlay:
+	case wire.OpOverlay:
 		m.overlay = op.Text
-	case OpControls:
+	case wire.OpControls:
 		m.controls = slices.Clone(op.Controls)
-	case OpControlValue:
+	case wire.OpControlValue:
 		for i := range m.controls {
 			if m.controls[i].Name == op.Name {
 				m.controls[i].Value = op.Value
@@ -171,11 +173,11 @@ func (n *mnode) set(name, v string) {
 			return
 		}
 	}
-	n.attrs = append(n.attrs, Attr{name, v})
+	n.attrs = append(n.attrs, wire.Attr{Name: name, Value: v})
 }
 
 func (n *mnode) del(name string) {
-	n.attrs = slices.DeleteFunc(n.attrs, func(a Attr) bool { return a.Name == name })
+	n.attrs = slices.DeleteFunc(n.attrs, func(a wire.Attr) bool { return a.Name == name })
 }
 
 func (n *mnode) detach(k *mnode) {
@@ -196,7 +198,7 @@ func (n *mnode) insert(k, before *mnode) {
 	n.kids = append(n.kids, k)
 }
 
-func (m *Mirror) keyframe(op *Op) error {
+func (m *Mirror) keyframe(op *wire.Op) error {
 	var d svgx.Doc
 	if err := d.Parse(op.Text); err != nil {
 		return fmt.Errorf("keyframe markup: %w", err)
@@ -217,7 +219,7 @@ func (m *Mirror) keyframe(op *Op) error {
 				byID[a.Value] = n
 				continue
 			}
-			n.attrs = append(n.attrs, Attr{a.Name, a.Value})
+			n.attrs = append(n.attrs, wire.Attr{Name: a.Name, Value: a.Value})
 		}
 		all[i] = n
 		if e.Parent >= 0 {
@@ -226,7 +228,7 @@ func (m *Mirror) keyframe(op *Op) error {
 			p.kids = append(p.kids, n)
 		}
 	}
-	nodes := make(map[Handle]*mnode, len(op.Table))
+	nodes := make(map[wire.Handle]*mnode, len(op.Table))
 	for _, e := range op.Table {
 		n := byID[e.ID]
 		if n == nil {
@@ -238,8 +240,8 @@ func (m *Mirror) keyframe(op *Op) error {
 		n.h, n.mask = e.Node, e.Mask
 		nodes[e.Node] = n
 	}
-	if all[0].h != RootHandle {
-		return fmt.Errorf("keyframe table: the <svg> root must have handle %d", RootHandle)
+	if all[0].h != wire.RootHandle {
+		return fmt.Errorf("keyframe table: the <svg> root must have handle %d", wire.RootHandle)
 	}
 	m.root, m.nodes = all[0], nodes
 	return nil
@@ -316,21 +318,88 @@ func (m *Mirror) walk(fn func(*mnode)) {
 // Keyframe returns a batch that brings a fresh client to the mirror's
 // state: a keyframe, then the controls and the overlay if any. It returns
 // nil before the first keyframe.
-func (m *Mirror) Keyframe() *Batch {
+func (m *Mirror) Keyframe() *wire.Batch {
 	if m.root == nil {
 		return nil
 	}
-	kf := Op{Code: OpKeyframe, Text: string(m.root.appendMarkup(nil, false))}
-	kf.Table = make([]Entry, 0, len(m.nodes))
+	kf := wire.Op{Code: wire.OpKeyframe, Text: string(m.root.appendMarkup(nil, false))}
+	kf.Table = make([]wire.Entry, 0, len(m.nodes))
 	m.walk(func(n *mnode) {
-		kf.Table = append(kf.Table, Entry{Node: n.h, ID: n.id, Mask: n.mask})
+		kf.Table = append(kf.Table, wire.Entry{Node: n.h, ID: n.id, Mask: n.mask})
 	})
-	b := &Batch{Seq: m.seq, Ops: []Op{kf}}
+	b := &wire.Batch{Seq: m.seq, Ops: []wire.Op{kf}}
 	if m.controls != nil {
-		b.Ops = append(b.Ops, Op{Code: OpControls, Controls: slices.Clone(m.controls)})
+		b.Ops = append(b.Ops, wire.Op{Code: wire.OpControls, Controls: slices.Clone(m.controls)})
 	}
 	if m.overlay != "" {
-		b.Ops = append(b.Ops, Op{Code: OpOverlay, Text: m.overlay})
+		b.Ops = append(b.Ops, wire.Op{Code: wire.OpOverlay, Text: m.overlay})
 	}
 	return b
+}
+
+// Element is a copy of one element of a Mirror's DOM.
+type Element struct {
+	Tag    string
+	ID     string      // "" if it has none
+	Handle wire.Handle // 0 if it has none
+	Attrs  []wire.Attr // in the order they were set; the id is not among them
+	Text   string      // its own text, before its children
+	Mask   wire.EventMask
+}
+
+// Attr returns the value of the attribute name, or "" and false.
+func (e *Element) Attr(name string) (string, bool) {
+	for _, a := range e.Attrs {
+		if a.Name == name {
+			return a.Value, true
+		}
+	}
+	return "", false
+}
+
+func (n *mnode) element() Element {
+	return Element{Tag: n.tag, ID: n.id, Handle: n.h, Attrs: slices.Clone(n.attrs), Text: n.text, Mask: n.mask}
+}
+
+// ByID returns the element with the given id, in document order the
+// first if the markup has several.
+func (m *Mirror) ByID(id string) (Element, bool) {
+	var found *mnode
+	m.walkAll(func(n *mnode) bool {
+		if n.id == id {
+			found = n
+			return false
+		}
+		return true
+	})
+	if found == nil {
+		return Element{}, false
+	}
+	return found.element(), true
+}
+
+// Elements calls fn for each element in document order, with or without
+// a handle, until fn returns false.
+func (m *Mirror) Elements(fn func(Element) bool) {
+	m.walkAll(func(n *mnode) bool { return fn(n.element()) })
+}
+
+// walkAll calls fn for every element in document order until it returns
+// false.
+func (m *Mirror) walkAll(fn func(*mnode) bool) {
+	var rec func(*mnode) bool
+	rec = func(n *mnode) bool {
+		if !fn(n) {
+			return false
+		}
+		for _, k := range n.kids {
+			if !rec(k) {
+				return false
+			}
+		}
+		return true
+	}
+	if m.root != nil {
+		rec(m.root)
+	}
 }

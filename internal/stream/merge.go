@@ -1,6 +1,10 @@
-package wire
+package stream
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/vizserve/vizserve/scene/wire"
+)
 
 // DefaultMergeLimit is the number of pending structural ops (create,
 // remove, move) a Merger holds before it gives up and asks for a keyframe.
@@ -41,25 +45,25 @@ type Merger struct {
 	pending bool
 	// raw holds the ops of exactly one batch, verbatim: the common case of a
 	// viewer that keeps up costs one copy and no merging.
-	raw      []Op
+	raw      []wire.Op
 	merged   bool
 	overflow bool
 
-	structural []Op
-	created    map[Handle]int      // created while pending → index in structural
-	parent     map[Handle]Handle   // created or moved while pending → current parent
-	kids       map[Handle][]Handle // reverse of parent
-	refs       map[Handle][]int    // structural ops naming this handle as Parent or Before
-	byNode     map[Handle][]int    // structural ops about this handle
-	nodes      map[Handle]*pendNode
-	order      []Handle
+	structural []wire.Op
+	created    map[wire.Handle]int           // created while pending → index in structural
+	parent     map[wire.Handle]wire.Handle   // created or moved while pending → current parent
+	kids       map[wire.Handle][]wire.Handle // reverse of parent
+	refs       map[wire.Handle][]int         // structural ops naming this handle as Parent or Before
+	byNode     map[wire.Handle][]int         // structural ops about this handle
+	nodes      map[wire.Handle]*pendNode
+	order      []wire.Handle
 
 	overlay  *string
-	stats    *Stats
-	controls []Control
+	stats    *wire.Stats
+	controls []wire.Control
 	ctlDefs  bool
-	values   []Op
-	assets   []Op
+	values   []wire.Op
+	assets   []wire.Op
 }
 
 type attrKind uint8
@@ -83,7 +87,7 @@ type pendNode struct {
 	attrs   []pendAttr
 	text    string
 	hasText bool
-	mask    EventMask
+	mask    wire.EventMask
 	hasMask bool
 }
 
@@ -105,7 +109,7 @@ func (m *Merger) limit() int {
 // and slices inside its ops may be. Add reports false when the merger has
 // overflowed (now or before) and needs a keyframe; batches added while it
 // waits for one are dropped.
-func (m *Merger) Add(b *Batch) bool {
+func (m *Merger) Add(b *wire.Batch) bool {
 	if m.overflow && !b.IsKeyframe() {
 		return false
 	}
@@ -142,12 +146,12 @@ func (m *Merger) Add(b *Batch) bool {
 
 func (m *Merger) init() {
 	if m.created == nil {
-		m.created = map[Handle]int{}
-		m.parent = map[Handle]Handle{}
-		m.kids = map[Handle][]Handle{}
-		m.refs = map[Handle][]int{}
-		m.byNode = map[Handle][]int{}
-		m.nodes = map[Handle]*pendNode{}
+		m.created = map[wire.Handle]int{}
+		m.parent = map[wire.Handle]wire.Handle{}
+		m.kids = map[wire.Handle][]wire.Handle{}
+		m.refs = map[wire.Handle][]int{}
+		m.byNode = map[wire.Handle][]int{}
+		m.nodes = map[wire.Handle]*pendNode{}
 	}
 }
 
@@ -176,7 +180,7 @@ func (m *Merger) reset() {
 	m.assets = m.assets[:0]
 }
 
-func (m *Merger) node(h Handle) *pendNode {
+func (m *Merger) node(h wire.Handle) *pendNode {
 	n := m.nodes[h]
 	if n == nil {
 		n = &pendNode{}
@@ -196,7 +200,7 @@ func (n *pendNode) set(a pendAttr) {
 	n.attrs = append(n.attrs, a)
 }
 
-func (m *Merger) setParent(h, p Handle) {
+func (m *Merger) setParent(h, p wire.Handle) {
 	if old, ok := m.parent[h]; ok {
 		ks := m.kids[old]
 		if i := slices.Index(ks, h); i >= 0 {
@@ -209,7 +213,7 @@ func (m *Merger) setParent(h, p Handle) {
 
 // within reports whether p is h or, as far as the tracked parents tell,
 // below h.
-func (m *Merger) within(p, h Handle) bool {
+func (m *Merger) within(p, h wire.Handle) bool {
 	for range len(m.parent) + 1 {
 		if p == h {
 			return true
@@ -225,7 +229,7 @@ func (m *Merger) within(p, h Handle) bool {
 
 // subtree lists h and the nodes tracked (created or moved while pending)
 // below it.
-func (m *Merger) subtree(h Handle, dst []Handle) []Handle {
+func (m *Merger) subtree(h wire.Handle, dst []wire.Handle) []wire.Handle {
 	dst = append(dst, h)
 	for _, k := range m.kids[h] {
 		dst = m.subtree(k, dst)
@@ -233,14 +237,14 @@ func (m *Merger) subtree(h Handle, dst []Handle) []Handle {
 	return dst
 }
 
-func (m *Merger) op(op *Op) {
+func (m *Merger) op(op *wire.Op) {
 	switch op.Code {
-	case OpKeyframe:
+	case wire.OpKeyframe:
 		m.resetScene()
 		m.structural = append(m.structural, *op)
-	case OpCreate, OpMove:
+	case wire.OpCreate, wire.OpMove:
 		i := len(m.structural)
-		if op.Code == OpCreate {
+		if op.Code == wire.OpCreate {
 			m.created[op.Node] = i
 		}
 		m.structural = append(m.structural, *op)
@@ -255,47 +259,47 @@ func (m *Merger) op(op *Op) {
 		if op.Before != 0 {
 			m.refs[op.Before] = append(m.refs[op.Before], i)
 		}
-	case OpRemove:
+	case wire.OpRemove:
 		m.remove(op)
-	case OpSetAttr:
+	case wire.OpSetAttr:
 		m.node(op.Node).set(pendAttr{name: op.Name, kind: akStr, s: op.Text})
-	case OpDelAttr:
+	case wire.OpDelAttr:
 		m.node(op.Node).set(pendAttr{name: op.Name, kind: akDel})
-	case OpSetNum:
+	case wire.OpSetNum:
 		m.node(op.Node).set(pendAttr{name: op.Name, kind: akNum, x: op.X})
-	case OpSetXY:
+	case wire.OpSetXY:
 		n := m.node(op.Node)
-		if op.Pair == PairTranslate {
+		if op.Pair == wire.PairTranslate {
 			n.set(pendAttr{name: "transform", kind: akTranslate, x: op.X, y: op.Y})
 			return
 		}
 		a, b := op.Pair.Names()
 		n.set(pendAttr{name: a, kind: akNum, x: op.X})
 		n.set(pendAttr{name: b, kind: akNum, x: op.Y})
-	case OpSetText:
+	case wire.OpSetText:
 		n := m.node(op.Node)
 		n.text, n.hasText = op.Text, true
-	case OpListen:
+	case wire.OpListen:
 		n := m.node(op.Node)
 		n.mask, n.hasMask = op.Mask, true
-	case OpOverlay:
+	case wire.OpOverlay:
 		s := op.Text
 		m.overlay = &s
-	case OpStats:
+	case wire.OpStats:
 		m.stats = op.Stats
-	case OpControls:
+	case wire.OpControls:
 		m.controls, m.ctlDefs = op.Controls, true
 		clear(m.values)
 		m.values = m.values[:0]
-	case OpControlValue:
+	case wire.OpControlValue:
 		m.values = latest(m.values, op)
-	case OpAsset:
+	case wire.OpAsset:
 		m.assets = latest(m.assets, op)
 	}
 }
 
 // latest replaces the op with op's Name in ops, or appends op.
-func latest(ops []Op, op *Op) []Op {
+func latest(ops []wire.Op, op *wire.Op) []wire.Op {
 	for i := range ops {
 		if ops[i].Name == op.Name {
 			ops[i] = *op
@@ -305,7 +309,7 @@ func latest(ops []Op, op *Op) []Op {
 	return append(ops, *op)
 }
 
-func (m *Merger) remove(op *Op) {
+func (m *Merger) remove(op *wire.Op) {
 	h := op.Node
 	sub := m.subtree(h, nil)
 	// Cancelling is safe when every node of the subtree was created while
@@ -314,7 +318,7 @@ func (m *Merger) remove(op *Op) {
 	// op meaning what it meant.
 	_, safe := m.created[h]
 	if safe {
-		in := make(map[Handle]bool, len(sub))
+		in := make(map[wire.Handle]bool, len(sub))
 		for _, n := range sub {
 			in[n] = true
 		}
@@ -359,7 +363,7 @@ func (m *Merger) remove(op *Op) {
 
 // Take moves the pending changes into dst as one batch (reusing dst.Ops)
 // and reports whether there were any. The merger is then empty.
-func (m *Merger) Take(dst *Batch) bool {
+func (m *Merger) Take(dst *wire.Batch) bool {
 	clear(dst.Ops)
 	dst.Ops = dst.Ops[:0]
 	if !m.pending {
@@ -377,15 +381,15 @@ func (m *Merger) Take(dst *Batch) bool {
 		}
 	}
 	if m.ctlDefs {
-		dst.Ops = append(dst.Ops, Op{Code: OpControls, Controls: m.controls})
+		dst.Ops = append(dst.Ops, wire.Op{Code: wire.OpControls, Controls: m.controls})
 	}
 	dst.Ops = append(dst.Ops, m.values...)
 	if m.overlay != nil {
-		dst.Ops = append(dst.Ops, Op{Code: OpOverlay, Text: *m.overlay})
+		dst.Ops = append(dst.Ops, wire.Op{Code: wire.OpOverlay, Text: *m.overlay})
 	}
 	dst.Ops = append(dst.Ops, m.assets...)
 	if m.stats != nil {
-		dst.Ops = append(dst.Ops, Op{Code: OpStats, Stats: m.stats})
+		dst.Ops = append(dst.Ops, wire.Op{Code: wire.OpStats, Stats: m.stats})
 	}
 	for _, h := range m.order {
 		n := m.nodes[h]
@@ -399,34 +403,34 @@ func (m *Merger) Take(dst *Batch) bool {
 	return true
 }
 
-func (n *pendNode) appendOps(ops []Op, h Handle) []Op {
+func (n *pendNode) appendOps(ops []wire.Op, h wire.Handle) []wire.Op {
 	for i := range n.attrs {
 		a := &n.attrs[i]
 		switch a.kind {
 		case akStr:
-			ops = append(ops, Op{Code: OpSetAttr, Node: h, Name: a.name, Text: a.s})
+			ops = append(ops, wire.Op{Code: wire.OpSetAttr, Node: h, Name: a.name, Text: a.s})
 		case akDel:
-			ops = append(ops, Op{Code: OpDelAttr, Node: h, Name: a.name})
+			ops = append(ops, wire.Op{Code: wire.OpDelAttr, Node: h, Name: a.name})
 		case akTranslate:
-			ops = append(ops, Op{Code: OpSetXY, Node: h, Pair: PairTranslate, X: a.x, Y: a.y})
+			ops = append(ops, wire.Op{Code: wire.OpSetXY, Node: h, Pair: wire.PairTranslate, X: a.x, Y: a.y})
 		case akNum:
 			// Pair up x with y, cx with cy... into one compact SetXY.
 			if p := pairFirst(a.name); p != 0 {
 				_, second := p.Names()
 				if j := n.find(second); j > i && n.attrs[j].kind == akNum {
-					ops = append(ops, Op{Code: OpSetXY, Node: h, Pair: p, X: a.x, Y: n.attrs[j].x})
+					ops = append(ops, wire.Op{Code: wire.OpSetXY, Node: h, Pair: p, X: a.x, Y: n.attrs[j].x})
 					n.attrs[j].kind = akDone
 					continue
 				}
 			}
-			ops = append(ops, Op{Code: OpSetNum, Node: h, Name: a.name, X: a.x})
+			ops = append(ops, wire.Op{Code: wire.OpSetNum, Node: h, Name: a.name, X: a.x})
 		}
 	}
 	if n.hasText {
-		ops = append(ops, Op{Code: OpSetText, Node: h, Text: n.text})
+		ops = append(ops, wire.Op{Code: wire.OpSetText, Node: h, Text: n.text})
 	}
 	if n.hasMask {
-		ops = append(ops, Op{Code: OpListen, Node: h, Mask: n.mask})
+		ops = append(ops, wire.Op{Code: wire.OpListen, Node: h, Mask: n.mask})
 	}
 	return ops
 }
@@ -440,20 +444,20 @@ func (n *pendNode) find(name string) int {
 	return -1
 }
 
-func pairFirst(name string) Pair {
+func pairFirst(name string) wire.Pair {
 	switch name {
 	case "x":
-		return PairXY
+		return wire.PairXY
 	case "cx":
-		return PairCXY
+		return wire.PairCXY
 	case "x1":
-		return PairXY1
+		return wire.PairXY1
 	case "x2":
-		return PairXY2
+		return wire.PairXY2
 	case "width":
-		return PairSize
+		return wire.PairSize
 	case "rx":
-		return PairRXY
+		return wire.PairRXY
 	}
 	return 0
 }
