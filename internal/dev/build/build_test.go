@@ -27,7 +27,7 @@ func TestLocate(t *testing.T) {
 		{path: filepath.Join(lone, "scene.go"), mode: Lone, dir: lone},
 		{path: lone, mode: Lone, dir: lone},
 		{path: "../watch", mode: InModule, dir: filepath.Join("internal", "dev", "watch")},
-		{path: "github.com/vizserve/vizserve/internal/dev/link", mode: InModule, dir: filepath.Join("internal", "dev", "link")},
+		{path: "github.com/vizserve/vizserve/internal/link", mode: InModule, dir: filepath.Join("internal", "link")},
 		{path: filepath.Join(lone, "nope.go"), wantErr: "no such file"},
 		{path: "example.com/no/such/package", wantErr: "not a file, a directory or a package"},
 		{path: "", wantErr: "no scene given"},
