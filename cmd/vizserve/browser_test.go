@@ -36,7 +36,7 @@ func TestBrowserLiveReload(t *testing.T) {
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
-			t.Fatalf("%v\nvizserve stderr:\n%s", err, p.p.Stderr())
+			t.Fatalf("%v\nvizserve output:\n%s", err, p.p.Output())
 		}
 	}
 	p.running()

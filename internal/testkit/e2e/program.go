@@ -50,7 +50,7 @@ func StartProgram(t testing.TB, pkg string, args ...string) *Program {
 		defer p.Kill()
 		select {
 		case <-p.Exited():
-			t.Errorf("%s exited before it was interrupted\n%s", pkg, p.Stderr())
+			t.Errorf("%s exited before it was interrupted\n%s", pkg, p.Output())
 			return
 		default:
 		}
