@@ -410,7 +410,7 @@ func testPeerClient(t *testing.T, ctx context.Context, p *peers.Process, results
 			t.Fatalf("the peer exited, but no connection ended: %v", ctx.Err())
 		}
 	case <-ctx.Done():
-		t.Fatalf("no connection ended: %v\n%s", ctx.Err(), p.Stderr())
+		t.Fatalf("no connection ended: %v\n%s", ctx.Err(), p.Output())
 	}
 	if err := p.Wait(ctx); err != nil {
 		t.Fatalf("the peer found a problem: %v", err)

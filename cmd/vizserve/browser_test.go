@@ -3,14 +3,13 @@
 package main
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/vizserve/vizserve/internal/testkit/browser"
+	"github.com/vizserve/vizserve/internal/testkit/deadline"
 )
 
 // TestBrowserLiveReload is the dev loop as a person lives it, in headless
@@ -27,7 +26,7 @@ func TestBrowserLiveReload(t *testing.T) {
 	}
 	p := startVizserve(t, "-addr", "127.0.0.1:0", file)
 	b := browser.ForTest(t) // closed before vizserve: cleanups run last in, first out
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	ctx, cancel := deadline.Context(t)
 	defer cancel()
 	pg, err := b.NewPage(ctx)
 	if err != nil {
@@ -36,7 +35,7 @@ func TestBrowserLiveReload(t *testing.T) {
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
-			t.Fatalf("%v\nvizserve stderr:\n%s", err, p.p.Stderr())
+			t.Fatalf("%v\nvizserve output:\n%s", err, p.p.Output())
 		}
 	}
 	p.running()

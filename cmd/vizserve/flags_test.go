@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -13,8 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
+	"github.com/vizserve/vizserve/internal/testkit/deadline"
 	"github.com/vizserve/vizserve/internal/testkit/extest"
 	"github.com/vizserve/vizserve/internal/testkit/testcert"
 	"github.com/vizserve/vizserve/scene/wire"
@@ -39,7 +38,7 @@ func TestTLSFlags(t *testing.T) {
 		t.Fatalf("GET %s: %d\n%.300s", p.url, status, body)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	ctx, cancel := deadline.Context(t)
 	defer cancel()
 	wss := extest.WSURL(strings.TrimSuffix(p.url, "/")) + "/ws"
 	opts := &ws.DialOptions{TLSConfig: trusting, Subprotocols: []string{wire.Subprotocol}}
@@ -99,7 +98,7 @@ func TestOpenFlag(t *testing.T) {
 		if u != p.url {
 			t.Errorf("the opener got %q, want the printed URL %q", u, p.url)
 		}
-	case <-time.After(wait):
+	case <-deadline.After(t):
 		t.Fatal("-open did not run the opener")
 	}
 	p.running()

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vizserve/vizserve/internal/testkit/deadline"
 	"github.com/vizserve/vizserve/internal/testkit/leakcheck"
 	"github.com/vizserve/vizserve/internal/testkit/peers"
 )
@@ -49,9 +50,6 @@ func TestMain(m *testing.M) {
 	os.RemoveAll(dir) // before os.Exit, which runs no deferred calls
 	os.Exit(code)
 }
-
-// wait bounds every wait: builds on a loaded two-core machine are slow.
-const wait = 3 * time.Minute
 
 func TestHelpVersionUsage(t *testing.T) {
 	t.Parallel()
@@ -163,10 +161,12 @@ func startVizserveEnv(t *testing.T, env []string, args ...string) *proc {
 	return p
 }
 
-// line returns vizserve's next line of standard output.
+// line returns vizserve's next line of standard output. It may come after
+// a build, which on a loaded two-core machine with a cold cache is slow:
+// the wait lasts until the test's deadline.
 func (p *proc) line() string {
 	p.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	ctx, cancel := deadline.Context(p.t)
 	defer cancel()
 	l, err := p.p.Line(ctx)
 	if err != nil {
@@ -270,8 +270,13 @@ func TestExportCommand(t *testing.T) {
 	file := copyScene(t)
 	out := filepath.Join(t.TempDir(), "frame.svg")
 	tmp := t.TempDir()
-	cmd := exec.Command(bin, "export", file, "-o", out, "-ticks", "30")
+	ctx, cancel := deadline.Context(t)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "export", file, "-o", out, "-ticks", "30")
 	cmd.Env = append(os.Environ(), "TMPDIR="+tmp, "GOPROXY=off")
+	// At the deadline, a Ctrl-C: vizserve cancels its build and cleans up.
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 30 * time.Second
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("vizserve export: %v\n%s", err, b)
 	}

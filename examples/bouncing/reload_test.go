@@ -1,15 +1,14 @@
 package main
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
+	"github.com/vizserve/vizserve/internal/testkit/deadline"
 	"github.com/vizserve/vizserve/internal/testkit/e2e"
 	"github.com/vizserve/vizserve/internal/testkit/peers"
 	"github.com/vizserve/vizserve/scene/scenetest"
@@ -42,7 +41,7 @@ func TestLiveReloadKeepsTheBalls(t *testing.T) {
 	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", filepath.Join(dir, "scene.go"))
 	cmd.Env = append(os.Environ(), "TMPDIR="+t.TempDir(), "GOPROXY=off")
 	p := peers.Run(t, cmd)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := deadline.Context(t) // it spans two builds of the scene
 	defer cancel()
 	url := ""
 	for url == "" {

@@ -15,16 +15,13 @@ import (
 	"time"
 
 	"github.com/vizserve/vizserve/internal/stream"
+	"github.com/vizserve/vizserve/internal/testkit/deadline"
 	"github.com/vizserve/vizserve/internal/testkit/leakcheck"
 	"github.com/vizserve/vizserve/scene/wire"
 	"github.com/vizserve/vizserve/ws"
 )
 
 func TestMain(m *testing.M) { leakcheck.Main(m) }
-
-// wait is the deadline of every wait in these tests: builds on a loaded
-// two-core machine are slow.
-const wait = 3 * time.Minute
 
 // session is a dev loop running in the test.
 type session struct {
@@ -90,7 +87,7 @@ func start(t *testing.T, path string, mod func(*Config)) *session {
 	case s.url = <-ready:
 	case err := <-s.done:
 		t.Fatalf("dev.Run: %v\n%s", err, s.out.String())
-	case <-time.After(wait):
+	case <-deadline.After(t):
 		t.Fatal("the server did not open")
 	}
 	return s
@@ -112,7 +109,7 @@ func (s *session) stop() error {
 // note waits for a note of kind k.
 func (s *session) note(k NoteKind) Note {
 	s.t.Helper()
-	deadline := time.After(wait)
+	end := deadline.After(s.t)
 	for {
 		select {
 		case n := <-s.notes:
@@ -120,8 +117,8 @@ func (s *session) note(k NoteKind) Note {
 				return n
 			}
 			s.t.Logf("note %d (waiting for %d): %s", n.Kind, k, firstLine(n.Text))
-		case <-deadline:
-			s.t.Fatalf("no note of kind %d in %v\n%s", k, wait, s.out.String())
+		case <-end:
+			s.t.Fatalf("no note of kind %d by the test's deadline\n%s", k, s.out.String())
 		}
 	}
 }
@@ -208,7 +205,7 @@ func (v *viewer) poke() {
 // until waits until cond holds for the mirror's markup and dump.
 func (v *viewer) until(what string, cond func(markup, dump string) bool) (markup, dump string) {
 	v.t.Helper()
-	deadline := time.After(wait)
+	end := deadline.After(v.t)
 	for {
 		v.mu.Lock()
 		markup, dump, err := v.m.Markup(), v.m.Dump(), v.err
@@ -221,8 +218,8 @@ func (v *viewer) until(what string, cond func(markup, dump string) bool) (markup
 		}
 		select {
 		case <-v.wake:
-		case <-deadline:
-			v.t.Fatalf("waited %v for %s; the viewer has:\n%s", wait, what, dump)
+		case <-end:
+			v.t.Fatalf("waited until the test's deadline for %s; the viewer has:\n%s", what, dump)
 		}
 	}
 }

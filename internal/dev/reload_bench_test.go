@@ -3,7 +3,6 @@
 package dev
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vizserve/vizserve/internal/testkit/browser"
+	"github.com/vizserve/vizserve/internal/testkit/deadline"
 )
 
 // EnvReloadBench names the environment variable that runs the reload
@@ -83,7 +83,7 @@ func TestReloadLatency(t *testing.T) {
 		}
 	})
 	b := browser.ForTest(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	ctx, cancel := deadline.Context(t)
 	defer cancel()
 	p, err := b.NewPage(ctx)
 	if err != nil {
@@ -106,7 +106,7 @@ func TestReloadLatency(t *testing.T) {
 				if n.Kind == NoteBuildFailed || n.Kind == NoteExited {
 					t.Fatalf("%s", n.Text)
 				}
-			case <-time.After(wait):
+			case <-deadline.After(t):
 				t.Fatalf("no note %d", k)
 			}
 		}

@@ -7,12 +7,14 @@ import (
 
 // setProcessGroup puts cmd in a new process group (so a Ctrl-C at the
 // terminal reaches vizserve, which stops the child itself), and has the
-// kernel kill it if vizserve dies.
+// kernel kill it if vizserve (or a test binary) dies.
 func setProcessGroup(cmd *exec.Cmd) {
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
 	cmd.SysProcAttr.Setpgid = true
+	// Sent when the thread that forked dies; Go ends no thread but those
+	// locked by exiting goroutines, which the callers do not use.
 	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
 }
 

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/vizserve/vizserve/internal/dev/supervise"
+	"github.com/vizserve/vizserve/internal/testkit/deadline"
 	"github.com/vizserve/vizserve/internal/testkit/peers"
 )
 
@@ -22,11 +24,15 @@ type Program struct {
 var urlLine = regexp.MustCompile(`http://127\.0\.0\.1:[0-9]+`)
 
 // Build builds the package pkg (an import path) into a temporary
-// directory and returns the binary's path.
+// directory and returns the binary's path. The build may take until the
+// test's deadline (deadline.Time), which then stops it.
 func Build(t testing.TB, pkg string) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), filepath.Base(pkg))
-	cmd := exec.Command("go", "build", "-o", bin, pkg)
+	ctx, cancel := deadline.Context(t)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, pkg)
+	supervise.Group(cmd) // a stopped build takes its compiler and linker with it
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
 	}
@@ -50,7 +56,7 @@ func StartProgram(t testing.TB, pkg string, args ...string) *Program {
 		defer p.Kill()
 		select {
 		case <-p.Exited():
-			t.Errorf("%s exited before it was interrupted\n%s", pkg, p.Stderr())
+			t.Errorf("%s exited before it was interrupted\n%s", pkg, p.Output())
 			return
 		default:
 		}

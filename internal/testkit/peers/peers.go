@@ -15,7 +15,8 @@
 //
 // # Processes
 //
-// Start runs a program in its own process group. Kill ends the whole group
+// Start runs a program in its own process group, with the dev loop's
+// supervisor (package internal/dev/supervise). Kill ends the whole group
 // (the program and everything it started) and waits for it; on Linux the
 // group leader also dies with the test binary, so an interrupted run leaves
 // no peers behind.

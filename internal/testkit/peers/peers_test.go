@@ -146,12 +146,26 @@ func TestProcessLines(t *testing.T) {
 	}
 	_, err := p.Line(ctx)
 	if err == nil || !strings.Contains(err.Error(), "without writing the expected line") || !strings.Contains(err.Error(), "oops") {
-		t.Fatalf("Line after the last line: %v; want an error with the stderr tail", err)
+		t.Fatalf("Line after the last line: %v; want an error with the output's tail", err)
 	}
 	err = p.Wait(ctx)
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 3 || !strings.Contains(err.Error(), "oops") {
-		t.Fatalf("Wait() = %v; want exit status 3 and the stderr tail", err)
+		t.Fatalf("Wait() = %v; want exit status 3 and the output's tail", err)
+	}
+}
+
+// A stream the caller set is not read: Line says so.
+func TestProcessCallerStdout(t *testing.T) {
+	var tail Tail
+	cmd := exec.Command("echo", "mine")
+	cmd.Stdout = &tail
+	p := Run(t, cmd)
+	if _, err := p.Line(context.Background()); err == nil {
+		t.Fatal("Line with the caller's stdout: no error")
+	}
+	if err := p.Wait(context.Background()); err != nil || tail.String() != "mine\n" {
+		t.Fatalf("Wait() = %v, the caller's writer has %q", err, tail.String())
 	}
 }
 

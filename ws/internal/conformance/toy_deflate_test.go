@@ -367,7 +367,7 @@ func TestCompressionAgainstPython(t *testing.T) {
 	cancel()
 	port, ok := strings.CutPrefix(line, "listening ")
 	if err != nil || !ok {
-		t.Fatalf("python echo server: %q, %v\n%s", line, err, p.Stderr())
+		t.Fatalf("python echo server: %q, %v\n%s", line, err, p.Output())
 	}
 	url := "ws://127.0.0.1:" + port + "/"
 	var ids []string
