@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/vizserve/vizserve/internal/dev/build"
-	"github.com/vizserve/vizserve/internal/dev/supervise"
+	"github.com/vizserve/vizserve/internal/supervise"
 	"github.com/vizserve/vizserve/internal/link"
 	"github.com/vizserve/vizserve/scene/wire"
 )

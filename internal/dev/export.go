@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/vizserve/vizserve/internal/dev/build"
-	"github.com/vizserve/vizserve/internal/dev/supervise"
+	"github.com/vizserve/vizserve/internal/supervise"
 	"github.com/vizserve/vizserve/internal/link"
 )
 

@@ -28,7 +28,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/vizserve/vizserve/internal/dev/supervise"
+	"github.com/vizserve/vizserve/internal/supervise"
 )
 
 // Mode is where a scene lives.

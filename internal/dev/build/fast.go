@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vizserve/vizserve/internal/dev/supervise"
+	"github.com/vizserve/vizserve/internal/supervise"
 )
 
 // A rebuild after an edit of the scene's own files needs only two of the

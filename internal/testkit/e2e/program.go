@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/vizserve/vizserve/internal/dev/supervise"
+	"github.com/vizserve/vizserve/internal/supervise"
 	"github.com/vizserve/vizserve/internal/testkit/deadline"
 	"github.com/vizserve/vizserve/internal/testkit/peers"
 )

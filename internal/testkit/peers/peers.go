@@ -16,7 +16,7 @@
 // # Processes
 //
 // Start runs a program in its own process group, with the dev loop's
-// supervisor (package internal/dev/supervise). Kill ends the whole group
+// supervisor (package internal/supervise). Kill ends the whole group
 // (the program and everything it started) and waits for it; on Linux the
 // group leader also dies with the test binary, so an interrupted run leaves
 // no peers behind.

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vizserve/vizserve/internal/dev/supervise"
+	"github.com/vizserve/vizserve/internal/supervise"
 )
 
 // tailLines is how many of a process's last lines of output are kept for
