@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/vizserve/vizserve/internal/dev/build"
-	"github.com/vizserve/vizserve/internal/supervise"
 	"github.com/vizserve/vizserve/internal/link"
+	"github.com/vizserve/vizserve/internal/supervise"
 	"github.com/vizserve/vizserve/scene/wire"
 )
 

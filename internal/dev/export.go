@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/vizserve/vizserve/internal/dev/build"
-	"github.com/vizserve/vizserve/internal/supervise"
 	"github.com/vizserve/vizserve/internal/link"
+	"github.com/vizserve/vizserve/internal/supervise"
 )
 
 // ExportTimeout bounds the run of an export's child.
