@@ -328,7 +328,7 @@ func (n *Node) appendChanges(ops []wire.Op) []wire.Op {
 			ops = append(ops, wire.Op{Code: wire.OpSetXY, Node: n.h, Pair: wire.PairTranslate, X: a.x, Y: a.y})
 		case kNum:
 			paired := false
-			if p := pairOf(a.name); p != 0 {
+			if p := wire.PairStartingWith(a.name); p != 0 {
 				_, second := p.Names()
 				for j := i + 1; j < len(n.attrs); j++ {
 					if b := &n.attrs[j]; b.name == second && b.dirty && b.kind == kNum {
@@ -357,24 +357,6 @@ func (n *Node) appendChanges(ops []wire.Op) []wire.Op {
 		ops = append(ops, wire.Op{Code: wire.OpListen, Node: n.h, Mask: n.mask})
 	}
 	return ops
-}
-
-func pairOf(first string) wire.Pair {
-	switch first {
-	case "x":
-		return wire.PairXY
-	case "cx":
-		return wire.PairCXY
-	case "x1":
-		return wire.PairXY1
-	case "x2":
-		return wire.PairXY2
-	case "width":
-		return wire.PairSize
-	case "rx":
-		return wire.PairRXY
-	}
-	return 0
 }
 
 // keyframe returns a batch that brings a new viewer to the current

@@ -415,7 +415,7 @@ func (n *pendNode) appendOps(ops []wire.Op, h wire.Handle) []wire.Op {
 			ops = append(ops, wire.Op{Code: wire.OpSetXY, Node: h, Pair: wire.PairTranslate, X: a.x, Y: a.y})
 		case akNum:
 			// Pair up x with y, cx with cy... into one compact SetXY.
-			if p := pairFirst(a.name); p != 0 {
+			if p := wire.PairStartingWith(a.name); p != 0 {
 				_, second := p.Names()
 				if j := n.find(second); j > i && n.attrs[j].kind == akNum {
 					ops = append(ops, wire.Op{Code: wire.OpSetXY, Node: h, Pair: p, X: a.x, Y: n.attrs[j].x})
@@ -442,22 +442,4 @@ func (n *pendNode) find(name string) int {
 		}
 	}
 	return -1
-}
-
-func pairFirst(name string) wire.Pair {
-	switch name {
-	case "x":
-		return wire.PairXY
-	case "cx":
-		return wire.PairCXY
-	case "x1":
-		return wire.PairXY1
-	case "x2":
-		return wire.PairXY2
-	case "width":
-		return wire.PairSize
-	case "rx":
-		return wire.PairRXY
-	}
-	return 0
 }

@@ -451,15 +451,6 @@ func TestRelayDropsCycles(t *testing.T) {
 	}
 }
 
-func TestPairFirst(t *testing.T) {
-	t.Parallel()
-	for p := wire.PairXY; p < wire.PairTranslate; p++ {
-		if a, _ := p.Names(); pairFirst(a) != p {
-			t.Errorf("pairFirst(%q) = %d, want %d", a, pairFirst(a), p)
-		}
-	}
-}
-
 func TestMirrorElements(t *testing.T) {
 	t.Parallel()
 	m := NewMirror()

@@ -393,3 +393,17 @@ func TestEncoder(t *testing.T) {
 	noErr(t, err)
 	equal(t, "empty", empty.AppendBatch(nil, 2, nil), []byte{0x02})
 }
+
+func TestPairStartingWith(t *testing.T) {
+	t.Parallel()
+	for p := PairXY; p < PairTranslate; p++ {
+		if a, _ := p.Names(); PairStartingWith(a) != p {
+			t.Errorf("PairStartingWith(%q) = %d, want %d", a, PairStartingWith(a), p)
+		}
+	}
+	for _, name := range []string{"y", "transform", "", "cy"} {
+		if p := PairStartingWith(name); p != 0 {
+			t.Errorf("PairStartingWith(%q) = %d, want 0", name, p)
+		}
+	}
+}

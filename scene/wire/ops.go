@@ -94,6 +94,18 @@ func PairOf(x, y string) Pair {
 	return 0
 }
 
+// PairStartingWith returns the pair whose first attribute is name (x, cx,
+// x1, x2, width, rx), or 0. PairTranslate is not among them: its one
+// attribute is a transform.
+func PairStartingWith(name string) Pair {
+	for p := PairXY; p < PairTranslate; p++ {
+		if pairNames[p][0] == name {
+			return p
+		}
+	}
+	return 0
+}
+
 // EventMask says which events an element wants the browser to send.
 type EventMask uint32
 
