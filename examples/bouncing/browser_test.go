@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"flag"
 	"fmt"
+	"image/png"
+	"os"
 	"strconv"
 	"testing"
 
@@ -17,6 +21,7 @@ import (
 func TestBrowserSliders(t *testing.T) {
 	t.Parallel()
 	w := newWorld(12, 3)
+	w.shake = false // the test waits for every ball to come to rest
 	for i := range w.st.Balls {
 		w.st.Balls[i].VX = 0 // so that the balls come to rest where they fall
 	}
@@ -76,4 +81,58 @@ func TestBrowserSliders(t *testing.T) {
 	e2e.SimUntil(t, s, id+" kicked up in Go", func() bool { return w.st.Balls[i].Y < floor-20 })
 	e2e.WaitFor(t, p, fmt.Sprintf(`+document.getElementById(%q).getAttribute("cy") < %g`, id, floor-20))
 	e2e.NoPageErrors(t, p)
+}
+
+var update = flag.Bool("update", false, "rewrite docs/img/bouncing.png, the README's picture, from the real page")
+
+// TestBrowserAlive opens the page a minute of sim time after the start, as
+// a person who runs the README's first command and looks later would: the
+// balls are still moving, in the page, not at rest.
+func TestBrowserAlive(t *testing.T) {
+	t.Parallel()
+	w := newWorld(50, 5)
+	for range 60 * 60 {
+		w.s.Advance(dt)
+	}
+	site := e2e.Serve(t, w.s)
+	p := e2e.Open(t, browser.ForTest(t), site.URL+"/")
+	e2e.Must(t, p, p.Eval(e2e.Ctx(t), `window.vzFirst = [...document.querySelectorAll("#balls circle")].map(c => c.getAttribute("cx") + "," + c.getAttribute("cy"))`, nil))
+	// Within two shakes, at least one ball is somewhere else.
+	e2e.WaitFor(t, p, `[...document.querySelectorAll("#balls circle")].some((c, i) => c.getAttribute("cx") + "," + c.getAttribute("cy") !== window.vzFirst[i])`)
+	e2e.NoPageErrors(t, p)
+}
+
+// TestReadmePicture makes the README's picture from the real page: with
+// -update it writes docs/img/bouncing.png; without, it checks that the
+// page it would take is whole (every ball, the sliders, the chart).
+func TestReadmePicture(t *testing.T) {
+	t.Parallel()
+	w := newWorld(50, 11)
+	for range 5 * 60 { // five seconds of sim time: the chart has a story
+		w.s.Advance(dt)
+	}
+	w.s.Pause() // then a still frame
+	w.s.Advance(0)
+	site := e2e.Serve(t, w.s)
+	p := e2e.Open(t, browser.ForTest(t), site.URL+"/")
+	e2e.Must(t, p, p.SetViewport(e2e.Ctx(t), 1280, 800))
+	e2e.WaitFor(t, p, `document.querySelectorAll("#balls circle").length === 50 && document.querySelectorAll("[data-vz-control]").length === 3`)
+	// Two frames for the layout to settle at the new size.
+	e2e.Must(t, p, p.Eval(e2e.Ctx(t), `new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`, nil))
+	shot, err := p.Screenshot(e2e.Ctx(t))
+	e2e.Must(t, p, err)
+	img, err := png.Decode(bytes.NewReader(shot))
+	if err != nil {
+		t.Fatalf("the screenshot is not a PNG: %v", err)
+	}
+	if b := img.Bounds(); b.Dx() != 1280 || b.Dy() != 800 {
+		t.Fatalf("screenshot of %v, want 1280×800", b)
+	}
+	e2e.NoPageErrors(t, p)
+	if *update {
+		if err := os.WriteFile("../../docs/img/bouncing.png", shot, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("wrote docs/img/bouncing.png (%d bytes)", len(shot))
+	}
 }

@@ -23,6 +23,7 @@ const dt = 1.0 / 60
 func still(t *testing.T, balls ...Ball) (*world, *scenetest.Viewer) {
 	t.Helper()
 	w := newWorld(len(balls), 1)
+	w.shake = false
 	copy(w.st.Balls, balls)
 	w.sync()
 	v := scenetest.New(t, w.s)
@@ -162,6 +163,7 @@ func TestEnergy(t *testing.T) {
 	t.Parallel()
 	w := newWorld(10, 7)
 	w.elasticity = 0.5
+	w.shake = false
 	w.s.Advance(dt)
 	if got, want := w.energy.Last(), w.totalEnergy(); got != want {
 		t.Fatalf("chart shows %v, energy is %v", got, want)
@@ -178,6 +180,29 @@ func TestEnergy(t *testing.T) {
 	w.s.Advance(dt)
 	if kicked := w.energy.Last(); kicked < late+0.5*kickSpeed*kickSpeed/1000/2 {
 		t.Errorf("energy %v after a kick, %v before", kicked, late)
+	}
+}
+
+// TestShake: with "shake" on, balls at rest on the floor get one kick
+// every shakeEvery seconds, so the page is never still; off, they stay.
+func TestShake(t *testing.T) {
+	t.Parallel()
+	floor := boxHeight - radius
+	for _, on := range []bool{true, false} {
+		w, v := still(t, Ball{X: 100, Y: floor}, Ball{X: 400, Y: floor}, Ball{X: 700, Y: floor})
+		w.gravity = 0
+		v.Set("shake", wire.Bool(on))
+		steps := int(math.Round(shakeEvery/dt)) + 1
+		v.AdvanceN(steps, dt)
+		kicked := 0
+		for _, b := range w.st.Balls {
+			if b.VY == -kickSpeed {
+				kicked++
+			}
+		}
+		if want := map[bool]int{true: 1, false: 0}[on]; kicked != want {
+			t.Errorf("shake %v: %d balls kicked in %d ticks (%.2f s), want %d", on, kicked, steps, float64(steps)*dt, want)
+		}
 	}
 }
 

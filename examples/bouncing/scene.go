@@ -1,7 +1,8 @@
 // Command bouncing shows balls falling under gravity and bouncing off the
 // walls. Click a ball to kick it; the sliders set gravity and how much
-// speed a bounce keeps (elasticity); the chart plots the balls' total
-// energy, which bounces lose and kicks add.
+// speed a bounce keeps (elasticity), and "shake" kicks a random ball every
+// 1.5 s so that the balls never come to rest; the chart plots the balls'
+// total energy, which bounces lose and kicks add.
 //
 //	go run ./examples/bouncing -n 200        # serves http://127.0.0.1:8000
 //	vizserve ./examples/bouncing/scene.go    # the same, rebuilt on every save
@@ -26,6 +27,7 @@ const (
 	radius     = 10.0
 	kickSpeed  = 600.0 // upward speed a click gives, px/s
 	kickSpread = 30.0  // sideways speed per px the click is off-centre
+	shakeEvery = 1.5   // seconds between the kicks of "shake"
 )
 
 // Ball is one ball's position and velocity, in px and px/s.
@@ -45,6 +47,9 @@ type world struct {
 	st         *State
 	gravity    float64 // px/s², downwards
 	elasticity float64 // share of the speed a bounce keeps
+	shake      bool    // kick a random ball every shakeEvery seconds
+	sinceShake float64 // seconds since the last of those kicks
+	rng        *rand.Rand
 	layer      *scene.Node
 	nodes      []*scene.Node // nodes[i] draws st.Balls[i]
 	energy     *scene.Series
@@ -58,6 +63,8 @@ func newWorld(n int, seed uint64) *world {
 		st:         &State{},
 		gravity:    500,
 		elasticity: 0.9,
+		shake:      true,
+		rng:        rand.New(rand.NewPCG(seed, 2)),
 	}
 	root := w.s.Root()
 	root.Rect(0, 0, width, boxHeight, `id="box"`, "fill:#f4f6fb;stroke:#99a")
@@ -78,6 +85,7 @@ func newWorld(n int, seed uint64) *world {
 
 	w.s.Slider("gravity", &w.gravity, 0, 2000, 10).Label("Gravity (px/s²)")
 	w.s.Slider("elasticity", &w.elasticity, 0, 1, 0.01).Label("Elasticity")
+	w.s.Toggle("shake", &w.shake).Label("Shake (a kick every 1.5 s)")
 	w.s.OnTick(w.tick)
 	return w
 }
@@ -111,6 +119,13 @@ func (w *world) kick(i int, x float64) {
 // tick moves every ball by dt seconds and bounces it off the walls.
 func (w *world) tick(dt float64) {
 	g, e := w.gravity, w.elasticity
+	if w.sinceShake += dt; w.shake && w.sinceShake >= shakeEvery && len(w.st.Balls) > 0 {
+		// The balls would come to rest: keep the scene alive, the way a
+		// click would, off-centre by up to a radius.
+		w.sinceShake = 0
+		i := w.rng.IntN(len(w.st.Balls))
+		w.kick(i, w.st.Balls[i].X+(w.rng.Float64()*2-1)*radius)
+	}
 	for i := range w.st.Balls {
 		b := &w.st.Balls[i]
 		b.VY += g * dt
