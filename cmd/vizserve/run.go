@@ -27,6 +27,7 @@ new code in on every save while the page stays live.
 
 Usage:
   vizserve [flags] PATH                 serve PATH, rebuild and reload on save
+  vizserve init [DIR]                   start a project in DIR (default .): go.mod, scene.go
   vizserve export [flags] PATH -o FILE  run PATH headless, write a frame as SVG
   vizserve version                      print the version
   vizserve help                         print this help
@@ -52,6 +53,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return nil
 		case "export":
 			return runExport(ctx, args[1:], stdout, stderr)
+		case "init":
+			return runInit(ctx, args[1:], stdout, stderr)
 		}
 	}
 	return runServe(ctx, args, stdout, stderr)
