@@ -32,7 +32,8 @@ Usage:
   vizserve version                      print the version
   vizserve help                         print this help
 
-PATH is a scene's .go file, its directory, or a package path. The scene's
+PATH is a scene's .go file (built alone, as go run builds it), its
+directory (the directory's package), or a package path. The scene's
 main calls vizserve.Run(scene, options). It may live in this module, in a
 module of its own that requires github.com/vizserve/vizserve, or alone in a
 directory with no go.mod (vizserve then builds it in a temporary module,

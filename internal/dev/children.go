@@ -227,12 +227,19 @@ func (d *front) own(c *child) {
 		return
 	case errors.Is(err, context.DeadlineExceeded):
 		c.proc.Stop(DefaultStopGrace)
-		d.post(childExit{c: c, err: fmt.Errorf("it did not connect to vizserve within %v (does main call vizserve.Run?)", d.cfg.ConnectTimeout), tail: c.proc.Tail()})
+		d.post(childExit{c: c, err: mistake(fmt.Sprintf("the program ran %v without calling vizserve.Run: a scene's main must end with vizserve.Run(s, nil)", d.cfg.ConnectTimeout)), tail: c.proc.Tail()})
 		return
 	default:
 		if errors.Is(err, link.ErrNoHello) {
 			d.awaitExit(c)
-			d.post(childExit{c: c, err: c.proc.Err(), tail: c.proc.Tail()})
+			err := c.proc.Err()
+			if err == nil {
+				// It ended well, before it said hello: it never
+				// called Run. (A crash keeps its exit status, and its
+				// output says why.)
+				err = mistake("the program exited without calling vizserve.Run: a scene's main must end with vizserve.Run(s, nil)")
+			}
+			d.post(childExit{c: c, err: err, tail: c.proc.Tail()})
 			return
 		}
 		c.proc.Stop(DefaultStopGrace)
@@ -372,22 +379,28 @@ func (d *front) onExit(m childExit) {
 	if m.err != nil {
 		why = m.err.Error()
 	}
+	var mis mistake
+	isMistake := errors.As(m.err, &mis)
 	text := fmt.Sprintf("the scene stopped (%s) — fix it and save to restart it", why)
-	if m.tail != "" {
-		text += ":\n\n" + m.tail
+	if isMistake {
+		text = why
 	}
 	switch d.cast.remove(c) {
 	case nextPart:
 		if cur, _ := d.cast.get(); cur != nil {
 			text = fmt.Sprintf("the new version did not start (%s) — the previous one keeps running", why)
-			if m.tail != "" {
-				text += ":\n\n" + m.tail
-			}
 		}
 	case curPart:
 	default: // replaced, and now gone
 		d.notify(Note{Kind: NoteStopped, Child: c.n, Pid: c.proc.Pid()})
 		return
+	}
+	if m.tail != "" {
+		if isMistake {
+			text += "\n\n" + m.tail // the line says it all; the output follows
+		} else {
+			text += ":\n\n" + m.tail
+		}
 	}
 	c.stop()
 	fmt.Fprintf(d.errw, "vizserve: %s\n", text)
@@ -415,3 +428,9 @@ func (d *front) retire(c *child) {
 		c.proc.Stop(DefaultStopGrace)
 	})
 }
+
+// mistake is a child's end that says what is wrong with the program and
+// what to do, in a line of its own.
+type mistake string
+
+func (m mistake) Error() string { return string(m) }

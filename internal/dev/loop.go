@@ -2,6 +2,7 @@ package dev
 
 import (
 	"context"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -105,6 +106,7 @@ func (d *front) loop(ctx context.Context) error {
 }
 
 func (d *front) onChange(ch watch.Change) {
+	ch = d.relevant(ch)
 	tr := trigger{first: ch.First, debounced: time.Now(), files: ch.Files}
 	if ch.Last.After(d.settled) {
 		d.settled = ch.Last
@@ -123,6 +125,7 @@ func (d *front) onChange(ch watch.Change) {
 // onEarly starts a build on the watcher's early report of a change to
 // code, to be kept or replaced when the change settles.
 func (d *front) onEarly(ch watch.Change) {
+	ch = d.relevant(ch)
 	if !earlyBuilds || !ch.Code || ch.All || !ch.Last.After(d.settled) {
 		return // taken after the change settled: it is out of date
 	}
@@ -151,4 +154,23 @@ func (d *front) keepEarly(ch watch.Change, tr trigger) bool {
 		d.onBuilt(*e.done)
 	}
 	return true
+}
+
+// relevant drops from ch, for a scene named as a file, the changes to the
+// directory's other Go files: they are not part of its program (a scratch
+// file with a main of its own, say), and a save of one rebuilds nothing.
+func (d *front) relevant(ch watch.Change) watch.Change {
+	files := d.target.Files
+	if files == nil || ch.All || !ch.Code {
+		return ch
+	}
+	var keep []string
+	for _, f := range ch.Files {
+		if filepath.Ext(f) == ".go" && filepath.Dir(f) == d.target.Dir && !slices.Contains(files, filepath.Base(f)) {
+			continue
+		}
+		keep = append(keep, f)
+	}
+	ch.Files, ch.Code = keep, len(keep) > 0
+	return ch
 }

@@ -52,6 +52,10 @@ type Target struct {
 	// Dir is the directory of the scene's package: what is built and
 	// watched.
 	Dir string
+	// Files, if set, are the only files of the program (names in Dir), as
+	// `go run scene.go` takes them: the scene was named as a file. Nil
+	// means the directory's package.
+	Files []string
 	// Display is the scene as a person named it (the PATH argument).
 	Display string
 	// Mode says how it is built.
@@ -60,9 +64,9 @@ type Target struct {
 	GoMod string
 }
 
-// Locate finds the package that path names: a .go file (its directory's
-// package), a directory, or an import path that `go list` resolves from the
-// working directory.
+// Locate finds the program that path names: a .go file (that file alone,
+// as `go run scene.go` builds it), a directory (its package), or an import
+// path that `go list` resolves from the working directory.
 func Locate(ctx context.Context, path string) (*Target, error) {
 	if path == "" {
 		return nil, errors.New("no scene given: name a .go file, its directory or a package")
@@ -74,6 +78,7 @@ func Locate(ctx context.Context, path string) (*Target, error) {
 		t.Dir = path
 	case err == nil && strings.HasSuffix(path, ".go"):
 		t.Dir = filepath.Dir(path)
+		t.Files = []string{filepath.Base(path)}
 	case err == nil:
 		return nil, fmt.Errorf("%s is neither a .go file nor a directory", path)
 	case strings.HasSuffix(path, ".go"):
@@ -210,6 +215,9 @@ func (e *Error) Error() string { return "build failed:\n" + e.Output }
 func (b *Builder) Build(ctx context.Context, changed []string) (*Result, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if err := b.check(); err != nil {
+		return nil, err
+	}
 	b.n++
 	bin := filepath.Join(b.dir, fmt.Sprintf("scene-%d", b.n))
 	var res *Result
@@ -263,7 +271,7 @@ func offline(out string) bool {
 func (b *Builder) run(ctx context.Context, bin string, env []string) (*Result, error) {
 	args := append([]string{"build", "-o", bin}, Flags...)
 	args = append(args, b.args...)
-	args = append(args, ".")
+	args = append(args, b.pkgArgs()...)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = b.t.Dir
 	cmd.Env = append(os.Environ(), env...)
@@ -279,6 +287,11 @@ func (b *Builder) run(ctx context.Context, bin string, env []string) (*Result, e
 	}
 	if err != nil {
 		msg := b.format(out.String())
+		if b.t.Mode == Lone {
+			if m := b.unfetchable(msg); m != "" {
+				msg = m
+			}
+		}
 		if msg == "" {
 			msg = err.Error()
 		}
@@ -292,7 +305,7 @@ func (b *Builder) run(ctx context.Context, bin string, env []string) (*Result, e
 func (b *Builder) format(out string) string {
 	var lines []string
 	for _, l := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
-		if strings.HasPrefix(l, "# ") {
+		if strings.HasPrefix(l, "# ") || strings.HasPrefix(l, "go: finding module for package ") {
 			continue
 		}
 		if rest, ok := strings.CutPrefix(l, "./"); ok {
@@ -303,6 +316,15 @@ func (b *Builder) format(out string) string {
 		lines = append(lines, l)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// pkgArgs names what go build and go list build: the named files, or the
+// package in the directory.
+func (b *Builder) pkgArgs() []string {
+	if b.t.Files != nil {
+		return b.t.Files
+	}
+	return []string{"."}
 }
 
 // goModJSON is what `go mod edit -json` prints, the parts used here.

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -21,10 +22,11 @@ func TestLocate(t *testing.T) {
 	tests := []struct {
 		path    string
 		mode    Mode
-		dir     string // suffix
+		dir     string   // suffix
+		files   []string // Target.Files
 		wantErr string
 	}{
-		{path: filepath.Join(lone, "scene.go"), mode: Lone, dir: lone},
+		{path: filepath.Join(lone, "scene.go"), mode: Lone, dir: lone, files: []string{"scene.go"}},
 		{path: lone, mode: Lone, dir: lone},
 		{path: "../watch", mode: InModule, dir: filepath.Join("internal", "dev", "watch")},
 		{path: "github.com/vizserve/vizserve/internal/link", mode: InModule, dir: filepath.Join("internal", "link")},
@@ -44,7 +46,7 @@ func TestLocate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.Mode != tt.mode || !strings.HasSuffix(got.Dir, tt.dir) || !filepath.IsAbs(got.Dir) {
+			if got.Mode != tt.mode || !strings.HasSuffix(got.Dir, tt.dir) || !filepath.IsAbs(got.Dir) || !slices.Equal(got.Files, tt.files) {
 				t.Errorf("Locate = %+v, want mode %v in %s", got, tt.mode, tt.dir)
 			}
 		})
@@ -182,5 +184,111 @@ func TestFastRebuild(t *testing.T) {
 	}
 	if res, err = b.Build(ctx, nil); err != nil || res.Fast {
 		t.Errorf("unknown change: %v, fast %v", err, res != nil && res.Fast)
+	}
+}
+
+// writeFiles writes name → contents into dir.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, src := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func output(t *testing.T, res *Result) string {
+	t.Helper()
+	out, err := exec.Command(res.Bin).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", res.Bin, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func newBuilder(t *testing.T, path string) *Builder {
+	t.Helper()
+	ctx := context.Background()
+	tg, err := Locate(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(ctx, tg, filepath.Join(t.TempDir(), "b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func printer(s string) string {
+	return "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"" + s + "\") }\n"
+}
+
+// A scene named as a file is built alone, as go run builds it, beside
+// another file with a main of its own; the fast path keeps to that file
+// too. The directory, named instead, has two mains: one line says so and
+// what to do.
+func TestFileTarget(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("builds programs")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.go")
+	writeFiles(t, dir, map[string]string{"a.go": printer("a1"), "b.go": printer("b")})
+
+	b := newBuilder(t, a)
+	res, err := b.Build(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := output(t, res); got != "a1" {
+		t.Fatalf("a.go alone prints %q, want a1", got)
+	}
+	if err := b.Prepare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	writeFiles(t, dir, map[string]string{"a.go": printer("a2")})
+	if res, err = b.Build(ctx, []string{a}); err != nil {
+		t.Fatal(err)
+	}
+	if got := output(t, res); !res.Fast || got != "a2" {
+		t.Errorf("rebuild of a.go: fast %v, prints %q; want a fast build printing a2", res.Fast, got)
+	}
+
+	_, err = newBuilder(t, dir).Build(ctx, nil)
+	want := a + " and " + filepath.Join(dir, "b.go") + " both declare func main: name one file to serve it alone (vizserve " + a + "), or move the other to a directory of its own"
+	if be, ok := err.(*Error); !ok || be.Output != want {
+		t.Errorf("directory with two mains: %v, want one line with %q", err, want)
+	}
+}
+
+// A package that is not main, and a lone scene's import that no module in
+// the cache provides, each get one line that says what to do.
+func TestMistakes(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("builds programs")
+	}
+	tests := []struct {
+		name, src, want string
+	}{
+		{"not main", "package scene\n\nfunc Draw() {}\n",
+			"scene.go: package scene is not a program: a scene is package main, with a func main that ends with vizserve.Run(s, nil)"},
+		{"unfetchable import", "package main\n\nimport \"github.com/x/y\"\n\nfunc main() { y.F() }\n",
+			"scene.go imports github.com/x/y, which vizserve cannot fetch for a scene outside a module: run `go mod init scene && go mod tidy` in "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			writeFiles(t, dir, map[string]string{"scene.go": tt.src})
+			_, err := newBuilder(t, filepath.Join(dir, "scene.go")).Build(context.Background(), nil)
+			be, ok := err.(*Error)
+			if !ok || !strings.Contains(be.Output, tt.want) || strings.Contains(be.Output, "\n") {
+				t.Errorf("error = %v, want one line with %q", err, tt.want)
+			}
+		})
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"go/build"
 	"io"
 	"os"
 	"os/exec"
@@ -71,7 +70,7 @@ func (b *Builder) Prepare(ctx context.Context) error {
 	b.recipe = nil
 	env := append(os.Environ(), b.env...)
 	args := append([]string{"list", "-tags=" + ChildTag, "-export", "-deps", "-json"}, b.args...)
-	args = append(args, ".")
+	args = append(args, b.pkgArgs()...)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = b.t.Dir
 	cmd.Env = env
@@ -169,7 +168,7 @@ func (b *Builder) fastOK(changed []string) bool {
 			return false // go.mod, another package...
 		}
 	}
-	pkg, err := build.ImportDir(b.t.Dir, build.ImportComment)
+	pkg, err := b.importPkg()
 	if err != nil || pkg.Name != "main" {
 		return false
 	}
