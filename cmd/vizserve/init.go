@@ -82,4 +82,3 @@ func projectName(base string) string {
 	}
 	return n
 }
-
