@@ -276,6 +276,8 @@ func TestMistakes(t *testing.T) {
 	}{
 		{"not main", "package scene\n\nfunc Draw() {}\n",
 			"scene.go: package scene is not a program: a scene is package main, with a func main that ends with vizserve.Run(s, nil)"},
+		{"a file without main", "package main\n\nfunc helper() {}\n",
+			"scene.go declares no func main: name the file that does, or the directory to serve its package (vizserve "},
 		{"unfetchable import", "package main\n\nimport \"github.com/x/y\"\n\nfunc main() { y.F() }\n",
 			"scene.go imports github.com/x/y, which vizserve cannot fetch for a scene outside a module: run `go mod init scene && go mod tidy` in "},
 	}

@@ -72,6 +72,11 @@ func (b *Builder) check() error {
 			}
 		}
 	}
+	if len(mains) == 0 && b.t.Files != nil {
+		// A file of a package whose main is in another file.
+		return &Error{Output: fmt.Sprintf("%s declares no func main: name the file that does, or the directory to serve its package (vizserve %s)",
+			strings.Join(showAll(b, pkg.GoFiles), ", "), b.dirPath())}
+	}
 	if len(mains) > 1 {
 		return &Error{Output: fmt.Sprintf("%s and %s both declare func main: name one file to serve it alone (vizserve %s), or move the other to a directory of its own",
 			b.show(mains[0]), b.show(mains[1]), b.runPath(mains[0]))}
@@ -88,6 +93,25 @@ func (b *Builder) show(f string) string {
 		return strings.TrimSuffix(b.display, string(filepath.Separator))
 	}
 	return b.display + f
+}
+
+func showAll(b *Builder, files []string) []string {
+	var out []string
+	for _, f := range files {
+		out = append(out, b.show(f))
+	}
+	return out
+}
+
+// dirPath is the scene's directory as an argument of vizserve.
+func (b *Builder) dirPath() string {
+	if b.display == "" {
+		return "."
+	}
+	if d := b.show("."); strings.HasPrefix(d, ".") || filepath.IsAbs(d) {
+		return d
+	}
+	return "." + string(filepath.Separator) + b.show(".")
 }
 
 // runPath is file f as an argument of vizserve: ./f in the working
