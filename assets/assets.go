@@ -1,5 +1,5 @@
 // Package assets serves the browser client's built files — the bundled
-// client script and the stylesheet — embedded in the binary under
+// client script, the stylesheet and the favicon — embedded in the binary under
 // content-hashed names, so that they can be cached forever.
 //
 //	mux.Handle("/assets/", assets.Handler())
@@ -8,7 +8,7 @@
 //
 // The files are built from web/client by `go generate ./...` (the
 // generator is internal/cmd/genassets) and committed, so `go build` needs
-// no tools. Logical names: "client.js" and "style.css".
+// no tools. Logical names: "client.js", "style.css" and "favicon.svg".
 package assets
 
 //go:generate go run ../internal/cmd/genassets -q
@@ -103,6 +103,8 @@ func serve(w http.ResponseWriter, r *http.Request) {
 		typ = "text/javascript; charset=utf-8"
 	case ".css":
 		typ = "text/css; charset=utf-8"
+	case ".svg":
+		typ = "image/svg+xml"
 	}
 	h.Set("Content-Type", typ)
 	h.Set("Cache-Control", "public, max-age=31536000, immutable")

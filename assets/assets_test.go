@@ -14,7 +14,7 @@ import (
 
 func TestManifest(t *testing.T) {
 	t.Parallel()
-	for _, name := range []string{"client.js", "style.css"} {
+	for _, name := range []string{"client.js", "style.css", "favicon.svg"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			u := URL(name)
@@ -34,8 +34,8 @@ func TestManifest(t *testing.T) {
 	if URL("nope.js") != "" || Bytes("nope.js") != nil {
 		t.Error("an unknown name has a URL or contents")
 	}
-	if n := len(Names()); n != 2 {
-		t.Errorf("%d assets, want 2", n)
+	if n := len(Names()); n != 3 {
+		t.Errorf("%d assets, want 3", n)
 	}
 }
 
@@ -52,6 +52,7 @@ func TestHandler(t *testing.T) {
 	}{
 		{"script", "GET", js, nil, 200, "text/javascript; charset=utf-8", string(Bytes("client.js"))},
 		{"stylesheet", "GET", URL("style.css"), nil, 200, "text/css; charset=utf-8", string(Bytes("style.css"))},
+		{"favicon", "GET", URL("favicon.svg"), nil, 200, "image/svg+xml", string(Bytes("favicon.svg"))},
 		{"head", "HEAD", js, nil, 200, "text/javascript; charset=utf-8", ""},
 		{"revalidation", "GET", js, map[string]string{"If-None-Match": `"` + strings.TrimPrefix(js, Prefix) + `"`}, 304, "", ""},
 		{"logical name", "GET", Prefix + "client.js", nil, 404, "", ""},

@@ -4,6 +4,7 @@ package assets
 
 // manifest maps each asset's logical name to its content-hashed file in dist.
 var manifest = map[string]string{
-	"client.js": "client-703d9f65825a.js",
-	"style.css": "style-5f9606c60d71.css",
+	"client.js":   "client-a9062c3a3828.js",
+	"favicon.svg": "favicon-86287a197763.svg",
+	"style.css":   "style-f7b79a538bdf.css",
 }

@@ -22,6 +22,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/a-h/templ"
+
 	"github.com/vizserve/vizserve/assets"
 	"github.com/vizserve/vizserve/scene/wire"
 )
@@ -74,6 +76,15 @@ func (d PageData) wsPath() string {
 func (d PageData) viewBox() string {
 	x, y, w, h := sceneBox(d.Markup)
 	return num(x) + " " + num(y) + " " + num(w) + " " + num(h)
+}
+
+// aspectStyle gives the view the scene's aspect as the custom properties
+// --vz-w and --vz-h, from which the stylesheet sizes the view to the
+// largest box of that aspect that fits beside the panel. The client sets
+// them again when a keyframe changes the scene's box (web/client/view.ts).
+func (d PageData) aspectStyle() templ.SafeCSS {
+	_, _, w, h := sceneBox(d.Markup)
+	return templ.SafeCSS("--vz-w:" + num(w) + ";--vz-h:" + num(h))
 }
 
 // sceneBox reads the root element's x, y, width and height (plain numbers,

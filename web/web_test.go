@@ -131,6 +131,9 @@ func TestPage(t *testing.T) {
 	contains("the view's box", `viewBox="0 0 400 300"`)
 	contains("the title, escaped", "<title>Bounce &lt;1&gt;</title>")
 	contains("the stylesheet", `href="`+assets.URL("style.css")+`"`)
+	contains("the favicon", `<link rel="icon" href="`+assets.URL("favicon.svg")+`" type="image/svg+xml">`)
+	contains("the view's aspect", `style="--vz-w:400;--vz-h:300;"`)
+	contains("the drawer button", `<button type="button" id="vz-drawer" class="vz-drawer-toggle" aria-controls="vz-panel" aria-expanded="false">Controls</button>`)
 	contains("the script", `src="`+assets.URL("client.js")+`"`)
 	contains("the overlay, escaped", ">main.go:3: oops &amp; &lt;b&gt;</pre>")
 	contains("a no-script note", "<noscript>")
@@ -158,7 +161,9 @@ func TestPageDefaults(t *testing.T) {
 		`data-vz-ws="/ws"`,
 		`viewBox="0 0 300 150"`,
 		`<pre id="vz-overlay" class="vz-overlay" role="alert" hidden></pre>`,
-		`<aside id="vz-panel" class="vz-panel" hidden>`,
+		`<aside id="vz-panel" class="vz-panel" aria-label="Controls" hidden>`,
+		`aria-controls="vz-panel" aria-expanded="false" hidden>Controls</button>`,
+		`style="--vz-w:300;--vz-h:150;"`,
 	} {
 		if !strings.Contains(got, s) {
 			t.Errorf("page without data lacks %q", s)

@@ -39,6 +39,7 @@ export interface Elements {
   hud: HTMLElement | null;
   overlay: HTMLElement | null;
   panel: HTMLElement | null; // the panel's box, hidden without controls
+  drawer: HTMLElement | null; // the button that opens the panel on narrow windows
   controls: HTMLElement | null; // the form holding the controls
 }
 
@@ -99,7 +100,7 @@ export class Client implements Sink {
     this.status = new Status(els.status);
     this.hud = new HUD(els.hud);
     this.overlay = new Overlay(els.overlay);
-    this.panel = new Panel(els.controls, els.panel, (name, v) => this.control(name, v), () => this.wake());
+    this.panel = new Panel(els.controls, els.panel, els.drawer, (name, v) => this.control(name, v), () => this.wake());
   }
 
   start(): void {

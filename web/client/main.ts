@@ -4,6 +4,7 @@
 // scene and names the websocket path in data-vz-ws. See docs/client.md.
 
 import { Client } from "./client";
+import { drawer } from "./ui";
 
 /** wsURL derives the websocket URL from the document's URL and the path. */
 export function wsURL(docURL: string, path: string): string {
@@ -43,8 +44,10 @@ function boot(): void {
     hud: byId("vz-hud"),
     overlay: byId("vz-overlay"),
     panel: byId("vz-panel"),
+    drawer: byId("vz-drawer"),
     controls: byId("vz-controls"),
   });
+  drawer(byId("vz-drawer"), byId("vz-panel"));
   // A handle for the console (and the tests): read-only state and a few
   // actions, not an API.
   g.vizserve = Object.freeze({

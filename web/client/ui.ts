@@ -123,6 +123,7 @@ export class Panel {
   constructor(
     private readonly form: HTMLElement | null,
     private readonly box: HTMLElement | null,
+    private readonly toggle: HTMLElement | null,
     private readonly send: Sender,
     private readonly wake: () => void,
   ) {
@@ -152,6 +153,7 @@ export class Panel {
     }
     for (const c of cs) this.setValue(c.name, c.value);
     if (this.box) this.box.hidden = cs.length === 0;
+    if (this.toggle) this.toggle.hidden = cs.length === 0;
   }
 
   /** Shows a control's new value (unless the viewer is editing it). */
@@ -310,4 +312,32 @@ function render(c: Control): HTMLElement {
   }
   a.class += " vz-text";
   return h("label", a, span, h("input", { type: "text", maxlength: String(MAX_TEXT_LEN) }));
+}
+
+/**
+ * drawer makes the panel a drawer behind its button on narrow windows
+ * (the stylesheet decides when: below 800 px it shows the button and
+ * hides the panel unless the button's aria-expanded is "true"). The
+ * button opens and closes it; Escape in the drawer closes it and gives
+ * the focus back to the button.
+ */
+export function drawer(button: HTMLElement | null, panel: HTMLElement | null): void {
+  if (!button || !panel) return;
+  const set = (open: boolean) => button.setAttribute("aria-expanded", String(open));
+  button.addEventListener("click", () => {
+    const open = button.getAttribute("aria-expanded") !== "true";
+    set(open);
+    if (open) {
+      const first = panel.querySelector<HTMLElement>("input, select, button, textarea");
+      // Focus only once the drawer is visible: a hidden element takes none.
+      if (first) requestAnimationFrame(() => first.focus({ preventScroll: true }));
+    }
+  });
+  panel.addEventListener("keydown", (e) => {
+    if (e.key !== "Escape" || button.getAttribute("aria-expanded") !== "true") return;
+    if (getComputedStyle(button).display === "none") return; // wide: no drawer
+    e.stopPropagation();
+    set(false);
+    button.focus();
+  });
 }

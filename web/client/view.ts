@@ -65,6 +65,11 @@ export class View {
   /** Called for the first root and after every keyframe. */
   setRoot(root: Element): void {
     this.base = sceneBox(root);
+    // The stylesheet sizes the view to the largest box of the scene's
+    // aspect that fits the stage (style.css, .vz-stage > .vz-view); zoom
+    // keeps the aspect, so only a new scene box changes it.
+    this.el.style.setProperty("--vz-w", String(this.base[2]));
+    this.el.style.setProperty("--vz-h", String(this.base[3]));
     this.apply(false);
   }
 

@@ -4,6 +4,9 @@
 // assets/dist with content-hashed names, and writes the manifest
 // assets/manifest_gen.go that maps logical names ("client.js") to them.
 //
+// The favicon (web/client/favicon.svg) is copied as it is, under a
+// hashed name too.
+//
 // It runs from `go generate ./...` (see assets/assets.go) and is
 // deterministic: the same sources give the same bytes and names, so a
 // second run changes nothing. esbuild does not type-check; CI runs tsc.
@@ -95,6 +98,7 @@ type file struct {
 const (
 	clientEntry = "web/client/main.ts"
 	styleEntry  = "web/client/style.css"
+	faviconFile = "web/client/favicon.svg"
 )
 
 // build bundles the client and the stylesheet.
@@ -124,7 +128,11 @@ func build(root string) ([]file, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []file{js, css}, nil
+	icon, err := os.ReadFile(filepath.Join(root, faviconFile))
+	if err != nil {
+		return nil, err
+	}
+	return []file{js, css, hashed("favicon.svg", icon)}, nil
 }
 
 // bundle runs esbuild on one entry point, minified, into memory.
@@ -146,14 +154,18 @@ func bundle(root, name string, opts api.BuildOptions) (file, error) {
 	if len(res.OutputFiles) != 1 {
 		return file{}, fmt.Errorf("bundle %s: esbuild wrote %d files, want 1", name, len(res.OutputFiles))
 	}
-	data := res.OutputFiles[0].Contents
+	return hashed(name, res.OutputFiles[0].Contents), nil
+}
+
+// hashed is an asset under a name with the first 6 bytes of its SHA-256.
+func hashed(name string, data []byte) file {
 	sum := sha256.Sum256(data)
 	ext := filepath.Ext(name)
 	return file{
 		Name: name,
 		File: strings.TrimSuffix(name, ext) + "-" + hex.EncodeToString(sum[:6]) + ext,
 		Data: data,
-	}, nil
+	}
 }
 
 // messages formats esbuild's errors as file:line:column: text.

@@ -694,3 +694,31 @@ func (f *fakeTB) Skip(args ...any) {
 	f.skipped = fmt.Sprint(args...)
 	runtime.Goexit()
 }
+
+func TestSetColorScheme(t *testing.T) {
+	t.Parallel()
+	p := open(t, "/", map[string]string{"/": `<!doctype html><style>
+		body { background: rgb(255, 255, 255) }
+		@media (prefers-color-scheme: dark) { body { background: rgb(0, 0, 0) } }
+	</style>`})
+	ctx := testCtx(t)
+	const bg = `getComputedStyle(document.body).backgroundColor`
+	for _, tc := range []struct{ scheme, want string }{
+		{"dark", "rgb(0, 0, 0)"},
+		{"light", "rgb(255, 255, 255)"},
+	} {
+		if err := p.SetColorScheme(ctx, tc.scheme); err != nil {
+			t.Fatal(err)
+		}
+		if got := eval[string](t, p, bg); got != tc.want {
+			t.Errorf("%s: background %s, want %s", tc.scheme, got, tc.want)
+		}
+	}
+	if err := p.SetColorScheme(ctx, "sepia"); err == nil {
+		t.Error("SetColorScheme(sepia) did not fail")
+	}
+	if err := p.SetColorScheme(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	noPageErrors(t, p)
+}

@@ -403,6 +403,19 @@ func (p *Page) SetViewport(ctx context.Context, width, height int) error {
 	}, nil)
 }
 
+// SetColorScheme makes the page's prefers-color-scheme media feature
+// "light" or "dark" whatever the system's; "" goes back to the system's.
+func (p *Page) SetColorScheme(ctx context.Context, scheme string) error {
+	switch scheme {
+	case "", "light", "dark":
+	default:
+		return fmt.Errorf("browser: color scheme %q: want \"light\", \"dark\" or \"\"", scheme)
+	}
+	return p.call(ctx, "Emulation.setEmulatedMedia", map[string]any{
+		"features": []map[string]string{{"name": "prefers-color-scheme", "value": scheme}},
+	}, nil)
+}
+
 // Console returns the console messages recorded so far, oldest first, and
 // how many older ones were dropped to keep the most recent 1000.
 func (p *Page) Console() ([]ConsoleMessage, int) {
