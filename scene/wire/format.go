@@ -12,25 +12,36 @@ import (
 // (web/client/ui.ts) implements the same rules; the page's server-side
 // rendering (package web) calls these.
 
-// StepDecimals is the number of decimals a value in steps of step shows:
-// those of step's shortest decimal form (0.1 → 1, 0.25 → 2, 5 → 0). A step
-// of 0 (any) has none to give and returns -1.
-func StepDecimals(step float64) int {
+// StepDecimals is the number of decimals values min + k·step show: those
+// of the shortest decimal forms of step and min (step 0.1 → 1, 0.25 → 2,
+// 5 → 0; min 0.05 and step 0.1 → 2). A step of 0 (any) has none to give
+// and returns -1.
+func StepDecimals(min, step float64) int {
 	if !(step > 0) || math.IsInf(step, 0) {
 		return -1
 	}
-	s := strconv.FormatFloat(step, 'f', -1, 64)
+	d := decimals(step)
+	if !math.IsInf(min, 0) && !math.IsNaN(min) {
+		d = max(d, decimals(min))
+	}
+	return d
+}
+
+// decimals is the number of decimals of v's shortest decimal form.
+func decimals(v float64) int {
+	s := strconv.FormatFloat(v, 'f', -1, 64)
 	if i := strings.IndexByte(s, '.'); i >= 0 {
 		return len(s) - i - 1
 	}
 	return 0
 }
 
-// RoundToStep rounds v to the decimals of step, so that a value snapped
-// with floating point (0 + 41×0.1 = 4.1000000000000005) reads back as the
-// decimal the viewer chose (4.1). Without a step, v is returned as is.
-func RoundToStep(v, step float64) float64 {
-	d := StepDecimals(step)
+// RoundToStep rounds v to StepDecimals(min, step), so that a value
+// snapped with floating point (0 + 41×0.1 = 4.1000000000000005) reads
+// back as the decimal the viewer chose (4.1). Without a step, v is
+// returned as is.
+func RoundToStep(v, min, step float64) float64 {
+	d := StepDecimals(min, step)
 	if d < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
 		return v
 	}
@@ -109,7 +120,7 @@ func parseFormat(f string) (pre string, v formatVerb, post string, err error) {
 }
 
 // ValueText is how a panel shows number v of control c: with c.Format if
-// it is valid, else with the decimals of c.Step (the shortest form when
+// it is valid, else with the decimals of c.Step and c.Min (the shortest form when
 // there is no step, or, for a log slider without a step, three significant
 // digits and no exponent); then c.Unit after a space.
 func ValueText(c *Control, v float64) string {
@@ -120,10 +131,10 @@ func ValueText(c *Control, v float64) string {
 	return s
 }
 
-// InputText is a number input's value for v: v with the decimals of step
-// (the shortest form without a step).
-func InputText(v, step float64) string {
-	if d := StepDecimals(step); d >= 0 {
+// InputText is a number input's value for v: v with StepDecimals(min,
+// step) decimals (the shortest form without a step).
+func InputText(v, min, step float64) string {
+	if d := StepDecimals(min, step); d >= 0 {
 		return strconv.FormatFloat(v, 'f', d, 64)
 	}
 	return strconv.FormatFloat(v, 'f', -1, 64)
@@ -135,11 +146,11 @@ func numberText(c *Control, v float64) string {
 			return pre + fv.format(v) + post
 		}
 	}
-	if c.Log && StepDecimals(c.Step) < 0 && v != 0 && !math.IsInf(v, 0) && !math.IsNaN(v) {
+	if c.Log && c.Step <= 0 && v != 0 && !math.IsInf(v, 0) && !math.IsNaN(v) {
 		d := max(0, 2-int(math.Floor(math.Log10(math.Abs(v)))))
 		return strconv.FormatFloat(v, 'f', d, 64)
 	}
-	return InputText(v, c.Step)
+	return InputText(v, c.Min, c.Step)
 }
 
 func (fv formatVerb) format(v float64) string {

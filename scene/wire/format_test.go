@@ -8,26 +8,28 @@ import (
 func TestStepDecimals(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
-		step float64
-		want int
-	}{{0.1, 1}, {0.25, 2}, {1, 0}, {10, 0}, {0.001, 3}, {1e-7, 7}, {0.5, 1}, {0, -1}, {-1, -1}} {
-		if got := StepDecimals(tt.step); got != tt.want {
-			t.Errorf("StepDecimals(%v) = %d, want %d", tt.step, got, tt.want)
+		min, step float64
+		want      int
+	}{{0, 0.1, 1}, {0, 0.25, 2}, {0, 1, 0}, {-20, 10, 0}, {0, 0.001, 3}, {0, 1e-7, 7}, {0, 0.5, 1},
+		{0.05, 0.1, 2}, {2.5, 1, 1}, {0.05, 0, -1}, {0, -1, -1}} {
+		if got := StepDecimals(tt.min, tt.step); got != tt.want {
+			t.Errorf("StepDecimals(%v, %v) = %d, want %d", tt.min, tt.step, got, tt.want)
 		}
 	}
 }
 
 func TestRoundToStep(t *testing.T) {
 	t.Parallel()
-	for _, tt := range []struct{ v, step, want float64 }{
-		{0 + 41*0.1, 0.1, 4.1},
-		{3 * 0.1, 0.1, 0.3},
-		{2.25, 0.25, 2.25},
-		{7.000000000000001, 1, 7},
-		{1.0 / 3, 0, 1.0 / 3},
+	for _, tt := range []struct{ v, min, step, want float64 }{
+		{0 + 41*0.1, 0, 0.1, 4.1},
+		{3 * 0.1, 0, 0.1, 0.3},
+		{2.25, 0, 0.25, 2.25},
+		{7.000000000000001, 0, 1, 7},
+		{0.05 + 0.1, 0.05, 0.1, 0.15},
+		{1.0 / 3, 0, 0, 1.0 / 3},
 	} {
-		if got := RoundToStep(tt.v, tt.step); got != tt.want {
-			t.Errorf("RoundToStep(%v, %v) = %v, want %v", tt.v, tt.step, got, tt.want)
+		if got := RoundToStep(tt.v, tt.min, tt.step); got != tt.want {
+			t.Errorf("RoundToStep(%v, %v, %v) = %v, want %v", tt.v, tt.min, tt.step, got, tt.want)
 		}
 	}
 }
@@ -43,6 +45,7 @@ func TestValueText(t *testing.T) {
 		{Control{Step: 0.1}, 4, "4.0"},
 		{Control{Step: 0.25}, 2.5, "2.50"},
 		{Control{Step: 1}, 7.000000000000001, "7"},
+		{Control{Min: 0.05, Step: 0.1}, 0.15000000000000002, "0.15"},
 		{Control{}, 1.0 / 8, "0.125"},
 		{Control{Step: 0.1, Unit: "m/s²"}, 9.8, "9.8 m/s²"},
 		{Control{Step: 0.1, Format: "%.3f", Unit: "s"}, 1.5, "1.500 s"},
