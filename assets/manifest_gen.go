@@ -4,6 +4,6 @@ package assets
 
 // manifest maps each asset's logical name to its content-hashed file in dist.
 var manifest = map[string]string{
-	"client.js": "client-703d9f65825a.js",
-	"style.css": "style-5f9606c60d71.css",
+	"client.js": "client-322c7c5ba534.js",
+	"style.css": "style-9cefa237c77e.css",
 }
