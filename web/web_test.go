@@ -344,7 +344,9 @@ func TestControlMarkup(t *testing.T) {
 		want string
 	}{
 		{wire.Control{Kind: wire.Slider, Name: "s", Min: -1, Max: 1, Step: 0.25, Value: wire.Number(0.5)},
-			`<label class="vz-control vz-slider" data-vz-control="s" data-vz-kind="1"><span class="vz-label">s</span><input type="range" min="-1" max="1" step="0.25" value="0.5"><output class="vz-value">0.5</output></label>`},
+			`<label class="vz-control vz-slider" data-vz-control="s" data-vz-kind="1"><span class="vz-label">s</span><input type="range" min="-1" max="1" step="0.25" value="0.50"><output class="vz-value">0.50</output></label>`},
+		{wire.Control{Kind: wire.Slider, Name: "l", Min: 0.1, Max: 10, Value: wire.Number(1), Log: true, Unit: "Hz", Format: "%.1f", Group: "G"},
+			`<label class="vz-control vz-slider" data-vz-control="l" data-vz-kind="1" data-vz-format="%.1f" data-vz-log="0.1 10 0" data-vz-unit="Hz"><span class="vz-label">l</span><input type="range" min="0" max="1000" step="1" value="500"><output class="vz-value">1.0 Hz</output></label>`},
 		{wire.Control{Kind: wire.Toggle, Name: "t", Value: wire.Bool(false)},
 			`<label class="vz-control vz-toggle" data-vz-control="t" data-vz-kind="3"><span class="vz-label">t</span><input type="checkbox"></label>`},
 		{wire.Control{Kind: wire.Button, Name: "b", Label: "Go"},
