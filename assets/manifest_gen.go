@@ -4,7 +4,7 @@ package assets
 
 // manifest maps each asset's logical name to its content-hashed file in dist.
 var manifest = map[string]string{
-	"client.js":   "client-a9062c3a3828.js",
+	"client.js":   "client-f7a56ee43a8e.js",
 	"favicon.svg": "favicon-86287a197763.svg",
-	"style.css":   "style-f7b79a538bdf.css",
+	"style.css":   "style-96e667239daf.css",
 }

@@ -107,6 +107,51 @@ func (c *Control) Range(min, max, step float64) *Control {
 	return c
 }
 
+// Unit sets the text shown after the control's value, such as "m/s²" (for
+// sliders and number boxes).
+func (c *Control) Unit(unit string) *Control {
+	c.def.Unit = unit
+	c.s.ctlDirty = true
+	return c
+}
+
+// Format sets how a slider shows its value: text with one verb %f or %e
+// (as in Go's fmt, with an optional + and .precision) or %d (rounded to
+// an integer), such as "%.2f" or "%d%%". The default shows the value with
+// the decimals of the step: 4.1 for step 0.1, 2.50 for step 0.25. Format
+// panics if format is not of that form (see [wire.CheckFormat]).
+func (c *Control) Format(format string) *Control {
+	if err := wire.CheckFormat(format); err != nil {
+		panic("scene: control " + c.def.Name + ": " + err.Error())
+	}
+	c.def.Format = format
+	c.s.ctlDirty = true
+	return c
+}
+
+// Log makes a slider move in log space: the middle of its track is
+// sqrt(min·max), so that each decade of [min, max] gets the same length.
+// The bound value is the real value, snapped to the step if there is one
+// (a step of 0 suits most log sliders). Log panics unless the control is a
+// slider with 0 < min < max.
+func (c *Control) Log() *Control {
+	if d := &c.def; d.Kind != wire.Slider || !(d.Min > 0 && d.Min < d.Max) {
+		panic("scene: control " + c.def.Name + ": Log needs a slider with 0 < min < max")
+	}
+	c.def.Log = true
+	c.s.ctlDirty = true
+	return c
+}
+
+// Group puts the control in the named section of the panel ("" for none).
+// A section is drawn, titled with its name, where its first control is,
+// and holds its controls in the order they were created.
+func (c *Control) Group(name string) *Control {
+	c.def.Group = name
+	c.s.ctlDirty = true
+	return c
+}
+
 // OnChange adds fn to the functions called, on the sim goroutine, after a
 // viewer changed the value (or pressed the button).
 func (c *Control) OnChange(fn func()) *Control {
@@ -172,7 +217,9 @@ func (s *Scene) controlEvent(ev *wire.Event) {
 		}
 		if d.Min < d.Max {
 			if d.Step > 0 {
-				v.Num = d.Min + math.Round((v.Num-d.Min)/d.Step)*d.Step
+				// Rounded to the step's decimals: 0 + 41×0.1 is
+				// 4.1000000000000005, and the viewer chose 4.1.
+				v.Num = wire.RoundToStep(d.Min+math.Round((v.Num-d.Min)/d.Step)*d.Step, d.Min, d.Step)
 			}
 			v.Num = math.Max(d.Min, math.Min(d.Max, v.Num))
 		}

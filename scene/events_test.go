@@ -3,6 +3,7 @@ package scene_test
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -290,5 +291,50 @@ func TestDragsBoundedPerViewer(t *testing.T) {
 	s.Advance(0)
 	if ends != downs {
 		t.Fatalf("%d drags ended after the viewer left, want all %d", ends, downs)
+	}
+}
+
+// The display options reach the definitions; a step of 0.1 binds 4.1, not
+// 4.1000000000000005; a log slider clamps in real values.
+func TestControlExtras(t *testing.T) {
+	t.Parallel()
+	s := scene.New(scene.Options{})
+	a, k, m := 1.0, 1.0, 1.0
+	s.Slider("a", &a, 0, 20, 0.1).Unit("m/s²").Format("%.2f").Group("Physics")
+	s.Slider("k", &k, 0.01, 100, 0).Log().Group("Physics")
+	s.Number("m", &m).Unit("kg")
+	s.Advance(0)
+	for _, ev := range []wire.Event{
+		{Kind: wire.ControlSet, Name: "a", Value: wire.Number(4.1)},
+		{Kind: wire.ControlSet, Name: "k", Value: wire.Number(0.001)},
+	} {
+		s.Dispatch(ev)
+	}
+	s.Advance(0)
+	if a != 4.1 || k != 0.01 {
+		t.Errorf("a = %v, k = %v; want 4.1, 0.01", a, k)
+	}
+	ctl := fresh(t, s).Keyframe().Ops[1].Controls
+	want := []wire.Control{
+		{Kind: wire.Slider, Name: "a", Label: "a", Max: 20, Step: 0.1, Value: wire.Number(4.1), Group: "Physics", Unit: "m/s²", Format: "%.2f"},
+		{Kind: wire.Slider, Name: "k", Label: "k", Min: 0.01, Max: 100, Value: wire.Number(0.01), Group: "Physics", Log: true},
+		{Kind: wire.NumberBox, Name: "m", Label: "m", Value: wire.Number(1), Unit: "kg"},
+	}
+	if !reflect.DeepEqual(ctl, want) {
+		t.Errorf("definitions:\n got  %+v\n want %+v", ctl, want)
+	}
+	for name, fn := range map[string]func(){
+		"bad format":      func() { s.Slider("x", &a, 0, 1, 0).Format("%g") },
+		"log of a number": func() { s.Number("y", &m).Log() },
+		"log from 0":      func() { s.Slider("z", &a, 0, 1, 0).Log() },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", name)
+				}
+			}()
+			fn()
+		}()
 	}
 }

@@ -6,8 +6,10 @@ package web
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"math"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -968,4 +970,113 @@ func TestClientURL(t *testing.T) {
 	}
 	v.send(t, kf)
 	waitFor(t, p, `vizserve.state === "live"`)
+}
+
+var controlsPNG = flag.String("controls-png", "", "write a screenshot of TestClientControlExtras's panel to this file (docs/img/controls.png)")
+
+// TestClientControlExtras: values read with their step's precision and
+// unit, a log slider sends the real value of its thumb's position, and
+// groups are titled sections that hold their controls.
+func TestClientControlExtras(t *testing.T) {
+	accel, k, mass, speed := 9.8, 1.0, 2.0, 1.0
+	grid := true
+	s := scene.New(scene.Options{Width: 400, Height: 300})
+	s.Root().Rect(0, 0, 400, 300, "fill:#eef")
+	s.Root().Circle(200, 150, 40, "fill:teal")
+	s.Slider("speed", &speed, 0, 4, 0.25).Label("Speed").Format("×%.2f")
+	s.Slider("accel", &accel, 0, 20, 0.1).Label("Gravity").Unit("m/s²").Group("Physics")
+	s.Slider("k", &k, 0.01, 100, 0).Label("Stiffness").Unit("N/m").Log().Group("Physics")
+	s.Number("mass", &mass).Range(0, 10, 0.25).Label("Mass").Unit("kg").Group("Physics")
+	s.Toggle("grid", &grid).Label("Grid").Group("View")
+	s.Button("reset", "r", func() {}).Label("Reset")
+	w := &world{sceneFixture: newFixture(t, s)}
+	_, p, v := w.start(t, "/")
+	ctl := func(name string) string {
+		return `document.querySelector('[data-vz-control="` + name + `"]')`
+	}
+	text := func(name, sel string) string {
+		t.Helper()
+		return eval[string](t, p, ctl(name)+`.querySelector("`+sel+`").textContent`)
+	}
+	waitFor(t, p, ctl("accel")+`.querySelector("output").textContent === "9.8 m/s²"`)
+
+	t.Run("step precision and unit", func(t *testing.T) {
+		mark := v.mark()
+		eval[any](t, p, `(() => { const i = `+ctl("accel")+`.querySelector("input"); i.value = "4.1"; i.dispatchEvent(new Event("input", {bubbles: true})); })()`)
+		e := v.waitEvent(t, mark, wire.ControlSet)
+		if e.Name != "accel" || e.Value != wire.Number(4.1) {
+			t.Errorf("event %s %v, want accel 4.1", e.Name, e.Value)
+		}
+		if got := text("accel", "output"); got != "4.1 m/s²" {
+			t.Errorf("slider shows %q, want %q", got, "4.1 m/s²")
+		}
+		// A value computed in floating point reads with the step's decimals.
+		v.send(t, &wire.Batch{Seq: w.mirror.Seq(), Ops: []wire.Op{
+			{Code: wire.OpControlValue, Name: "accel", Value: wire.Number(0 + 41*0.1)},
+			{Code: wire.OpControlValue, Name: "speed", Value: wire.Number(2.5)},
+			{Code: wire.OpControlValue, Name: "mass", Value: wire.Number(2.5)},
+		}})
+		waitFor(t, p, ctl("mass")+`.querySelector("input").value === "2.50"`)
+		if got := text("accel", "output"); got != "4.1 m/s²" {
+			t.Errorf("slider shows %q for 4.1000000000000005, want %q", got, "4.1 m/s²")
+		}
+		if got := text("speed", "output"); got != "×2.50" {
+			t.Errorf("formatted slider shows %q, want ×2.50", got)
+		}
+		if got := text("mass", ".vz-unit"); got != "kg" {
+			t.Errorf("number box unit %q, want kg", got)
+		}
+	})
+	t.Run("log slider", func(t *testing.T) {
+		for _, tt := range []struct {
+			pos  string
+			want float64
+			text string
+		}{{"500", 1, "1.00 N/m"}, {"750", 10, "10.0 N/m"}, {"0", 0.01, "0.0100 N/m"}, {"1000", 100, "100 N/m"}, {"600", 2.51, "2.51 N/m"}} {
+			mark := v.mark()
+			eval[any](t, p, `(() => { const i = `+ctl("k")+`.querySelector("input"); i.value = "`+tt.pos+`"; i.dispatchEvent(new Event("input", {bubbles: true})); })()`)
+			e := v.waitEvent(t, mark, wire.ControlSet)
+			if e.Name != "k" || e.Value != wire.Number(tt.want) {
+				t.Errorf("thumb at %s/1000: event %s %v, want k %v", tt.pos, e.Name, e.Value, tt.want)
+			}
+			if got := text("k", "output"); got != tt.text {
+				t.Errorf("thumb at %s/1000 shows %q, want %q", tt.pos, got, tt.text)
+			}
+		}
+		// A value from the server puts the thumb where it belongs.
+		v.send(t, &wire.Batch{Seq: w.mirror.Seq(), Ops: []wire.Op{{Code: wire.OpControlValue, Name: "k", Value: wire.Number(0.1)}}})
+		waitFor(t, p, ctl("k")+`.querySelector("input").value === "250"`)
+	})
+	t.Run("groups", func(t *testing.T) {
+		type section struct {
+			Legend   string
+			Controls []string
+		}
+		got := eval[[]section](t, p, `Array.from(document.querySelectorAll("#vz-controls > fieldset")).map((f) => ({
+			Legend: f.querySelector(":scope > legend").textContent,
+			Controls: Array.from(f.querySelectorAll("[data-vz-control]")).map((c) => c.dataset.vzControl)}))`)
+		want := []section{{"Physics", []string{"accel", "k", "mass"}}, {"View", []string{"grid"}}}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("sections %v, want %v", got, want)
+		}
+		top := eval[[]string](t, p, `Array.from(document.getElementById("vz-controls").children).map((c) => c.dataset.vzControl || c.dataset.vzGroup)`)
+		if fmt.Sprint(top) != "[speed Physics View reset]" {
+			t.Errorf("panel order %v, want [speed Physics View reset]", top)
+		}
+	})
+	if *controlsPNG != "" {
+		ctx := testCtx(t)
+		must(t, p.SetViewport(ctx, 720, 420))
+		v.send(t, &wire.Batch{Seq: w.mirror.Seq(), Ops: []wire.Op{
+			{Code: wire.OpControlValue, Name: "accel", Value: wire.Number(9.8)},
+			{Code: wire.OpControlValue, Name: "k", Value: wire.Number(3.16)},
+			{Code: wire.OpControlValue, Name: "speed", Value: wire.Number(1.25)},
+		}})
+		waitFor(t, p, ctl("speed")+`.querySelector("output").textContent === "×1.25"`)
+		nextFrames(t, p, 2)
+		png, err := p.Screenshot(ctx)
+		must(t, err)
+		must(t, os.WriteFile(*controlsPNG, png, 0o644))
+	}
+	noPageErrors(t, p)
 }

@@ -200,6 +200,64 @@ func step(c wire.Control) string {
 	return "any"
 }
 
+// panelItem is one entry of the panel: a control outside any group, or a
+// group with its controls.
+type panelItem struct {
+	group    string
+	controls []wire.Control
+}
+
+// panelItems arranges controls as the panel shows them: each group where
+// its first control is, holding its controls in their order.
+func panelItems(cs []wire.Control) []panelItem {
+	var items []panelItem
+	at := map[string]int{}
+	for _, c := range cs {
+		if c.Group == "" {
+			items = append(items, panelItem{controls: []wire.Control{c}})
+			continue
+		}
+		i, ok := at[c.Group]
+		if !ok {
+			i = len(items)
+			at[c.Group] = i
+			items = append(items, panelItem{group: c.Group})
+		}
+		items[i].controls = append(items[i].controls, c)
+	}
+	return items
+}
+
+// numberAttrs are the attributes with which the client shows a number
+// control's values as the definition says (web/client/ui.ts reads them).
+func numberAttrs(c wire.Control) templ.Attributes {
+	a := templ.Attributes{}
+	if c.Unit != "" {
+		a["data-vz-unit"] = c.Unit
+	}
+	if c.Format != "" {
+		a["data-vz-format"] = c.Format
+	}
+	if c.Log {
+		a["data-vz-log"] = num(c.Min) + " " + num(c.Max) + " " + num(c.Step)
+	}
+	return a
+}
+
+// logSteps is the number of thumb positions of a log slider's track
+// (LOG_STEPS in web/client/ui.ts).
+const logSteps = 1000
+
+// logPos is the thumb position of a log slider's value.
+func logPos(c wire.Control) string {
+	v := valueNum(c.Value)
+	if !(v > 0) || !(c.Min > 0) || !(c.Max > c.Min) {
+		return "0"
+	}
+	t := math.Log(v/c.Min) / math.Log(c.Max/c.Min)
+	return strconv.Itoa(int(math.Round(math.Max(0, math.Min(1, t)) * logSteps)))
+}
+
 // keyText is how a button's key is shown.
 func keyText(k string) string {
 	if k == " " {

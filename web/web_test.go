@@ -46,6 +46,9 @@ const testMarkup = `<svg id="scene" xmlns="http://www.w3.org/2000/svg" xmlns:xli
 
 var testControls = []wire.Control{
 	{Kind: wire.Slider, Name: "gravity", Label: "Gravity", Min: 0, Max: 20, Step: 0.1, Value: wire.Number(9.8)},
+	{Kind: wire.Slider, Name: "accel", Label: "Acceleration", Min: 0, Max: 10, Step: 0.1, Value: wire.Number(4.1000000000000005),
+		Group: "Physics", Unit: "m/s²"},
+	{Kind: wire.Slider, Name: "k", Min: 0.01, Max: 100, Value: wire.Number(1), Log: true, Group: "Physics"},
 	{Kind: wire.NumberBox, Name: "count", Min: 1, Max: 100, Step: 1, Value: wire.Number(12)},
 	{Kind: wire.NumberBox, Name: "free", Value: wire.Number(-2.5)},
 	{Kind: wire.Toggle, Name: "trails", Label: "Trails", Value: wire.Bool(true)},
@@ -54,6 +57,7 @@ var testControls = []wire.Control{
 	{Kind: wire.Button, Name: "plain"},
 	{Kind: wire.Select, Name: "mode", Label: "Mode", Options: []string{"fast", "slow & steady"}, Value: wire.String("slow & steady")},
 	{Kind: wire.TextBox, Name: "title", Label: "Title", Value: wire.String(`say "hi"`)},
+	{Kind: wire.NumberBox, Name: "mass", Min: 0, Max: 10, Step: 0.25, Value: wire.Number(2), Unit: "kg", Group: "Physics"},
 }
 
 func render(t *testing.T, c templ.Component) string {
@@ -151,6 +155,13 @@ func TestPage(t *testing.T) {
 	contains("the space key, named", `<kbd>Space</kbd>`)
 	contains("the selected option", `<option value="slow &amp; steady" selected>`)
 	contains("the text value, escaped", `value="say &#34;hi&#34;"`)
+	contains("the value with the step's decimals and the unit", `value="4.1"> <output class="vz-value">4.1 m/s²</output>`)
+	contains("the log slider's thumb in the middle", `data-vz-log="0.01 100 0"><span class="vz-label">k</span> <input type="range" min="0" max="1000" step="1" value="500">`)
+	contains("the log slider's value", `<output class="vz-value">1.00</output>`)
+	contains("the number box's value and unit", `value="2.00"> <span class="vz-unit">kg</span>`)
+	if i, j, k := strings.Index(got, `<fieldset class="vz-group" data-vz-group="Physics"><legend>Physics</legend>`), strings.Index(got, `data-vz-control="mass"`), strings.Index(got, "</fieldset>"); i < 0 || !(i < j && j < k) || strings.Index(got, `data-vz-control="count"`) < k {
+		t.Errorf("the group's section does not hold its controls where its first one is:\n%s", got)
+	}
 }
 
 func TestPageDefaults(t *testing.T) {
@@ -338,7 +349,9 @@ func TestControlMarkup(t *testing.T) {
 		want string
 	}{
 		{wire.Control{Kind: wire.Slider, Name: "s", Min: -1, Max: 1, Step: 0.25, Value: wire.Number(0.5)},
-			`<label class="vz-control vz-slider" data-vz-control="s" data-vz-kind="1"><span class="vz-label">s</span><input type="range" min="-1" max="1" step="0.25" value="0.5"><output class="vz-value">0.5</output></label>`},
+			`<label class="vz-control vz-slider" data-vz-control="s" data-vz-kind="1"><span class="vz-label">s</span><input type="range" min="-1" max="1" step="0.25" value="0.50"><output class="vz-value">0.50</output></label>`},
+		{wire.Control{Kind: wire.Slider, Name: "l", Min: 0.1, Max: 10, Value: wire.Number(1), Log: true, Unit: "Hz", Format: "%.1f", Group: "G"},
+			`<label class="vz-control vz-slider" data-vz-control="l" data-vz-kind="1" data-vz-format="%.1f" data-vz-log="0.1 10 0" data-vz-unit="Hz"><span class="vz-label">l</span><input type="range" min="0" max="1000" step="1" value="500"><output class="vz-value">1.0 Hz</output></label>`},
 		{wire.Control{Kind: wire.Toggle, Name: "t", Value: wire.Bool(false)},
 			`<label class="vz-control vz-toggle" data-vz-control="t" data-vz-kind="3"><span class="vz-label">t</span><input type="checkbox"></label>`},
 		{wire.Control{Kind: wire.Button, Name: "b", Label: "Go"},

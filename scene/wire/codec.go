@@ -345,13 +345,18 @@ func appendOp(b []byte, op *Op, v *ViewerStats) ([]byte, error) {
 		b = appendUvarint(b, uint64(len(op.Controls)))
 		for i := range op.Controls {
 			c := &op.Controls[i]
-			if err := checkUTF8(c.Name, c.Label, c.Key, c.Value.Str); err != nil {
+			if err := checkUTF8(c.Name, c.Label, c.Key, c.Value.Str, c.Group, c.Unit, c.Format); err != nil {
 				return b, err
 			}
 			if err := checkUTF8(c.Options...); err != nil {
 				return b, err
 			}
-			b = append(b, byte(c.Kind))
+			ext := c.hasExtras()
+			if ext {
+				b = append(b, byte(c.Kind)|controlExtras)
+			} else {
+				b = append(b, byte(c.Kind))
+			}
 			b = appendString(b, c.Name)
 			b = appendString(b, c.Label)
 			b = appendF64(b, c.Min)
@@ -363,6 +368,16 @@ func appendOp(b []byte, op *Op, v *ViewerStats) ([]byte, error) {
 				b = appendString(b, o)
 			}
 			b = appendValue(b, c.Value)
+			if ext {
+				var flags byte
+				if c.Log {
+					flags |= controlLog
+				}
+				b = append(b, flags)
+				b = appendString(b, c.Group)
+				b = appendString(b, c.Unit)
+				b = appendString(b, c.Format)
+			}
 		}
 	case OpControlValue:
 		if err := checkUTF8(op.Name, op.Value.Str); err != nil {
@@ -664,7 +679,9 @@ func decodeOp(r *reader, op *Op) {
 			op.Controls = make([]Control, n)
 			for i := range op.Controls {
 				c := &op.Controls[i]
-				c.Kind = ControlKind(r.byte1("control kind"))
+				k := r.byte1("control kind")
+				ext := k&controlExtras != 0
+				c.Kind = ControlKind(k &^ controlExtras)
 				if r.err == nil && (c.Kind == 0 || c.Kind > TextBox) {
 					r.fail("unknown control kind %d", c.Kind)
 				}
@@ -681,6 +698,16 @@ func decodeOp(r *reader, op *Op) {
 					}
 				}
 				c.Value = r.value()
+				if ext {
+					flags := r.byte1("control flags")
+					if r.err == nil && flags&^controlLog != 0 {
+						r.fail("unknown control flags 0x%02x", flags)
+					}
+					c.Log = flags&controlLog != 0
+					c.Group = r.str("group")
+					c.Unit = r.str("unit")
+					c.Format = r.str("format")
+				}
 			}
 		}
 	case OpControlValue:

@@ -57,6 +57,11 @@ func allOps() []Op {
 			{Kind: Select, Name: "mode", Options: []string{"a", "b"}, Value: String("b")},
 			{Kind: TextBox, Name: "title", Value: String("")},
 			{Kind: NumberBox, Name: "n", Value: Number(-3)},
+			{Kind: Slider, Name: "a", Min: 0, Max: 20, Step: 0.1, Value: Number(4.1),
+				Group: "Physics", Unit: "m/s²", Format: "%.2f"},
+			{Kind: Slider, Name: "k", Min: 0.01, Max: 100, Value: Number(1), Log: true},
+			{Kind: NumberBox, Name: "m", Value: Number(2), Unit: "kg"},
+			{Kind: Toggle, Name: "grid", Value: Bool(false), Group: "View"},
 		}},
 		{Code: OpControlValue, Name: "g", Value: Number(1.5)},
 		{Code: OpControlValue, Name: "trails", Value: Bool(false)},
@@ -120,6 +125,31 @@ func TestByteLayout(t *testing.T) {
 		{"remove", Batch{Seq: 0, Ops: []Op{{Code: OpRemove, Node: 128}}},
 			[]byte{0x00, 0x03, 0x80, 0x01}},
 		{"empty", Batch{Seq: 2}, []byte{0x02}},
+		// A control without extras keeps the layout of before they existed.
+		{"control", Batch{Seq: 1, Ops: []Op{{Code: OpControls, Controls: []Control{
+			{Kind: Slider, Name: "g", Min: 0, Max: 2, Step: 0.5, Value: Number(1)}}}}},
+			[]byte{0x01, 0x23, 0x01,
+				0x01, 0x01, 'g', 0x00, // kind slider, name "g", label ""
+				0, 0, 0, 0, 0, 0, 0, 0, // min 0
+				0, 0, 0, 0, 0, 0, 0, 0x40, // max 2
+				0, 0, 0, 0, 0, 0, 0xe0, 0x3f, // step 0.5
+				0x00, 0x00, // key "", no options
+				0x01, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f}}, // value 1
+		// Extras set the kind's high bit and follow the value.
+		{"control extras", Batch{Seq: 1, Ops: []Op{{Code: OpControls, Controls: []Control{
+			{Kind: Slider, Name: "g", Min: 0, Max: 2, Step: 0.5, Value: Number(1),
+				Log: true, Group: "P", Unit: "m", Format: "%d"}}}}},
+			[]byte{0x01, 0x23, 0x01,
+				0x81, 0x01, 'g', 0x00,
+				0, 0, 0, 0, 0, 0, 0, 0,
+				0, 0, 0, 0, 0, 0, 0, 0x40,
+				0, 0, 0, 0, 0, 0, 0xe0, 0x3f,
+				0x00, 0x00,
+				0x01, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f,
+				0x01,      // flags: log
+				0x01, 'P', // group
+				0x01, 'm', // unit
+				0x02, '%', 'd'}}, // format
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -156,6 +186,9 @@ func TestDecodeBatchErrors(t *testing.T) {
 		{"create empty id", []byte{1, 0x02, 2, 1, 0, 1, 'g', 0, 0, 0, 0}, "empty id"},
 		{"mask too big", []byte{1, 0x0a, 2, 0xff, 0xff, 0xff, 0xff, 0x1f}, "exceeds 32 bits"},
 		{"bad control kind", []byte{1, 0x23, 1, 99, 1, 'a', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, "unknown control kind 99"},
+		{"bad control kind with extras", []byte{1, 0x23, 1, 0x87, 1, 'a', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, "unknown control kind 7"},
+		{"bad control flags", toggleWithExtras(2, 0, 0, 0), "unknown control flags 0x02"},
+		{"truncated control extras", toggleWithExtras(1, 0), "unit"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -171,6 +204,15 @@ func TestDecodeBatchErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// toggleWithExtras is a controls op of one toggle "a" (value true) whose
+// kind says that extras follow, and then tail.
+func toggleWithExtras(tail ...byte) []byte {
+	b := []byte{1, 0x23, 1, byte(Toggle) | controlExtras, 1, 'a'}
+	b = append(b, make([]byte, 1+8+8+8+1+1)...) // label, min, max, step, key, options
+	b = append(b, 2, 1)                         // value true
+	return append(b, tail...)
 }
 
 func TestEncodeErrors(t *testing.T) {

@@ -194,6 +194,10 @@ const (
 )
 
 // Control is the definition of one control and its current value.
+//
+// Group, Unit, Format and Log were added within v1 (docs/protocol.md,
+// "Control extras"): a control that sets none of them encodes exactly as
+// before.
 type Control struct {
 	Kind           ControlKind
 	Name           string // unique; events and values name the control by it
@@ -202,6 +206,23 @@ type Control struct {
 	Key            string
 	Options        []string
 	Value          Value
+
+	Group  string // the titled section of the panel it is drawn in; "" for none
+	Unit   string // shown after a number's value, such as "m/s²"
+	Format string // how a slider shows its value (see [CheckFormat]); "" for Step's precision
+	Log    bool   // a slider whose thumb moves in log space (needs 0 < Min < Max)
+}
+
+// The control kind byte's high bit says that an extension block (flags,
+// group, unit, format) follows the control's value.
+const (
+	controlExtras = 0x80
+	controlLog    = 1 // flags bit: Log
+)
+
+// hasExtras reports whether c needs the extension block.
+func (c *Control) hasExtras() bool {
+	return c.Group != "" || c.Unit != "" || c.Format != "" || c.Log
 }
 
 // Stats are numbers for the viewer's HUD.

@@ -24,6 +24,97 @@ export function numText(v: number): string {
   return String(v);
 }
 
+/** How a number control shows its values (the rules of Go's wire.ValueText). */
+export interface NumSpec {
+  min: number;
+  max: number;
+  step: number;
+  unit: string;
+  format: string;
+  log: boolean;
+}
+
+/** The number of thumb positions of a log slider's track (logSteps in web/web.go). */
+export const LOG_STEPS = 1000;
+
+function decimals(v: number): number {
+  const s = numText(v);
+  const i = s.indexOf(".");
+  if (s.includes("e")) {
+    // 1e-7 and the like: the exponent's digits, plus the mantissa's.
+    const [m, e] = s.split("e");
+    const md = m!.includes(".") ? m!.length - m!.indexOf(".") - 1 : 0;
+    return Math.max(0, md - Number(e));
+  }
+  return i < 0 ? 0 : s.length - i - 1;
+}
+
+/** The decimals values min + k·step show; -1 without a step (wire.StepDecimals). */
+export function stepDecimals(min: number, step: number): number {
+  if (!(step > 0) || !isFinite(step)) return -1;
+  let d = decimals(step);
+  if (isFinite(min)) d = Math.max(d, decimals(min));
+  return d;
+}
+
+/** A number input's text for v (wire.InputText). */
+export function inputText(v: number, min: number, step: number): string {
+  const d = stepDecimals(min, step);
+  return d >= 0 && isFinite(v) && Math.abs(v) < 1e21 ? v.toFixed(Math.min(d, 100)) : numText(v);
+}
+
+type Verb = { pre: string; plus: boolean; prec: number; verb: string; post: string };
+
+/** parseFormat reads a control format (wire.CheckFormat's subset); null if it is not one. */
+export function parseFormat(f: string): Verb | null {
+  const m = /^((?:[^%]|%%)*)%(\+?)(?:\.(\d+))?([fed])((?:[^%]|%%)*)$/.exec(f);
+  if (!m) return null;
+  const prec = m[3] === undefined ? -1 : Number(m[3]);
+  if (prec > 20 || (m[4] === "d" && prec >= 0)) return null;
+  const un = (t: string) => t.split("%%").join("%");
+  return { pre: un(m[1]!), plus: m[2] === "+", prec, verb: m[4]!, post: un(m[5]!) };
+}
+
+function formatVerb(fv: Verb, v: number): string {
+  let s: string;
+  if (fv.verb === "d") s = Math.round(v).toFixed(0);
+  else if (fv.verb === "e") {
+    // Go writes at least two exponent digits: 1.2e+04.
+    s = v.toExponential(fv.prec < 0 ? 6 : fv.prec).replace(/e([+-])(\d)$/, (_, sign: string, d: string) => `e${sign}0${d}`);
+  } else s = v.toFixed(fv.prec < 0 ? 6 : fv.prec);
+  if (fv.plus && !s.startsWith("-")) s = "+" + s;
+  return fv.pre + s + fv.post;
+}
+
+/** The text a panel shows for number v of a control (wire.ValueText). */
+export function valueText(c: NumSpec, v: number): string {
+  let s: string | undefined;
+  const fv = c.format ? parseFormat(c.format) : null;
+  if (fv) s = formatVerb(fv, v);
+  else if (c.log && !(c.step > 0) && v !== 0 && isFinite(v)) {
+    s = v.toFixed(Math.max(0, 2 - Math.floor(Math.log10(Math.abs(v)))));
+  } else s = inputText(v, c.min, c.step);
+  return c.unit ? s + " " + c.unit : s;
+}
+
+/** The real value of a log slider's thumb position (0 to LOG_STEPS). */
+export function logValue(c: NumSpec, pos: number): number {
+  const t = Math.max(0, Math.min(1, pos / LOG_STEPS));
+  let v = c.min * Math.pow(c.max / c.min, t);
+  if (c.step > 0) v = c.min + Math.round((v - c.min) / c.step) * c.step;
+  else v = Number(v.toPrecision(3));
+  v = Math.max(c.min, Math.min(c.max, v));
+  const d = stepDecimals(c.min, c.step);
+  return d >= 0 ? Number(v.toFixed(d)) : v;
+}
+
+/** The thumb position of a log slider's value (logPos in web/web.go). */
+export function logPos(c: NumSpec, v: number): number {
+  if (!(v > 0) || !(c.min > 0) || !(c.max > c.min)) return 0;
+  const t = Math.log(v / c.min) / Math.log(c.max / c.min);
+  return Math.round(Math.max(0, Math.min(1, t)) * LOG_STEPS);
+}
+
 export type State = "connecting" | "live" | "reconnecting" | "incompatible" | "offline" | "refused";
 
 export class Status {
@@ -101,6 +192,7 @@ interface ControlView {
   key: string;
   input: HTMLInputElement | HTMLSelectElement | HTMLButtonElement;
   out: HTMLElement | null;
+  num: NumSpec; // for sliders and number boxes
   /** A value that arrived while the viewer was editing, shown afterwards. */
   held?: Value;
   active: boolean; // the viewer is dragging the slider
@@ -130,7 +222,7 @@ export class Panel {
     if (!form) return;
     // Bind the controls the server rendered, so that they work before the
     // definitions arrive over the websocket.
-    for (const el of Array.from(form.children)) this.bind(el as HTMLElement);
+    this.bindAll();
     form.addEventListener("submit", (e) => e.preventDefault());
     form.addEventListener("input", (e) => this.onInput(e));
     form.addEventListener("change", (e) => this.onChange(e));
@@ -143,13 +235,15 @@ export class Panel {
   /** Replaces the definitions; unchanged definitions only update values. */
   setControls(cs: Control[]): void {
     if (!this.form) return;
-    const sig = JSON.stringify(cs.map((c) => [c.kind, c.name, c.label, c.min, c.max, c.step, c.key, c.options]));
+    const sig = JSON.stringify(cs.map((c) => [
+      c.kind, c.name, c.label, c.min, c.max, c.step, c.key, c.options, c.group, c.unit, c.format, c.log,
+    ]));
     if (sig !== this.sig) {
       this.sig = sig;
       this.views.clear();
       this.keys.clear();
-      this.form.replaceChildren(...cs.map(render));
-      for (const el of Array.from(this.form.children)) this.bind(el as HTMLElement);
+      this.form.replaceChildren(...renderPanel(cs));
+      this.bindAll();
     }
     for (const c of cs) this.setValue(c.name, c.value);
     if (this.box) this.box.hidden = cs.length === 0;
@@ -183,13 +277,29 @@ export class Panel {
     return true;
   }
 
+  private bindAll(): void {
+    for (const el of Array.from(this.form!.querySelectorAll("[data-vz-control]"))) this.bind(el as HTMLElement);
+  }
+
+  // bind reads a control's markup (the server's or render's): all a view
+  // needs is in its attributes.
   private bind(el: HTMLElement): void {
     const name = el.getAttribute("data-vz-control");
     const input = el.querySelector("input,select,button") as ControlView["input"] | null;
     if (name === null || !input) return;
     const kind = Number(el.getAttribute("data-vz-kind"));
     const key = el.getAttribute("data-vz-key") || "";
-    this.views.set(name, { name, kind, key, input, out: el.querySelector("output"), active: false });
+    const attr = (a: string) => input.getAttribute(a);
+    const num: NumSpec = {
+      min: Number(attr("min") || 0), max: Number(attr("max") || 0), step: Number(attr("step")) || 0,
+      unit: el.getAttribute("data-vz-unit") || "", format: el.getAttribute("data-vz-format") || "", log: false,
+    };
+    const log = el.getAttribute("data-vz-log");
+    if (log !== null) {
+      const [min, max, step] = log.split(" ").map(Number);
+      Object.assign(num, { min, max, step, log: true });
+    }
+    this.views.set(name, { name, kind, key, input, out: el.querySelector("output"), num, active: false });
     if (kind === C_BUTTON && key) this.keys.set(key, name);
   }
 
@@ -217,8 +327,8 @@ export class Panel {
   private onInput(e: Event): void {
     const cv = this.viewOf(e.target);
     if (!cv || cv.kind !== C_SLIDER) return;
-    const v = Number((cv.input as HTMLInputElement).value);
-    if (cv.out) cv.out.textContent = numText(v);
+    const v = sliderValue(cv);
+    if (cv.out) cv.out.textContent = valueText(cv.num, v);
     this.queued.set(cv.name, v);
     this.wake();
   }
@@ -229,7 +339,7 @@ export class Panel {
     const input = cv.input as HTMLInputElement;
     switch (cv.kind) {
       case C_SLIDER:
-        this.queued.set(cv.name, Number(input.value));
+        this.queued.set(cv.name, sliderValue(cv));
         this.wake();
         return;
       case C_NUMBER: {
@@ -255,14 +365,20 @@ export class Panel {
   }
 }
 
+/** The value a slider's thumb stands for: a log slider's is not its position. */
+function sliderValue(cv: ControlView): number {
+  const pos = Number((cv.input as HTMLInputElement).value);
+  return cv.num.log ? logValue(cv.num, pos) : pos;
+}
+
 function show(cv: ControlView, v: Value): void {
   const input = cv.input as HTMLInputElement;
   switch (cv.kind) {
     case C_SLIDER:
     case C_NUMBER: {
       const n = Number(v);
-      input.value = numText(n);
-      if (cv.out) cv.out.textContent = numText(n);
+      input.value = cv.num.log ? String(logPos(cv.num, n)) : inputText(n, cv.num.min, cv.num.step);
+      if (cv.out) cv.out.textContent = valueText(cv.num, n);
       return;
     }
     case C_TOGGLE:
@@ -275,7 +391,38 @@ function show(cv: ControlView, v: Value): void {
   }
 }
 
-/** render builds one control's markup, as web/controls.templ does. */
+/**
+ * renderPanel builds the panel's markup, as web/page.templ does: each
+ * group a titled section where its first control is, holding its controls
+ * in their order.
+ */
+function renderPanel(cs: Control[]): HTMLElement[] {
+  const out: HTMLElement[] = [];
+  const groups = new Map<string, HTMLElement>();
+  for (const c of cs) {
+    if (!c.group) {
+      out.push(render(c));
+      continue;
+    }
+    let g = groups.get(c.group);
+    if (!g) {
+      g = h("fieldset", { class: "vz-group", "data-vz-group": c.group }, h("legend", {}, c.group));
+      groups.set(c.group, g);
+      out.push(g);
+    }
+    g.append(render(c));
+  }
+  return out;
+}
+
+// numberAttrs are the attributes bind reads a number control's display from.
+function numberAttrs(a: Attrs, c: Control): void {
+  if (c.unit) a["data-vz-unit"] = c.unit;
+  if (c.format) a["data-vz-format"] = c.format;
+  if (c.log) a["data-vz-log"] = `${numText(c.min)} ${numText(c.max)} ${numText(c.step)}`;
+}
+
+/** render builds one control's markup, as web/page.templ does. */
 function render(c: Control): HTMLElement {
   const label = c.label || c.name;
   const a: Attrs = { class: "vz-control", "data-vz-control": c.name, "data-vz-kind": String(c.kind) };
@@ -284,8 +431,11 @@ function render(c: Control): HTMLElement {
   switch (c.kind) {
     case C_SLIDER:
       a.class += " vz-slider";
+      numberAttrs(a, c);
       return h("label", a, span,
-        h("input", { type: "range", min: numText(c.min), max: numText(c.max), step }),
+        h("input", c.log
+          ? { type: "range", min: "0", max: String(LOG_STEPS), step: "1" }
+          : { type: "range", min: numText(c.min), max: numText(c.max), step }),
         h("output", { class: "vz-value" }));
     case C_NUMBER: {
       const ia: Attrs = { type: "number", step };
@@ -294,7 +444,10 @@ function render(c: Control): HTMLElement {
         ia.max = numText(c.max);
       }
       a.class += " vz-number";
-      return h("label", a, span, h("input", ia));
+      numberAttrs(a, c);
+      const el = h("label", a, span, h("input", ia));
+      if (c.unit) el.append(h("span", { class: "vz-unit" }, c.unit));
+      return el;
     }
     case C_TOGGLE:
       a.class += " vz-toggle";

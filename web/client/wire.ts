@@ -89,7 +89,16 @@ export interface Control {
   key: string;
   options: string[];
   value: Value;
+  // Control extras (docs/protocol.md): "" and false when absent.
+  group: string;
+  unit: string;
+  format: string;
+  log: boolean;
 }
+
+/** The kind byte's bit that says control extras follow the value. */
+const CONTROL_EXTRAS = 0x80;
+const CONTROL_LOG = 1;
 
 export interface Stats {
   viewers: number;
@@ -358,7 +367,8 @@ class Reader {
         const n = this.count("control count", 30);
         const controls: Control[] = new Array<Control>(n);
         for (let i = 0; i < n; i++) {
-          const kind = this.u8("control kind");
+          const k = this.u8("control kind");
+          const kind = k & ~CONTROL_EXTRAS;
           if (kind === 0 || kind > C_TEXT) this.fail(`unknown control kind ${kind}`);
           const name = this.str("control name");
           const label = this.str("label");
@@ -369,7 +379,17 @@ class Reader {
           const m = this.count("option count", 1);
           const options: string[] = new Array<string>(m);
           for (let j = 0; j < m; j++) options[j] = this.str("option");
-          controls[i] = { kind, name, label, min, max, step, key, options, value: this.value() };
+          const value = this.value();
+          let group = "", unit = "", format = "", log = false;
+          if (k & CONTROL_EXTRAS) {
+            const flags = this.u8("control flags");
+            if (flags & ~CONTROL_LOG) this.fail(`unknown control flags 0x${flags.toString(16).padStart(2, "0")}`);
+            log = (flags & CONTROL_LOG) !== 0;
+            group = this.str("group");
+            unit = this.str("unit");
+            format = this.str("format");
+          }
+          controls[i] = { kind, name, label, min, max, step, key, options, value, group, unit, format, log };
         }
         return { c, controls };
       }
