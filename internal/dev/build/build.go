@@ -135,6 +135,8 @@ type Builder struct {
 	last    string  // the previous binary
 	recipe  *recipe // for fast rebuilds; nil until Prepare
 	display string  // the scene's directory as shown in errors, "" for the working directory
+
+	progress func(Progress) // OnProgress
 }
 
 // Flags are the go build flags of every build. The linker is spared the
@@ -270,18 +272,36 @@ func offline(out string) bool {
 
 func (b *Builder) run(ctx context.Context, bin string, env []string) (*Result, error) {
 	args := append([]string{"build", "-o", bin}, Flags...)
+	var pw *progressWriter
+	var counted sync.WaitGroup
+	lctx, stopList := context.WithCancel(ctx)
+	defer func() {
+		stopList()
+		counted.Wait()
+	}()
+	var out bytes.Buffer
+	if b.progress != nil {
+		args = append(args, "-v")
+		pw = &progressWriter{out: &out, report: b.progress}
+		counted.Go(func() { pw.countDeps(lctx, b, env) })
+	}
 	args = append(args, b.args...)
 	args = append(args, b.pkgArgs()...)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = b.t.Dir
 	cmd.Env = append(os.Environ(), env...)
-	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
+	if pw != nil {
+		cmd.Stdout, cmd.Stderr = pw, pw // one writer: exec calls it from one goroutine
+	}
 	supervise.Group(cmd)
 	start := time.Now()
 	err := cmd.Run()
 	d := time.Since(start)
+	if pw != nil {
+		pw.flush()
+	}
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
