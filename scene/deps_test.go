@@ -17,10 +17,11 @@ func TestPureDependencies(t *testing.T) {
 		t.Skip("the go command is not on PATH")
 	}
 	pure := map[string]bool{
-		"github.com/vizserve/vizserve/internal/svgx":   true,
-		"github.com/vizserve/vizserve/internal/stream": true,
+		"github.com/vizserve/vizserve/internal/svgx":      true,
+		"github.com/vizserve/vizserve/internal/stream":    true,
+		"github.com/vizserve/vizserve/internal/scenehook": true,
 	}
-	for _, pkg := range []string{".", "./wire", "./scenetest", "../internal/svgx", "../internal/stream"} {
+	for _, pkg := range []string{".", "./wire", "./scenetest", "../internal/svgx", "../internal/stream", "../internal/scenehook"} {
 		out, err := exec.Command("go", "list", "-deps", pkg).CombinedOutput()
 		if err != nil {
 			t.Fatalf("go list -deps %s: %v\n%s", pkg, err, out)

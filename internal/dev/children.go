@@ -346,12 +346,15 @@ func (d *front) onUp(c *child) {
 	d.start(c, nil)
 }
 
-// start tells child c to run; its first keyframe will make it current.
+// start tells child c to run, with the state to restore and the control
+// values the viewers see, which the child applies by name before its first
+// keyframe (so a save keeps what the user tuned); its first keyframe will
+// make it current.
 func (d *front) start(c *child, state []byte) {
 	if !d.cast.markStarted(c) {
 		return // superseded meanwhile
 	}
-	if err := c.peer.Send(d.ctx, link.AppendStart(nil, state)); err != nil {
+	if err := c.peer.Send(d.ctx, link.AppendStart(nil, state, d.relay.Controls())); err != nil {
 		d.log.Debug("dev: start", "err", err)
 	}
 }

@@ -135,7 +135,8 @@ type viewer struct {
 	c    *ws.Conn
 	mu   sync.Mutex
 	m    *stream.Mirror
-	ops  []wire.Op // control ops seen (asset, overlay)
+	ops  []wire.Op     // control ops seen (asset, overlay)
+	kfs  []*wire.Batch // the keyframes seen
 	wake chan struct{}
 	done chan struct{}
 	err  error
@@ -179,6 +180,9 @@ func (v *viewer) read() {
 		v.mu.Lock()
 		if err := v.m.Apply(b); err != nil {
 			v.t.Errorf("viewer: apply: %v", err)
+		}
+		if b.IsKeyframe() {
+			v.kfs = append(v.kfs, b)
 		}
 		for _, op := range b.Ops {
 			if op.Code == wire.OpAsset || op.Code == wire.OpOverlay {
@@ -236,6 +240,13 @@ func (v *viewer) controlOps() []wire.Op {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return append([]wire.Op(nil), v.ops...)
+}
+
+// keyframes returns the keyframes seen so far.
+func (v *viewer) keyframes() []*wire.Batch {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return append([]*wire.Batch(nil), v.kfs...)
 }
 
 func (v *viewer) send(ev wire.Event) {

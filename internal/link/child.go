@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/vizserve/vizserve/internal/scenehook"
 	"github.com/vizserve/vizserve/internal/stream"
 	"github.com/vizserve/vizserve/scene"
 )
@@ -24,7 +25,8 @@ type ChildOptions struct {
 // RunChild runs s as a child of the vizserve front process, as ChildEnv
 // says: an export (RunExport), or linked over the inherited descriptor it
 // names. Linked, it says hello, waits for the start message (restoring
-// o.State from it if there is one), then runs the sim loop with its
+// o.State from it if there is one, then the control values it carries),
+// then runs the sim loop with its
 // batches going to the link and the viewers' events coming from it, until
 // the parent says shutdown, the link ends, or ctx ends.
 func RunChild(ctx context.Context, s *scene.Scene, o ChildOptions) error {
@@ -62,7 +64,7 @@ func RunChild(ctx context.Context, s *scene.Scene, o ChildOptions) error {
 		}
 	})
 
-	start := make(chan []byte, 1)
+	start := make(chan Msg, 1)
 	var reader sync.WaitGroup
 	reader.Go(func() {
 		defer cancel()
@@ -75,18 +77,24 @@ func RunChild(ctx context.Context, s *scene.Scene, o ChildOptions) error {
 		reader.Wait()
 	}()
 
-	var state []byte
+	var m Msg
 	select {
-	case state = <-start:
+	case m = <-start:
 	case <-ctx.Done():
 		return nil
 	}
-	if len(state) > 0 && o.State != nil {
+	// The state first, then the control values, which win over any the
+	// state holds: they are what the viewers last saw. Both before the
+	// subscription, so that the first keyframe shows them.
+	if state := m.Data; len(state) > 0 && o.State != nil {
 		if err := restore(o.State, state); err != nil {
 			fmt.Fprintf(os.Stderr, "vizserve: the state of the previous version does not fit this one, starting afresh: %v\n", err)
 		} else if o.OnRestore != nil {
 			o.OnRestore()
 		}
+	}
+	if len(m.Controls) > 0 {
+		scenehook.SetControls(s, m.Controls)
 	}
 	unsubscribe := s.Subscribe(w)
 	defer unsubscribe()
@@ -114,7 +122,7 @@ func restore(ptr any, data []byte) error {
 
 // readLink handles the parent's messages until the link ends or the parent
 // says shutdown.
-func readLink(ctx context.Context, c *Conn, s *scene.Scene, o *ChildOptions, w *stream.Writer, start chan<- []byte) {
+func readLink(ctx context.Context, c *Conn, s *scene.Scene, o *ChildOptions, w *stream.Writer, start chan<- Msg) {
 	started := false
 	for {
 		msg, err := c.Read(ctx)
@@ -132,7 +140,7 @@ func readLink(ctx context.Context, c *Conn, s *scene.Scene, o *ChildOptions, w *
 		case TStart:
 			if !started {
 				started = true
-				start <- m.Data
+				start <- m
 			}
 		case TStateRequest:
 			// Marshal on the sim goroutine, between ticks, so the

@@ -18,7 +18,10 @@ import (
 const helperEnv = "VIZSERVE_LINK_TEST_CHILD"
 
 // helperState is the helper scene's state, carried across a start.
-type helperState struct{ Clicks int }
+type helperState struct {
+	Clicks int
+	Speed  float64 // bound to a slider: the carried value wins
+}
 
 // helperChild is a scene with a button that counts clicks in a text,
 // run as a linked child.
@@ -26,6 +29,9 @@ func helperChild() int {
 	s := scene.New(scene.Options{Width: 100, Height: 100})
 	st := &helperState{}
 	label := s.Root().Text(10, 10, "0", `id="label"`, "")
+	s.Slider("speed", &st.Speed, 0, 10, 1)
+	mode := "a"
+	s.Select("mode", &mode, "a", "b")
 	s.Root().Rect(0, 0, 50, 50, `id="button"`, "").OnClick(func(scene.Pointer) {
 		st.Clicks++
 		label.SetText(fmt.Sprint(st.Clicks))
@@ -90,12 +96,31 @@ func TestChildProcess(t *testing.T) {
 	if h := p.Hello(); h.PID != cmd.Process.Pid || h.Title != "helper" || !h.State || h.Version != Version {
 		t.Fatalf("hello %+v, child pid %d", h, cmd.Process.Pid)
 	}
-	if err := p.Send(ctx, AppendStart(nil, []byte(`{"Clicks":41}`))); err != nil {
+	// The state says speed 2, the carried values 7: the state is restored
+	// first, then the control values. A value for a control that is gone
+	// is forgotten.
+	carried := []wire.Control{
+		{Kind: wire.Slider, Name: "speed", Value: wire.Number(7)},
+		{Kind: wire.Select, Name: "mode", Value: wire.String("b")},
+		{Kind: wire.Slider, Name: "gone", Value: wire.Number(1)},
+	}
+	if err := p.Send(ctx, AppendStart(nil, []byte(`{"Clicks":41,"Speed":2}`), carried)); err != nil {
 		t.Fatal(err)
 	}
 	kf := nextBatch(ctx, t, p)
 	if !kf.IsKeyframe() || !strings.Contains(kf.Ops[0].Text, ">41</text>") {
 		t.Fatalf("the first batch is not a keyframe showing the restored 41 clicks: %v", kf.Ops[0])
+	}
+	got := map[string]wire.Value{}
+	for _, op := range kf.Ops {
+		if op.Code == wire.OpControls {
+			for _, c := range op.Controls {
+				got[c.Name] = c.Value
+			}
+		}
+	}
+	if got["speed"] != wire.Number(7) || got["mode"] != wire.String("b") || len(got) != 2 {
+		t.Fatalf("the first keyframe's controls are %v, want speed 7 and mode b", got)
 	}
 	var label, button wire.Handle
 	for _, e := range kf.Ops[0].Table {
@@ -129,8 +154,8 @@ func TestChildProcess(t *testing.T) {
 			t.Fatal(err)
 		}
 		if m.Type == TState {
-			if m.Err != "" || string(m.Data) != `{"Clicks":42}` {
-				t.Fatalf("state %q (error %q), want {\"Clicks\":42}", m.Data, m.Err)
+			if m.Err != "" || string(m.Data) != `{"Clicks":42,"Speed":7}` {
+				t.Fatalf("state %q (error %q), want {\"Clicks\":42,\"Speed\":7}", m.Data, m.Err)
 			}
 			break
 		}
@@ -160,7 +185,7 @@ func TestChildEndsWithLink(t *testing.T) {
 	if err := p.Accept(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Send(ctx, AppendStart(nil, nil)); err != nil {
+	if err := p.Send(ctx, AppendStart(nil, nil, nil)); err != nil {
 		t.Fatal(err)
 	}
 	nextBatch(ctx, t, p)

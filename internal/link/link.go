@@ -9,7 +9,7 @@
 //	p, _ := link.Attach(cmd)   // socket pair; ChildEnv=3 in cmd.Env
 //	cmd.Start(); p.Started()
 //	p.Accept(ctx)              // the child's hello
-//	p.Send(ctx, link.AppendStart(nil, state))
+//	p.Send(ctx, link.AppendStart(nil, state, controls))
 //	m, _ := p.Next(ctx)        // batches, state replies
 //
 //	// child (vizserve.Run, when ChildEnv is set)
@@ -34,6 +34,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/vizserve/vizserve/scene/wire"
 )
@@ -77,8 +78,9 @@ const (
 	TEvent Type = 0x81
 	// TStateRequest asks for the scene's state (no payload).
 	TStateRequest Type = 0x82
-	// TStart tells the child to start its sim loop. A non-empty payload is
-	// the state (JSON) to restore first.
+	// TStart tells the child to start its sim loop (AppendStart): the
+	// state (JSON) to restore first, if any, then the control values to
+	// apply, if any.
 	TStart Type = 0x83
 	// TShutdown asks the child to stop its sim loop and exit.
 	TShutdown Type = 0x84
@@ -110,7 +112,7 @@ func (t Type) String() string {
 }
 
 // Version is the link protocol version a Hello carries.
-const Version = 2
+const Version = 3
 
 // Hello is what a child says first.
 type Hello struct {
@@ -129,7 +131,9 @@ type Msg struct {
 	Batch *wire.Batch // TBatch
 	Event wire.Event  // TEvent (and TViewerLeft, decoded as TEvent)
 	Data  []byte      // TState (ok) and TStart: state JSON
-	Err   string      // TState: the error that kept the state from being taken
+	// Controls are TStart's control values: Kind, Name and Value of each.
+	Controls []wire.Control
+	Err      string // TState: the error that kept the state from being taken
 }
 
 // Decode decodes one link message. Data aliases msg.
@@ -184,7 +188,10 @@ func Decode(msg []byte) (Msg, error) {
 		m.Type = TEvent
 		m.Event = wire.Event{Kind: wire.ViewerLeft, Viewer: viewer}
 	case TStart:
-		m.Data = p
+		var err error
+		if m.Data, m.Controls, err = decodeStart(p); err != nil {
+			return m, fmt.Errorf("link: start: %w", err)
+		}
 	case TStateRequest, TShutdown:
 		if len(p) != 0 {
 			return m, fmt.Errorf("link: %v: unexpected payload", m.Type)
@@ -224,9 +231,75 @@ func AppendState(dst []byte, data []byte, err error) []byte {
 	return append(append(dst, byte(TState), 0), data...)
 }
 
-// AppendStart appends a start message carrying state (nil: none) to dst.
-func AppendStart(dst []byte, state []byte) []byte {
-	return append(append(dst, byte(TStart)), state...)
+// AppendStart appends a start message to dst, carrying state (nil: none)
+// and the values of controls (nil: none), of which it keeps Kind, Name
+// and Value; buttons, and values that cannot be sent (a NaN), are left
+// out. The payload is
+//
+//	uvarint len(state), state
+//	uvarint n, then n times: kind byte (wire.ControlKind),
+//	        uvarint len(event), event (a wire.ControlSet event: Name, Value)
+func AppendStart(dst []byte, state []byte, controls []wire.Control) []byte {
+	dst = append(dst, byte(TStart))
+	dst = append(binary.AppendUvarint(dst, uint64(len(state))), state...)
+	var evs [][]byte
+	for _, c := range controls {
+		if c.Kind == wire.Button || c.Value.Kind == wire.KindNumber && (math.IsNaN(c.Value.Num) || math.IsInf(c.Value.Num, 0)) {
+			continue
+		}
+		ev := wire.Event{Kind: wire.ControlSet, Name: c.Name, Value: c.Value}
+		b, err := ev.AppendBinary([]byte{byte(c.Kind)})
+		if err != nil {
+			continue
+		}
+		evs = append(evs, b)
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(evs)))
+	for _, b := range evs {
+		dst = append(dst, b[0])
+		dst = append(binary.AppendUvarint(dst, uint64(len(b)-1)), b[1:]...)
+	}
+	return dst
+}
+
+func decodeStart(p []byte) (state []byte, controls []wire.Control, err error) {
+	n, k := binary.Uvarint(p)
+	if k <= 0 || n > uint64(len(p)-k) {
+		return nil, nil, errors.New("bad state length")
+	}
+	p = p[k:]
+	if n > 0 {
+		state = p[:n]
+	}
+	p = p[n:]
+	count, k := binary.Uvarint(p)
+	if k <= 0 || count > uint64(len(p)) {
+		return nil, nil, errors.New("bad control count")
+	}
+	p = p[k:]
+	for range count {
+		if len(p) == 0 {
+			return nil, nil, errors.New("truncated control value")
+		}
+		kind := wire.ControlKind(p[0])
+		n, k := binary.Uvarint(p[1:])
+		if k <= 0 || n > uint64(len(p)-1-k) {
+			return nil, nil, errors.New("bad control value length")
+		}
+		ev, err := wire.DecodeEvent(p[1+k : 1+k+int(n)])
+		if err != nil {
+			return nil, nil, fmt.Errorf("control value: %w", err)
+		}
+		if ev.Kind != wire.ControlSet {
+			return nil, nil, fmt.Errorf("control value: a %v event", ev.Kind)
+		}
+		controls = append(controls, wire.Control{Kind: kind, Name: ev.Name, Value: ev.Value})
+		p = p[1+k+int(n):]
+	}
+	if len(p) != 0 {
+		return nil, nil, errors.New("trailing bytes")
+	}
+	return state, controls, nil
 }
 
 // Control returns a message of a type without payload (TStateRequest,

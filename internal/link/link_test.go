@@ -2,7 +2,9 @@ package link
 
 import (
 	"io"
+	"math"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -48,8 +50,23 @@ func TestRoundTrip(t *testing.T) {
 		{"viewer left", lm, func(m Msg) bool { return m.Type == TEvent && m.Event == wire.Event{Kind: wire.ViewerLeft, Viewer: 300} }},
 		{"state", AppendState(nil, []byte(`{"a":1}`), nil), func(m Msg) bool { return m.Type == TState && string(m.Data) == `{"a":1}` && m.Err == "" }},
 		{"state error", AppendState(nil, nil, io.ErrUnexpectedEOF), func(m Msg) bool { return m.Type == TState && m.Err == "unexpected EOF" }},
-		{"start", AppendStart(nil, []byte(`{}`)), func(m Msg) bool { return m.Type == TStart && string(m.Data) == "{}" }},
-		{"start afresh", AppendStart(nil, nil), func(m Msg) bool { return m.Type == TStart && len(m.Data) == 0 }},
+		{"start", AppendStart(nil, []byte(`{}`), nil), func(m Msg) bool { return m.Type == TStart && string(m.Data) == "{}" && m.Controls == nil }},
+		{"start afresh", AppendStart(nil, nil, nil), func(m Msg) bool { return m.Type == TStart && len(m.Data) == 0 && m.Controls == nil }},
+		{"start with controls", AppendStart(nil, []byte(`{"a":1}`), []wire.Control{
+			{Kind: wire.Slider, Name: "gravity", Value: wire.Number(80), Min: 1, Max: 900},
+			{Kind: wire.Button, Name: "reset"},
+			{Kind: wire.Toggle, Name: "trail", Value: wire.Bool(true)},
+			{Kind: wire.Select, Name: "mode", Value: wire.String("fast")},
+			{Kind: wire.TextBox, Name: "title", Value: wire.String("héllo")},
+			{Kind: wire.NumberBox, Name: "n", Value: wire.Number(math.NaN())},
+		}), func(m Msg) bool {
+			return m.Type == TStart && string(m.Data) == `{"a":1}` && reflect.DeepEqual(m.Controls, []wire.Control{
+				{Kind: wire.Slider, Name: "gravity", Value: wire.Number(80)},
+				{Kind: wire.Toggle, Name: "trail", Value: wire.Bool(true)},
+				{Kind: wire.Select, Name: "mode", Value: wire.String("fast")},
+				{Kind: wire.TextBox, Name: "title", Value: wire.String("héllo")},
+			})
+		}},
 		{"shutdown", Control(TShutdown), func(m Msg) bool { return m.Type == TShutdown }},
 		{"state request", Control(TStateRequest), func(m Msg) bool { return m.Type == TStateRequest }},
 	}
@@ -83,6 +100,11 @@ func TestDecodeErrors(t *testing.T) {
 		{"event without a viewer", []byte{byte(TEvent)}, "viewer"},
 		{"event of a browser kind only", []byte{byte(TEvent), 1, byte(wire.ViewerLeft)}, "unknown event kind"},
 		{"viewer-left with more", []byte{byte(TViewerLeft), 1, 2}, "viewer"},
+		{"start shorter than its state", []byte{byte(TStart), 5, '{'}, "state length"},
+		{"start without a control count", []byte{byte(TStart), 0}, "control count"},
+		{"start with a truncated control", []byte{byte(TStart), 0, 1, byte(wire.Slider), 9, 1}, "control value length"},
+		{"start with a click for a control", append([]byte{byte(TStart), 0, 1, byte(wire.Slider), 2}, byte(wire.Click), 0), "control value"},
+		{"start with trailing bytes", []byte{byte(TStart), 0, 0, 1}, "trailing"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"slices"
 	"sync"
 
 	"github.com/vizserve/vizserve/scene/wire"
@@ -85,3 +86,16 @@ func (r *Relay) Subscribe(s wire.Sink) func() {
 
 // Dispatch implements Source by passing e upstream.
 func (r *Relay) Dispatch(e wire.Event) { r.dispatch(e) }
+
+// Controls returns the controls the viewers see, with their current values
+// (nil before any keyframe, or when the scene has none).
+func (r *Relay) Controls() []wire.Control {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	cs := make([]wire.Control, len(r.mirror.controls))
+	for i, c := range r.mirror.controls {
+		cs[i] = c
+		cs[i].Options = slices.Clone(c.Options)
+	}
+	return cs
+}
