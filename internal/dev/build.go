@@ -40,6 +40,24 @@ func (d *front) startBuild(tr trigger) {
 	})
 }
 
+// onProgress shows how far the first build is, in the page's placeholder
+// (while nothing else is shown) and, each quarter of the way, in the
+// terminal.
+func (d *front) onProgress(pr build.Progress) {
+	if !d.firstBuild || pr.Total == 0 {
+		return
+	}
+	d.cast.mu.Lock()
+	if d.cast.cur == nil && d.cast.next == nil {
+		d.relay.Send(d.placeholder.progress(pr))
+	}
+	d.cast.mu.Unlock()
+	if q := pr.Done * 4 / pr.Total; pr.Total >= 20 && q > d.shownQuarter && q < 4 {
+		d.shownQuarter = q
+		d.say("%d of %d packages compiled…", pr.Done, pr.Total)
+	}
+}
+
 func (d *front) onBuilt(m buildDone) {
 	if m.gen != d.buildGen {
 		return // superseded
@@ -53,6 +71,9 @@ func (d *front) onBuilt(m buildDone) {
 	d.buildCancel = nil
 	first := d.firstBuild
 	d.firstBuild = false
+	if first {
+		d.builder.OnProgress(nil) // rebuilds are quick, or a go build the terminal reports
+	}
 	var be *build.Error
 	if errors.As(m.err, &be) {
 		keeps := "the previous version keeps running"

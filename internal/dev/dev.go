@@ -177,6 +177,8 @@ type front struct {
 	overlayBuild, overlayCrash, overlayAsset string
 	overlaySent                              string
 	firstBuild                               bool
+	placeholder                              *placeholder
+	shownQuarter                             int // of the first build's progress, in the terminal
 }
 
 func newFront(ctx context.Context, cfg Config) (*front, error) {
@@ -252,7 +254,14 @@ func (d *front) run(ctx context.Context) (err error) {
 	}
 
 	d.relay = stream.NewRelay(d.dispatch)
-	d.relay.Send(placeholder(d.target.Display))
+	d.placeholder = newPlaceholder(d.what())
+	d.relay.Send(d.placeholder.keyframe())
+	d.builder.OnProgress(func(p build.Progress) {
+		select { // never hold the build up: a report the loop has no room for is dropped
+		case d.inbox <- buildProgress{p}:
+		default:
+		}
+	})
 
 	d.bundler = bundle.New(d.target.Dir, AssetPrefix)
 	if _, berr := d.bundler.Bundle(); berr != nil {
@@ -274,7 +283,7 @@ func (d *front) run(ctx context.Context) (err error) {
 	}
 	d.updateOverlay()
 
-	d.say("building %s (a first build can take a while)…", d.target.Display)
+	d.say("building %s (a first build can take a while)…", d.what())
 	d.startBuild(trigger{})
 	return d.loop(ctx)
 }
@@ -301,7 +310,7 @@ func (d *front) serve() error {
 	}
 	d.srv = server.New(cfg)
 	server.MountScene(d.srv, d.relay, &server.SceneOptions{
-		Title: "vizserve · " + d.target.Display,
+		Title: "vizserve · " + d.what(),
 		// Asked at every page load, so that a stylesheet or script added
 		// next to the scene appears on the next load.
 		Assets: func() (css, js []string) {
@@ -364,4 +373,13 @@ func (d *front) shutdown() {
 	}
 	<-d.srvDone
 	d.say("stopped")
+}
+
+// what names the scene for a person: as they named it, or its directory's
+// name for ".".
+func (d *front) what() string {
+	if d.target.Display == "." || d.target.Display == "./" {
+		return filepath.Base(d.target.Dir)
+	}
+	return d.target.Display
 }

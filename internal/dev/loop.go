@@ -37,6 +37,7 @@ type (
 		err error
 	}
 	childUp       struct{ c *child }
+	buildProgress struct{ build.Progress }
 	childKeyframe struct {
 		c   *child
 		old *child // the child it replaced, if any
@@ -90,6 +91,8 @@ func (d *front) loop(ctx context.Context) error {
 			switch m := m.(type) {
 			case buildDone:
 				d.onBuilt(m)
+			case buildProgress:
+				d.onProgress(m.Progress)
 			case childUp:
 				d.onUp(m.c)
 			case stateDone:

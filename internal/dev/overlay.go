@@ -1,8 +1,10 @@
 package dev
 
 import (
+	"fmt"
 	"strings"
 
+	"github.com/vizserve/vizserve/internal/dev/build"
 	"github.com/vizserve/vizserve/scene"
 	"github.com/vizserve/vizserve/scene/wire"
 )
@@ -24,18 +26,38 @@ func (d *front) updateOverlay() {
 	d.relay.Send(&wire.Batch{Ops: []wire.Op{{Code: wire.OpOverlay, Text: text}}})
 }
 
-// placeholder is the scene shown before any child is up.
-func placeholder(what string) *wire.Batch {
-	s := scene.New(scene.Options{Width: 640, Height: 120, Paused: true})
-	s.Root().Rect(0, 0, 640, 120, "fill:#f4f4f8")
-	s.Root().Text(320, 66, "building "+what+"…", `id="vz-building"`, "text-anchor:middle;font:16px sans-serif;fill:#555")
-	var kf *wire.Batch
-	s.Subscribe(wire.SinkFunc(func(b *wire.Batch) bool {
-		if kf == nil {
-			kf = &wire.Batch{Seq: b.Seq, Ops: append([]wire.Op(nil), b.Ops...)}
-		}
+// placeholder is the scene shown before any child is up: what is being
+// built and, for a first build, how far it is.
+type placeholder struct {
+	s    *scene.Scene
+	text *scene.Node
+	what string
+	last *wire.Batch // the scene's latest batch
+}
+
+func newPlaceholder(what string) *placeholder {
+	p := &placeholder{what: what, s: scene.New(scene.Options{Width: 640, Height: 120, Paused: true})}
+	p.s.Root().Rect(0, 0, 640, 120, "fill:#f4f4f8")
+	p.text = p.s.Root().Text(320, 66, "building "+what+"…", `id="vz-building"`, "text-anchor:middle;font:16px sans-serif;fill:#555")
+	p.s.Subscribe(wire.SinkFunc(func(b *wire.Batch) bool {
+		p.last = &wire.Batch{Seq: b.Seq, Ops: append([]wire.Op(nil), b.Ops...)}
 		return true
 	}))
-	s.Advance(0)
-	return kf
+	p.s.Advance(0)
+	return p
+}
+
+// keyframe returns the placeholder's first batch: its keyframe.
+func (p *placeholder) keyframe() *wire.Batch { return p.last }
+
+// progress shows how far a build is and returns the batch that says so.
+func (p *placeholder) progress(pr build.Progress) *wire.Batch {
+	p.last = nil
+	p.text.SetText(progressText(p.what, pr))
+	p.s.Advance(0)
+	return p.last
+}
+
+func progressText(what string, pr build.Progress) string {
+	return fmt.Sprintf("building %s… %d of %d packages compiled", what, pr.Done, pr.Total)
 }
