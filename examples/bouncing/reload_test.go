@@ -17,7 +17,7 @@ import (
 )
 
 // TestLiveReloadKeepsTheBalls runs the example under `vizserve`, as
-// `vizserve ./examples/bouncing/scene.go` does (on a copy, which the test
+// `vizserve ./examples/bouncing` does (on a copy, which the test
 // then edits), and watches it as a viewer. The edit makes the new code
 // start with 7 balls and draw a marker; after the swap the marker shows
 // (the new code runs) over the 50 balls of the old one (its state came
@@ -38,7 +38,7 @@ func TestLiveReloadKeepsTheBalls(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", filepath.Join(dir, "scene.go"))
+	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", dir)
 	cmd.Env = append(os.Environ(), "TMPDIR="+t.TempDir(), "GOPROXY=off")
 	p := peers.Run(t, cmd)
 	ctx, cancel := deadline.Context(t) // it spans two builds of the scene
