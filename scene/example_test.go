@@ -114,6 +114,7 @@ func ExampleScene_Snapshot() {
 	//      width="40"
 	//      height="20"
 	//      viewBox="0 0 40 20"
+	//      font-family="system-ui, -apple-system, 'Segoe UI', sans-serif"
 	//      xmlns="http://www.w3.org/2000/svg"
 	//      xmlns:xlink="http://www.w3.org/1999/xlink">
 	// <text id="n2" x="4" y="14" style="font-size:12px">a &lt; b</text>

@@ -415,15 +415,22 @@ func (s *Scene) WriteSVG(w io.Writer) error {
 	c := svg.New(ew)
 	var ns []string
 	var b []byte
+	font := true // the root declares the page's font, unless the scene sets one
 	for i := range s.root.attrs {
 		a := &s.root.attrs[i]
 		if a.kind == kDel || a.name == "xmlns" || a.name == "xmlns:xlink" {
 			continue
 		}
+		if a.name == "font-family" || a.name == "font" || (a.name == "style" && strings.Contains(a.value(), "font")) {
+			font = false
+		}
 		b = append(b[:0], a.name...)
 		b = append(b, '=', '"')
 		b = svgx.AppendAttrValue(b, a.value())
 		ns = append(ns, string(append(b, '"')))
+	}
+	if font {
+		ns = append(ns, `font-family="`+string(svgx.AppendAttrValue(nil, wire.FontStack))+`"`)
 	}
 	c.Startraw(append([]string{`id="` + string(svgx.AppendAttrValue(nil, s.root.id)) + `"`}, ns...)...)
 	if s.root.text != "" {

@@ -334,7 +334,7 @@ const xmlProlog = `<?xml version="1.0" encoding="UTF-8"?>` + "\n"
 
 // standalone makes a root <svg> element's markup a document of its own:
 // it declares the SVG namespace (and XLink's, if used) when the markup
-// does not.
+// does not, and the page's font (wire.FontStack) unless the root sets one.
 func standalone(markup string) string {
 	m := strings.TrimSpace(markup)
 	end := strings.IndexByte(m, '>')
@@ -348,6 +348,11 @@ func standalone(markup string) string {
 	}
 	if strings.Contains(m, "xlink:") && !strings.Contains(start, "xmlns:xlink=") {
 		add += ` xmlns:xlink="http://www.w3.org/1999/xlink"`
+	}
+	if !strings.Contains(start, "font") {
+		// Without the page around it, text would take the viewer's
+		// default font (often a serif): give it the page's.
+		add += ` font-family="` + html.EscapeString(wire.FontStack) + `"`
 	}
 	return "<svg" + add + m[len("<svg"):]
 }

@@ -280,13 +280,17 @@ func TestSnapshot(t *testing.T) {
 
 func TestSnapshotDeclaresNamespaces(t *testing.T) {
 	t.Parallel()
+	// The page's font, which a document without the page around it
+	// declares unless the scene sets its own.
+	const font = ` font-family="system-ui, -apple-system, &#39;Segoe UI&#39;, sans-serif"`
 	for _, tc := range []struct{ name, markup, want string }{
 		{"none", `<svg id="s" width="1"><use xlink:href="#a"/></svg>`,
-			`<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" id="s" width="1"><use xlink:href="#a"/></svg>`},
+			`<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"` + font + ` id="s" width="1"><use xlink:href="#a"/></svg>`},
 		{"svg only", `<svg xmlns="http://www.w3.org/2000/svg" id="s"><use xlink:href="#a"/></svg>`,
-			`<svg xmlns:xlink="http://www.w3.org/1999/xlink" xmlns="http://www.w3.org/2000/svg" id="s"><use xlink:href="#a"/></svg>`},
-		{"both", testMarkup, testMarkup},
-		{"no xlink needed", `<svg id="s"/>`, `<svg xmlns="http://www.w3.org/2000/svg" id="s"/>`},
+			`<svg xmlns:xlink="http://www.w3.org/1999/xlink"` + font + ` xmlns="http://www.w3.org/2000/svg" id="s"><use xlink:href="#a"/></svg>`},
+		{"both", testMarkup, "<svg" + font + testMarkup[len("<svg"):]},
+		{"no xlink needed", `<svg id="s"/>`, `<svg xmlns="http://www.w3.org/2000/svg"` + font + ` id="s"/>`},
+		{"its own font", `<svg xmlns="http://www.w3.org/2000/svg" font-family="serif" id="s"/>`, `<svg xmlns="http://www.w3.org/2000/svg" font-family="serif" id="s"/>`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

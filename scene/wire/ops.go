@@ -106,6 +106,11 @@ func PairStartingWith(name string) Pair {
 	return 0
 }
 
+// FontStack is the font a scene's text gets where the scene sets none: the
+// page's own (web/client/style.css), which standalone SVG documents and
+// exports declare on their root so that they look as the page does.
+const FontStack = "system-ui, -apple-system, 'Segoe UI', sans-serif"
+
 // EventMask says which events an element wants the browser to send.
 type EventMask uint32
 
