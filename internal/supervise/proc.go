@@ -89,8 +89,8 @@ func Start(cmd *exec.Cmd, opts Options) (*Process, error) {
 	if opts.TailLines <= 0 {
 		opts.TailLines = DefaultTailLines
 	}
-	o := &output{out: opts.Out, prefix: opts.Prefix, max: opts.TailLines}
-	if opts.Lines != 0 {
+	o := &output{out: opts.Out, prefix: opts.Prefix, max: opts.TailLines, queued: opts.Lines != 0}
+	if o.queued {
 		o.notify = make(chan struct{})
 	}
 	p := &Process{cmd: cmd, out: o, exited: make(chan struct{})}
@@ -151,7 +151,7 @@ func (p *Process) Tail() string { return p.out.tail() }
 // without its line ending. It returns io.EOF once the process has exited
 // and every line was read, and ctx.Err() if ctx ends first.
 func (p *Process) Line(ctx context.Context) (string, error) {
-	if p.out.notify == nil {
+	if !p.out.queued {
 		return "", errors.New("supervise: Line: Options.Lines named no stream")
 	}
 	return p.out.next(ctx)
@@ -193,6 +193,7 @@ type output struct {
 	out    io.Writer
 	prefix string
 	max    int
+	queued bool // lines are queued for Line; set before the process starts
 
 	mu     sync.Mutex
 	last   []string
@@ -225,7 +226,7 @@ func (o *output) close() {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.closed = true
-	if o.notify != nil {
+	if o.queued {
 		o.wake()
 	}
 }
