@@ -234,6 +234,9 @@ func (s *Scene) handle(ev *wire.Event) {
 	case wire.ControlSet:
 		s.controlEvent(ev)
 		return
+	case wire.Run:
+		s.runCommand(ev)
+		return
 	case wire.ViewerLeft:
 		for id, d := range s.drags[ev.Viewer] {
 			s.endDrag(ev.Viewer, id, d)

@@ -85,7 +85,11 @@ type Scene struct {
 	speed     float64
 	playing   bool
 	steps     int
-	activity  bool // something ran since the last frame (an event, a Do)
+	resetFns  []func()
+	halted    bool    // a panic paused the sim and set the overlay
+	statsDue  bool    // send stats with the next frame
+	tickHz    float64 // the last measured tick rate, for stats sent between measurements
+	activity  bool    // something ran since the last frame (an event, a Do)
 	ticks     int
 	statsAt   time.Time
 	statsTick int
@@ -549,8 +553,9 @@ func eventCost(ev *wire.Event) int {
 	return int(unsafe.Sizeof(*ev)) + len(ev.Key) + len(ev.Code) + len(ev.Name) + len(ev.Value.Str)
 }
 
-// Play resumes ticking. Safe from any goroutine.
-func (s *Scene) Play() { s.Do(func() { s.playing = true }) }
+// Play resumes ticking, and clears the overlay of a panic. Safe from any
+// goroutine.
+func (s *Scene) Play() { s.Do(func() { s.clearHalt(); s.playing = true }) }
 
 // Pause stops ticking; events, controls and Do still run. Safe from any
 // goroutine.
@@ -558,6 +563,77 @@ func (s *Scene) Pause() { s.Do(func() { s.playing = false }) }
 
 // Step runs one tick while paused. Safe from any goroutine.
 func (s *Scene) Step() { s.Do(func() { s.steps++ }) }
+
+// OnReset adds fn to the functions a reset calls, on the sim goroutine, to
+// put the simulation back in its initial state (see Reset). A scene with
+// none cannot reset: viewers do not show a reset button.
+func (s *Scene) OnReset(fn func()) {
+	s.resetFns = append(s.resetFns, fn)
+	s.statsDue = true // viewers learn it with the next stats
+}
+
+// CanReset reports whether a reset does something: OnReset was called.
+// Sim goroutine only.
+func (s *Scene) CanReset() bool { return len(s.resetFns) > 0 }
+
+// Reset restarts the simulation from its initial state: it calls the
+// OnReset functions, sets the sim time to 0, drops pending steps, clears
+// a panic's overlay and plays (or stays paused with Options.Paused). The
+// speed is kept. Without OnReset functions it does nothing. Safe from any
+// goroutine.
+func (s *Scene) Reset() { s.Do(s.reset) }
+
+func (s *Scene) reset() {
+	if len(s.resetFns) == 0 {
+		return
+	}
+	s.clearHalt()
+	s.guard("OnReset", func() {
+		for _, fn := range s.resetFns {
+			fn()
+		}
+	})
+	if s.halted {
+		return // the reset itself panicked: stay paused with its overlay
+	}
+	s.simTime, s.steps = 0, 0
+	s.playing = !s.opt.Paused
+}
+
+// clearHalt removes the overlay of a panic, if one is shown.
+func (s *Scene) clearHalt() {
+	if s.halted {
+		s.halted = false
+		s.SetOverlay("")
+	}
+}
+
+// Speeds a viewer's run command may set.
+const (
+	MinSpeed = 0.25
+	MaxSpeed = 8
+)
+
+// runCommand carries out a viewer's run command and tells every viewer
+// the new state at once.
+func (s *Scene) runCommand(ev *wire.Event) {
+	switch ev.Cmd {
+	case wire.RunPlay:
+		s.clearHalt()
+		s.playing = true
+	case wire.RunPause:
+		s.playing = false
+	case wire.RunStep:
+		s.clearHalt()
+		s.playing = false
+		s.steps++
+	case wire.RunSpeed:
+		s.speed = min(max(float64(ev.Speed), MinSpeed), MaxSpeed)
+	case wire.RunReset:
+		s.reset()
+	}
+	s.statsDue = true
+}
 
 // SetSpeed multiplies every tick's dt by speed (default 1). Safe from any
 // goroutine.
@@ -611,18 +687,49 @@ func (s *Scene) guard(where string, fn func()) {
 			stack := string(debug.Stack())
 			s.log_.Error("scene: panic in sim code; the sim is paused", "in", where, "panic", v, "stack", stack)
 			s.playing = false
+			s.halted, s.statsDue = true, true
 			s.SetOverlay(fmt.Sprintf("panic in %s: %v\n\nThe simulation is paused.\n\n%s", where, v, trimStack(stack)))
 		}
 	}()
 	fn()
 }
 
+// scenePkg prefixes the functions of this package in a stack trace.
+const scenePkg = "github.com/vizserve/vizserve/scene."
+
+// trimStack cuts a debug.Stack trace taken in guard's recover down to the
+// frames of the code that panicked: the leading frames of runtime/debug,
+// the runtime's panic machinery and guard's deferred function go, and so
+// does everything from the scene's own caller of the code (guard, Advance,
+// Run…) on. What remains starts at the frame that panicked (the user's
+// function, or a scene method it called with a bad argument) and is at most
+// 40 lines long.
 func trimStack(st string) string {
-	lines := strings.Split(st, "\n")
-	if len(lines) > 24 {
-		lines = lines[:24]
+	lines := strings.Split(strings.TrimRight(st, "\n"), "\n")
+	out := lines[:0:0]
+	if len(lines) > 0 && strings.HasPrefix(lines[0], "goroutine ") {
+		out = append(out, lines[0])
+		lines = lines[1:]
 	}
-	return strings.Join(lines, "\n")
+	// Frames are pairs: the function, then its file:line indented by a tab.
+	lead := true
+	for i := 0; i+1 < len(lines); i += 2 {
+		fn := lines[i]
+		if lead {
+			if strings.HasPrefix(fn, "runtime/debug.") || strings.HasPrefix(fn, "runtime.") ||
+				strings.HasPrefix(fn, "panic(") || strings.HasPrefix(fn, scenePkg+"(*Scene).guard") {
+				continue
+			}
+			lead = false
+		} else if strings.HasPrefix(fn, scenePkg+"(*Scene).") || strings.HasPrefix(fn, scenePkg+"(*drawer).") {
+			break
+		}
+		out = append(out, fn, lines[i+1])
+	}
+	if len(out) > 40 {
+		out = out[:40]
+	}
+	return strings.Join(out, "\n")
 }
 
 // Advance runs one frame on the calling goroutine, exactly as Run does at
@@ -658,6 +765,10 @@ func (s *Scene) frame(ticked bool) {
 	}
 	s.activity = false
 	s.flush()
+	if s.statsDue {
+		s.statsDue = false
+		s.sendStats(s.tickHz)
+	}
 }
 
 // draw runs the immediate-mode drawers.
@@ -709,7 +820,9 @@ func (s *Scene) Run(ctx context.Context) error {
 		case now := <-t.C:
 			s.Advance(dt)
 			if el := now.Sub(s.statsAt); el >= time.Second {
-				s.sendStats(float64(s.ticks-s.statsTick) / el.Seconds())
+				s.tickHz = float64(s.ticks-s.statsTick) / el.Seconds()
+				s.statsDue = false
+				s.sendStats(s.tickHz)
 				s.statsAt, s.statsTick = now, s.ticks
 			}
 		}
@@ -717,12 +830,18 @@ func (s *Scene) Run(ctx context.Context) error {
 }
 
 func (s *Scene) sendStats(hz float64) {
-	st := &wire.Stats{
-		Viewers: uint64(len(s.sinks)),
-		TickHz:  float32(hz),
-		Speed:   float32(s.speed),
-		SimTime: s.simTime,
-		Paused:  !s.playing,
+	s.tickHz = hz
+	s.send(&wire.Batch{Seq: s.seq, Ops: []wire.Op{{Code: wire.OpStats, Stats: s.stats()}}})
+}
+
+func (s *Scene) stats() *wire.Stats {
+	return &wire.Stats{
+		Viewers:  uint64(len(s.sinks)),
+		TickHz:   float32(s.tickHz),
+		Speed:    float32(s.speed),
+		SimTime:  s.simTime,
+		Paused:   !s.playing,
+		CanReset: len(s.resetFns) > 0,
+		Halted:   s.halted,
 	}
-	s.send(&wire.Batch{Seq: s.seq, Ops: []wire.Op{{Code: wire.OpStats, Stats: st}}})
 }

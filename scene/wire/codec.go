@@ -217,8 +217,26 @@ func appendStatsMid(b []byte, s *Stats) []byte {
 	b = appendF32(b, s.TickHz)
 	b = appendF32(b, s.Speed)
 	b = appendF64(b, s.SimTime)
-	return appendBool(b, s.Paused)
+	var run byte
+	if s.Paused {
+		run |= RunPaused
+	}
+	if s.CanReset {
+		run |= RunCanReset
+	}
+	if s.Halted {
+		run |= RunHalted
+	}
+	return append(b, run)
 }
+
+// Bits of a stats op's run byte. Bit 0 alone is the v1 paused bool, so a
+// scene that cannot reset and has not panicked sends the first layout.
+const (
+	RunPaused   = 1 << 0
+	RunCanReset = 1 << 1
+	RunHalted   = 1 << 2
+)
 
 // MarshalBinary encodes b.
 func (b *Batch) MarshalBinary() ([]byte, error) { return b.AppendBinary(nil) }
@@ -670,9 +688,14 @@ func decodeOp(r *reader, op *Op) {
 			TickHz:  r.f32("tick rate"),
 			Speed:   r.f32("speed"),
 			SimTime: r.f64("sim time"),
-			Paused:  r.boolean("paused"),
-			Lag:     r.uvarint("lag"),
 		}
+		run := r.byte1("run flags")
+		if run > RunPaused|RunCanReset|RunHalted {
+			r.off--
+			r.fail("run flags 0x%02x have unknown bits", run)
+		}
+		op.Stats.Paused, op.Stats.CanReset, op.Stats.Halted = run&RunPaused != 0, run&RunCanReset != 0, run&RunHalted != 0
+		op.Stats.Lag = r.uvarint("lag")
 	case OpControls:
 		n := r.count("control count", 30)
 		if n > 0 {

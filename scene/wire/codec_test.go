@@ -244,7 +244,44 @@ func allEvents() []Event {
 		{Kind: ControlSet, Name: "gravity", Value: Number(12.5)},
 		{Kind: ControlSet, Name: "reset"},
 		{Kind: ControlSet, Name: "mode", Value: String("fast")},
+		{Kind: Run, Cmd: RunPlay},
+		{Kind: Run, Cmd: RunPause},
+		{Kind: Run, Cmd: RunStep},
+		{Kind: Run, Cmd: RunSpeed, Speed: 0.25},
+		{Kind: Run, Cmd: RunReset},
 		{Kind: Ack, Seq: 1 << 50},
+	}
+}
+
+// TestRunLayout pins the bytes of a run event and of a stats op's run
+// flags as docs/protocol.md gives them.
+func TestRunLayout(t *testing.T) {
+	t.Parallel()
+	ev := Event{Kind: Run, Cmd: RunSpeed, Speed: 2}
+	msg, err := ev.MarshalBinary()
+	noErr(t, err)
+	equal(t, "run speed 2", msg, []byte{0x0c, 0x04, 0x00, 0x00, 0x00, 0x40})
+	ev = Event{Kind: Run, Cmd: RunStep}
+	msg, err = ev.MarshalBinary()
+	noErr(t, err)
+	equal(t, "run step", msg, []byte{0x0c, 0x03, 0, 0, 0, 0})
+
+	b := Batch{Seq: 1, Ops: []Op{{Code: OpStats, Stats: &Stats{Paused: true, CanReset: true, Halted: true}}}}
+	got, err := b.MarshalBinary()
+	noErr(t, err)
+	want := []byte{0x01, 0x22, 0x00, // seq, stats, viewers
+		0, 0, 0, 0, 0, 0, 0, 0, // tick_hz, speed
+		0, 0, 0, 0, 0, 0, 0, 0, // sim_time
+		0x07, 0x00} // run: paused|can-reset|halted, lag
+	equal(t, "stats run flags", got, want)
+	// Paused alone is the byte of the v1 paused bool.
+	b.Ops[0].Stats = &Stats{Paused: true}
+	got, err = b.MarshalBinary()
+	noErr(t, err)
+	equal(t, "stats paused", got[len(got)-2], byte(0x01))
+	want[len(want)-2] = 0x0f
+	if _, err := DecodeBatch(want); err == nil || !strings.Contains(err.Error(), "unknown bits") {
+		t.Fatalf("run flags 0x0f: err %v, want unknown bits", err)
 	}
 }
 
@@ -292,6 +329,9 @@ func TestDecodeEventErrors(t *testing.T) {
 		{"NaN wheel dx", nonFinite(t, Event{Kind: Wheel, DX: float32(math.NaN())}), "dx is NaN"},
 		{"NaN control", nonFinite(t, Event{Kind: ControlSet, Name: "g", Value: Number(math.NaN())}), "control value NaN is not a finite number"},
 		{"Inf control", nonFinite(t, Event{Kind: ControlSet, Name: "g", Value: Number(math.Inf(1))}), "control value +Inf"},
+		{"unknown run command", []byte{0x0c, 0x09, 0, 0, 0, 0}, "unknown run command 9"},
+		{"truncated run", []byte{0x0c, 0x01}, "missing speed"},
+		{"NaN speed", nonFinite(t, Event{Kind: Run, Cmd: RunSpeed, Speed: float32(math.NaN())}), "speed is NaN"},
 		{"too large", nonFinite(t, Event{Kind: KeyDown, Key: strings.Repeat("k", MaxEventSize)}), "exceeds the limit of 16384"},
 	}
 	for _, tt := range tests {

@@ -23,6 +23,7 @@ const (
 	Enter       EventKind = 0x09 // pointer entered the target (hover)
 	Leave       EventKind = 0x0A // pointer left the target
 	ControlSet  EventKind = 0x0B // a viewer changed a control (or pressed a button)
+	Run         EventKind = 0x0C // a viewer's run command: play, pause, step, speed, reset
 	Ack         EventKind = 0x10
 
 	// ViewerLeft says that viewer Event.Viewer is gone, so that what a
@@ -34,7 +35,7 @@ const (
 var kindNames = map[EventKind]string{
 	PointerDown: "pointer-down", PointerMove: "pointer-move", PointerUp: "pointer-up",
 	Click: "click", DblClick: "dblclick", Wheel: "wheel", KeyDown: "key-down", KeyUp: "key-up",
-	Enter: "enter", Leave: "leave", ControlSet: "control", Ack: "ack",
+	Enter: "enter", Leave: "leave", ControlSet: "control", Run: "run", Ack: "ack",
 	ViewerLeft: "viewer-left",
 }
 
@@ -48,6 +49,27 @@ func (k EventKind) String() string {
 // IsPointer reports whether k carries the pointer layout (position, buttons).
 func (k EventKind) IsPointer() bool {
 	return k >= PointerDown && k <= DblClick || k == Enter || k == Leave
+}
+
+// RunCmd is the command byte of a Run event.
+type RunCmd uint8
+
+// Run commands. Only RunSpeed uses Event.Speed.
+const (
+	RunPlay  RunCmd = 1 // resume ticking (and clear a panic's overlay)
+	RunPause RunCmd = 2 // stop ticking
+	RunStep  RunCmd = 3 // run one tick while paused
+	RunSpeed RunCmd = 4 // set the speed multiplier to Event.Speed
+	RunReset RunCmd = 5 // restart the simulation from its initial state
+)
+
+var runNames = [...]string{RunPlay: "play", RunPause: "pause", RunStep: "step", RunSpeed: "speed", RunReset: "reset"}
+
+func (c RunCmd) String() string {
+	if c >= RunPlay && c <= RunReset {
+		return runNames[c]
+	}
+	return "run(" + strconv.Itoa(int(c)) + ")"
 }
 
 // Mods is a set of keyboard modifiers held during an event.
@@ -67,6 +89,7 @@ const (
 //	Wheel                        Target, X, Y, DX, DY, Mods
 //	KeyDown, KeyUp               Target, Key, Code, Mods, Repeat
 //	ControlSet                   Name, Value
+//	Run                          Cmd, Speed
 //	Ack                          Seq
 //	ViewerLeft                   Viewer
 //
@@ -86,12 +109,14 @@ type Event struct {
 	Mods    Mods
 	Pointer uint64 // DOM PointerEvent.pointerId
 	Repeat  bool
-	Key     string // DOM KeyboardEvent.key, e.g. "a", "ArrowLeft", " "
-	Code    string // DOM KeyboardEvent.code, e.g. "KeyA"
-	Name    string // control name
-	Value   Value  // control value
-	Seq     uint64 // acked sequence number
-	Viewer  uint64 // the viewer it came from, set by the server (see above)
+	Key     string  // DOM KeyboardEvent.key, e.g. "a", "ArrowLeft", " "
+	Code    string  // DOM KeyboardEvent.code, e.g. "KeyA"
+	Name    string  // control name
+	Value   Value   // control value
+	Cmd     RunCmd  // run command
+	Speed   float32 // speed of a RunSpeed command (0 for the others)
+	Seq     uint64  // acked sequence number
+	Viewer  uint64  // the viewer it came from, set by the server (see above)
 }
 
 func (e Event) String() string {
@@ -104,6 +129,11 @@ func (e Event) String() string {
 		return fmt.Sprintf("%v target=%d key=%q code=%q mods=%d", e.Kind, e.Target, e.Key, e.Code, e.Mods)
 	case e.Kind == ControlSet:
 		return fmt.Sprintf("%v %s=%v", e.Kind, e.Name, e.Value)
+	case e.Kind == Run:
+		if e.Cmd == RunSpeed {
+			return fmt.Sprintf("run speed %g", e.Speed)
+		}
+		return "run " + e.Cmd.String()
 	case e.Kind == Ack:
 		return fmt.Sprintf("ack %d", e.Seq)
 	case e.Kind == ViewerLeft:
@@ -144,6 +174,12 @@ func (e *Event) AppendBinary(dst []byte) ([]byte, error) {
 		}
 		dst = appendString(dst, e.Name)
 		dst = appendValue(dst, e.Value)
+	case e.Kind == Run:
+		if e.Cmd < RunPlay || e.Cmd > RunReset {
+			return dst, fmt.Errorf("wire: encode event: unknown run command %d", e.Cmd)
+		}
+		dst = append(dst, byte(e.Cmd))
+		dst = appendF32(dst, e.Speed)
 	case e.Kind == Ack:
 		dst = appendUvarint(dst, e.Seq)
 	case e.Kind == ViewerLeft:
@@ -189,6 +225,8 @@ func (e *Event) Finite() bool {
 		return isFinite(float64(e.X)) && isFinite(float64(e.Y)) && isFinite(float64(e.DX)) && isFinite(float64(e.DY))
 	case e.Kind == ControlSet:
 		return e.Value.Kind != KindNumber || isFinite(e.Value.Num)
+	case e.Kind == Run:
+		return isFinite(float64(e.Speed))
 	}
 	return true
 }
@@ -237,6 +275,13 @@ func (e *Event) UnmarshalBinary(data []byte) error {
 			r.off = at
 			r.fail("control value %v is not a finite number", e.Value.Num)
 		}
+	case e.Kind == Run:
+		e.Cmd = RunCmd(r.byte1("run command"))
+		if r.err == nil && (e.Cmd < RunPlay || e.Cmd > RunReset) {
+			r.off--
+			r.fail("unknown run command %d", byte(e.Cmd))
+		}
+		e.Speed = r.finite32("speed")
 	case e.Kind == Ack:
 		e.Seq = r.uvarint("sequence number")
 	default:

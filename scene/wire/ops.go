@@ -237,7 +237,13 @@ type Stats struct {
 	Speed   float32 // sim speed multiplier
 	SimTime float64 // seconds of sim time
 	Paused  bool
-	Lag     uint64 // this viewer's lag: latest sequence number minus its last ack
+	// CanReset says the scene can restart from its initial state (a run
+	// reset command does something); the page shows its reset button.
+	CanReset bool
+	// Halted says a panic in sim code paused the sim (the overlay shows
+	// it); the page offers resume and reset there.
+	Halted bool
+	Lag    uint64 // this viewer's lag: latest sequence number minus its last ack
 }
 
 // Op is one operation. Which fields an op uses depends on Code:

@@ -3,13 +3,14 @@
 // frame; events out; acks of what was applied.
 
 import {
-  type Batch, Encoder, EV_ACK, EV_CONTROL, EV_WHEEL, OP_ASSET, OP_CONTROL_VALUE, OP_CONTROLS,
+  type Batch, Encoder, EV_ACK, EV_CONTROL, EV_RUN, EV_WHEEL, OP_ASSET, OP_CONTROL_VALUE, OP_CONTROLS,
   OP_KEYFRAME, OP_OVERLAY, OP_STATS, type Stats, SUBPROTOCOL, type Value, decodeBatch,
 } from "./wire";
 import { ApplyError, type Node, Scene } from "./scene";
 import { View } from "./view";
 import { Input, type Sink } from "./input";
 import { HUD, Overlay, Panel, type State, Status } from "./ui";
+import { RunControls } from "./runctl";
 
 /** Reconnect delays: the first within 100 ms, doubling, at most 2 s. */
 const FIRST_RETRY_MS = 100;
@@ -58,6 +59,7 @@ export class Client implements Sink {
   private readonly hud: HUD;
   private readonly overlay: Overlay;
   readonly panel: Panel;
+  readonly run: RunControls;
   private readonly enc = new Encoder();
 
   private conn: Conn | null = null;
@@ -100,6 +102,7 @@ export class Client implements Sink {
     this.status = new Status(els.status);
     this.hud = new HUD(els.hud);
     this.overlay = new Overlay(els.overlay);
+    this.run = new RunControls(els.overlay?.parentElement ?? null, els.overlay, (cmd, speed) => this.runCmd(cmd, speed));
     this.panel = new Panel(els.controls, els.panel, els.drawer, (name, v) => this.control(name, v), () => this.wake());
   }
 
@@ -265,12 +268,14 @@ export class Client implements Sink {
       switch (op.c) {
         case OP_OVERLAY:
           this.overlay.set(op.text);
+          this.run.overlayChanged();
           break;
         case OP_ASSET:
           this.asset(op.kind, op.name, op.url);
           break;
         case OP_STATS:
           this.stats = op.stats;
+          this.run.update(op.stats);
           if (this.hud.visible) this.showHUD();
           break;
         case OP_CONTROLS:
@@ -358,6 +363,19 @@ export class Client implements Sink {
 
   pressKey(key: string): boolean {
     return this.panel.press(key);
+  }
+
+  runKey(key: string): boolean {
+    return this.live && this.run.key(key);
+  }
+
+  spaceTap(): boolean {
+    return this.live && this.run.spaceTap();
+  }
+
+  private runCmd(cmd: number, speed: number): void {
+    if (!this.live) return;
+    this.sendMsg(this.enc.start(EV_RUN).u8(cmd).f32(speed).bytes());
   }
 
   private control(name: string, v: Value): void {

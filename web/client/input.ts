@@ -18,6 +18,10 @@ export interface Sink {
   key(kind: number, n: Node, key: string, code: string, mods: number, repeat: boolean): void;
   /** Presses the control button bound to key; reports whether there was one. */
   pressKey(key: string): boolean;
+  /** Runs the run command bound to key ("." step, "[" "]" speed); reports whether there was one. */
+  runKey(key: string): boolean;
+  /** Space pressed and released without a pan: play/pause; reports whether it did. */
+  spaceTap(): boolean;
   toggleHUD(): void;
   wake(): void;
 }
@@ -67,6 +71,7 @@ export class Input {
   private hovered = new Map<number, Node[]>();
   private pan: { id: number; x: number; y: number; moved: boolean } | null = null;
   private space = false;
+  private spaceTap = false; // Space is down, may be a play/pause tap
   private noClick = false;
   /** Keys whose down was used by the client; their up is not sent either. */
   private used = new Set<string>();
@@ -137,6 +142,7 @@ export class Input {
   private down(e: PointerEvent): void {
     this.noClick = false;
     if (e.button === 1 || (e.button === 0 && this.space)) {
+      this.spaceTap = false; // Space held for a pan is not a tap
       e.preventDefault();
       this.pan = { id: e.pointerId, x: e.clientX, y: e.clientY, moved: false };
       try {
@@ -273,13 +279,29 @@ export class Input {
       return;
     }
     const n = this.keyTarget(M_KEYDOWN);
+    // Run keys, when the scene does not take keys itself: its own bindings win.
+    if (!n && plain && !e.shiftKey && e.key === " ") {
+      if (!e.repeat) this.spaceTap = true;
+      e.preventDefault(); // no page scroll
+      return;
+    }
+    if (!n && plain && this.out.runKey(e.key)) {
+      this.used.add(e.code || e.key);
+      e.preventDefault();
+      return;
+    }
     if (!n) return;
     this.out.key(EV_KEYDOWN, n, e.key, e.code, mods(e), e.repeat);
     if (!e.ctrlKey && !e.metaKey && e.key !== "Tab" && !/^F\d+$/.test(e.key)) e.preventDefault();
   }
 
   private keyup(e: KeyboardEvent): void {
-    if (e.key === " ") this.space = false;
+    if (e.key === " ") {
+      this.space = false;
+      const tap = this.spaceTap;
+      this.spaceTap = false;
+      if (tap && this.out.spaceTap()) return;
+    }
     if (this.used.delete(e.code || e.key)) return;
     if (taken(e.target, e.key)) return;
     const n = this.keyTarget(M_KEYUP);

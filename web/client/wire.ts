@@ -37,7 +37,20 @@ export const EV_KEYUP = 0x08;
 export const EV_ENTER = 0x09;
 export const EV_LEAVE = 0x0a;
 export const EV_CONTROL = 0x0b;
+export const EV_RUN = 0x0c;
 export const EV_ACK = 0x10;
+
+// Run commands (the cmd byte of EV_RUN).
+export const RUN_PLAY = 1;
+export const RUN_PAUSE = 2;
+export const RUN_STEP = 3;
+export const RUN_SPEED = 4;
+export const RUN_RESET = 5;
+
+// Bits of a stats op's run byte.
+const RUN_PAUSED = 1;
+const RUN_CAN_RESET = 2;
+const RUN_HALTED = 4;
 
 // Event mask bits: which events an element wants.
 export const M_CLICK = 1;
@@ -106,6 +119,8 @@ export interface Stats {
   speed: number;
   simTime: number;
   paused: boolean;
+  canReset: boolean; // the scene can restart from its initial state
+  halted: boolean; // a panic paused the sim
   lag: number;
 }
 
@@ -351,18 +366,24 @@ class Reader {
         return { c, text: this.str("text") };
       case OP_ASSET:
         return { c, kind: this.str("kind"), name: this.str("name"), url: this.str("url") };
-      case OP_STATS:
+      case OP_STATS: {
+        const viewers = this.uv("viewers");
+        const tickHz = this.f32("tick rate");
+        const speed = this.f32("speed");
+        const simTime = this.f64("sim time");
+        const run = this.u8("run flags");
+        if (run > (RUN_PAUSED | RUN_CAN_RESET | RUN_HALTED)) this.fail(`run flags ${run} have unknown bits`);
         return {
           c,
           stats: {
-            viewers: this.uv("viewers"),
-            tickHz: this.f32("tick rate"),
-            speed: this.f32("speed"),
-            simTime: this.f64("sim time"),
-            paused: this.bool("paused"),
+            viewers, tickHz, speed, simTime,
+            paused: (run & RUN_PAUSED) !== 0,
+            canReset: (run & RUN_CAN_RESET) !== 0,
+            halted: (run & RUN_HALTED) !== 0,
             lag: this.uv("lag"),
           },
         };
+      }
       case OP_CONTROLS: {
         const n = this.count("control count", 30);
         const controls: Control[] = new Array<Control>(n);

@@ -1,0 +1,134 @@
+// Run controls: play/pause, step, speed and reset in a bar over the scene
+// and on keys, the sim time from the stats, and resume/reset on a panic's
+// overlay. They send run events; the scene's next stats say what happened.
+
+import { RUN_PAUSE, RUN_PLAY, RUN_RESET, RUN_SPEED, RUN_STEP, type Stats } from "./wire";
+
+/** The speeds the buttons and keys step through: ¼× to 8×. */
+export const SPEEDS = [0.25, 0.5, 1, 2, 4, 8];
+
+export type SendRun = (cmd: number, speed: number) => void;
+
+function button(label: string, title: string, onClick: () => void): HTMLButtonElement {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.textContent = label;
+  b.title = title;
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+function speedText(v: number): string {
+  return v === 0.25 ? "¼×" : v === 0.5 ? "½×" : `${+v.toFixed(3)}×`;
+}
+
+export class RunControls {
+  private readonly bar: HTMLElement;
+  private readonly play: HTMLButtonElement;
+  private readonly reset: HTMLButtonElement;
+  private readonly speedEl: HTMLElement;
+  private readonly time: HTMLElement;
+  private readonly actions: HTMLElement;
+  private stats: Stats | null = null;
+
+  constructor(ui: HTMLElement | null, private readonly overlay: HTMLElement | null, private readonly send: SendRun) {
+    const bar = document.createElement("div");
+    bar.id = "vz-run";
+    bar.className = "vz-run";
+    bar.setAttribute("role", "toolbar");
+    bar.setAttribute("aria-label", "Run controls");
+    bar.hidden = true; // until the scene's first stats
+    this.play = button("❚❚", "Pause (Space)", () => this.toggle());
+    this.play.dataset.run = "play";
+    const step = button("⏭", "Step one tick (.)", () => this.send(RUN_STEP, 0));
+    step.dataset.run = "step";
+    const slower = button("−", "Slower ([)", () => this.faster(-1));
+    slower.dataset.run = "slower";
+    this.speedEl = document.createElement("span");
+    this.speedEl.className = "vz-run-speed";
+    this.speedEl.dataset.run = "speed";
+    const faster = button("+", "Faster (])", () => this.faster(1));
+    faster.dataset.run = "faster";
+    this.reset = button("↺", "Reset to the initial state", () => this.send(RUN_RESET, 0));
+    this.reset.dataset.run = "reset";
+    this.time = document.createElement("span");
+    this.time.className = "vz-run-time";
+    this.time.dataset.run = "time";
+    bar.append(this.play, step, slower, this.speedEl, faster, this.reset, this.time);
+    this.bar = bar;
+    ui?.append(bar);
+
+    this.actions = document.createElement("div");
+    this.actions.className = "vz-overlay-actions";
+    const resume = button("Resume", "Resume the simulation", () => this.send(RUN_PLAY, 0));
+    resume.dataset.run = "resume";
+    const reset = button("Reset", "Restart from the initial state", () => this.send(RUN_RESET, 0));
+    reset.dataset.run = "overlay-reset";
+    this.actions.append(resume, reset);
+  }
+
+  /** Shows the scene's latest stats. */
+  update(s: Stats): void {
+    this.stats = s;
+    this.bar.hidden = false;
+    this.bar.dataset.paused = String(s.paused);
+    this.play.textContent = s.paused ? "▶" : "❚❚";
+    this.play.title = s.paused ? "Play (Space)" : "Pause (Space)";
+    this.play.setAttribute("aria-label", s.paused ? "Play" : "Pause");
+    this.speedEl.textContent = speedText(s.speed);
+    this.time.textContent = `t ${s.simTime.toFixed(2)} s`;
+    this.reset.hidden = !s.canReset;
+    this.overlayChanged();
+  }
+
+  /** Puts resume and reset on the overlay while a panic halts the sim;
+   * call it after the overlay's text changes (which drops them). */
+  overlayChanged(): void {
+    const o = this.overlay;
+    if (!o) return;
+    const want = !!this.stats?.halted && !o.hidden;
+    if (want) {
+      (this.actions.lastChild as HTMLElement).hidden = !this.stats?.canReset;
+      if (o.firstChild !== this.actions) o.prepend(this.actions);
+    } else if (this.actions.parentNode) {
+      this.actions.remove();
+    }
+  }
+
+  private toggle(): void {
+    this.send(this.stats && !this.stats.paused ? RUN_PAUSE : RUN_PLAY, 0);
+  }
+
+  private faster(dir: number): void {
+    const cur = this.stats ? this.stats.speed : 1;
+    // The next listed speed above or below the current one (which may be
+    // any speed the scene set itself).
+    const next = dir > 0 ? SPEEDS.find((v) => v > cur + 1e-6) : [...SPEEDS].reverse().find((v) => v < cur - 1e-6);
+    if (next !== undefined) this.send(RUN_SPEED, next);
+  }
+
+  /** Handles a run key (Space is handled by the caller, see spaceTap);
+   * reports whether it was one. Only once the scene has sent stats. */
+  key(key: string): boolean {
+    if (!this.stats) return false;
+    switch (key) {
+      case ".":
+        this.send(RUN_STEP, 0);
+        return true;
+      case "[":
+        this.faster(-1);
+        return true;
+      case "]":
+        this.faster(1);
+        return true;
+    }
+    return false;
+  }
+
+  /** A tap of Space (pressed and released without panning): play/pause. */
+  spaceTap(): boolean {
+    if (!this.stats) return false;
+    this.toggle();
+    return true;
+  }
+}
