@@ -7,6 +7,7 @@ import (
 
 func init() {
 	scenehook.SetControls = func(s any, values []wire.Control) { s.(*Scene).setControls(values) }
+	scenehook.SetRestart = func(s any, restart func()) { s.(*Scene).restart = restart }
 }
 
 // setControls applies values carried over a live-reload swap (see

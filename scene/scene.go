@@ -86,6 +86,7 @@ type Scene struct {
 	playing   bool
 	steps     int
 	resetFns  []func()
+	restart   func()  // set by vizserve's child (scenehook.SetRestart): a reset without resetFns
 	halted    bool    // a panic paused the sim and set the overlay
 	statsDue  bool    // send stats with the next frame
 	tickHz    float64 // the last measured tick rate, for stats sent between measurements
@@ -572,9 +573,10 @@ func (s *Scene) OnReset(fn func()) {
 	s.statsDue = true // viewers learn it with the next stats
 }
 
-// CanReset reports whether a reset does something: OnReset was called.
-// Sim goroutine only.
-func (s *Scene) CanReset() bool { return len(s.resetFns) > 0 }
+// CanReset reports whether a reset does something: OnReset was called, or
+// the scene runs under vizserve, which resets a scene without OnReset by
+// starting its program afresh. Sim goroutine only.
+func (s *Scene) CanReset() bool { return len(s.resetFns) > 0 || s.restart != nil }
 
 // Reset restarts the simulation from its initial state: it calls the
 // OnReset functions, sets the sim time to 0, drops pending steps, clears
@@ -585,6 +587,9 @@ func (s *Scene) Reset() { s.Do(s.reset) }
 
 func (s *Scene) reset() {
 	if len(s.resetFns) == 0 {
+		if s.restart != nil {
+			s.restart()
+		}
 		return
 	}
 	s.clearHalt()
@@ -841,7 +846,7 @@ func (s *Scene) stats() *wire.Stats {
 		Speed:    float32(s.speed),
 		SimTime:  s.simTime,
 		Paused:   !s.playing,
-		CanReset: len(s.resetFns) > 0,
+		CanReset: s.CanReset(),
 		Halted:   s.halted,
 	}
 }

@@ -867,7 +867,7 @@ func TestClientRefuses(t *testing.T) {
 		{name: "non-minimal varint", msg: []byte{0x80, 0x00}, code: 4007},
 		{name: "invalid UTF-8", msg: cat([]byte{seq, 0x09, byte(ball)}, str("\xff\xfe")), code: 4007},
 		{name: "event handler attribute", msg: cat([]byte{seq, 0x05, byte(ball), 0}, str("onclick"), str("alert(1)")), code: 4007},
-		{name: "bad bool", msg: []byte{seq, 0x22, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 0}, code: 4007},
+		{name: "unknown run flags", msg: []byte{seq, 0x22, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0}, code: 4007},
 		{name: "unknown pair", msg: []byte{seq, 0x08, byte(ball), 9, 0, 0, 0, 0, 0, 0, 0, 0}, code: 4007},
 		{name: "create without id", msg: cat([]byte{seq, 0x02, 99, 1, 0}, str("rect"), str(""), []byte{0, 0}, str("")), code: 4007},
 		{name: "keyframe id missing", msg: cat([]byte{seq, 0x01}, str(`<svg id="a"/>`), []byte{1, 1}, str("b"), []byte{0}), code: 4007, apply: true},

@@ -3,9 +3,9 @@ package main
 import (
 	"os"
 	"path/filepath"
-	"sync/atomic"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/vizserve/vizserve/internal/testkit/browser"
@@ -40,38 +40,69 @@ func TestBrowserRunControls(t *testing.T) {
 	}
 	e2e.WaitFor(t, p, `!document.getElementById("vz-run").hidden && document.querySelector('[data-run="reset"]').hidden === false`)
 
+	// While paused the sim does not tick, so the Go side is checked once
+	// the page shows the stats the command's handling produced.
+	timeText := func() string {
+		return e2e.Eval[string](t, p, `document.querySelector('[data-run="time"]').textContent`)
+	}
+	speedIs := func(text string, want float64) {
+		t.Helper()
+		e2e.WaitFor(t, p, `document.querySelector('[data-run="speed"]').textContent === "`+text+`"`)
+		if got := e2e.Sim(t, s, s.Speed); got != want {
+			t.Fatalf("the bar shows %s, the sim runs at %v×", text, got)
+		}
+	}
+
 	click("play") // playing: the button pauses
-	e2e.SimUntil(t, s, "paused in Go", func() bool { return !s.Playing() })
 	e2e.WaitFor(t, p, `document.getElementById("vz-run").dataset.paused === "true"`)
+	if e2e.Sim(t, s, s.Playing) {
+		t.Fatal("the bar shows paused, the sim plays")
+	}
 	t0 := e2e.Sim(t, s, s.SimTime)
 	e2e.WaitFor(t, p, `document.querySelector('[data-run="time"]').textContent === "t `+fmtTime(t0)+` s"`)
 
 	click("step")
-	e2e.SimUntil(t, s, "one step in Go", func() bool { return s.SimTime() > t0 })
+	e2e.WaitFor(t, p, `document.querySelector('[data-run="time"]').textContent !== "t `+fmtTime(t0)+` s"`)
 	t1 := e2e.Sim(t, s, s.SimTime)
 	if got, want := t1-t0, dt; got < want*0.999 || got > want*1.001 {
 		t.Fatalf("a step advanced sim time by %v, want one tick's %v", got, want)
 	}
-	e2e.WaitFor(t, p, `document.querySelector('[data-run="time"]').textContent === "t `+fmtTime(t1)+` s"`)
+	if got, want := timeText(), "t "+fmtTime(t1)+" s"; got != want {
+		t.Fatalf("after a step the bar shows %q, want %q", got, want)
+	}
 
 	e2e.Must(t, p, p.Press(e2e.Ctx(t), ".", 0)) // the step key
-	e2e.SimUntil(t, s, "a second step in Go", func() bool { return s.SimTime() > t1 })
+	e2e.WaitFor(t, p, `document.querySelector('[data-run="time"]').textContent !== "t `+fmtTime(t1)+` s"`)
+	if got := e2e.Sim(t, s, s.SimTime); got-t1 < dt*0.999 || got-t1 > dt*1.001 {
+		t.Fatalf("the step key advanced sim time by %v, want %v", got-t1, dt)
+	}
+	if !e2e.Eval[bool](t, p, `document.getElementById("vz-run").dataset.paused === "true"`) || e2e.Sim(t, s, s.Playing) {
+		t.Fatal("the sim plays after a step")
+	}
 
-	for range 5 { // 1 → 8, then clamped
+	speeds := []struct {
+		text string
+		v    float64
+	}{{"2×", 2}, {"4×", 4}, {"8×", 8}}
+	for _, sp := range speeds {
 		click("faster")
+		speedIs(sp.text, sp.v)
 	}
-	e2e.SimUntil(t, s, "speed 8 in Go", func() bool { return s.Speed() == 8 })
-	e2e.WaitFor(t, p, `document.querySelector('[data-run="speed"]').textContent === "8×"`)
+	click("faster") // clamped at 8×
 	e2e.Must(t, p, p.Press(e2e.Ctx(t), "[", 0))
-	e2e.SimUntil(t, s, "speed 4 in Go", func() bool { return s.Speed() == 4 })
-	for range 6 {
+	speedIs("4×", 4)
+	for _, sp := range []struct {
+		text string
+		v    float64
+	}{{"2×", 2}, {"1×", 1}, {"½×", 0.5}, {"¼×", 0.25}} {
 		click("slower")
-		e2e.WaitFor(t, p, `document.querySelector('[data-run="speed"]').textContent !== "4×"`)
+		speedIs(sp.text, sp.v)
 	}
-	e2e.SimUntil(t, s, "speed ¼ in Go", func() bool { return s.Speed() == 0.25 })
-	e2e.WaitFor(t, p, `document.querySelector('[data-run="speed"]').textContent === "¼×"`)
-	click("faster")
+	click("slower") // clamped at ¼×
+	e2e.Must(t, p, p.Press(e2e.Ctx(t), "]", 0))
+	speedIs("½×", 0.5)
 	click("faster") // back to 1×
+	speedIs("1×", 1)
 
 	e2e.Must(t, p, p.Press(e2e.Ctx(t), " ", 0)) // Space plays
 	e2e.SimUntil(t, s, "playing in Go", s.Playing)

@@ -28,6 +28,9 @@ type child struct {
 
 	started bool // cast.mu: the start message was sent
 
+	res   *build.Result // the build it runs
+	fresh bool          // a reset: it starts without the previous one's state
+
 	trig       trigger
 	build      time.Duration
 	fast       bool
@@ -199,12 +202,14 @@ func (d *front) spawn(res *build.Result, tr trigger) {
 		events:  make(chan wire.Event, 1024),
 		state:   make(chan link.Msg, 1),
 		trig:    tr,
+		res:     res,
 		build:   res.Duration,
 		fast:    res.Fast,
 		compile: res.Compile,
 		link:    res.Link,
 		spawned: time.Now(),
 	}
+	c.fresh = tr.reset
 	c.ctx, c.stop = context.WithCancel(d.ctx)
 	if old := d.cast.setNext(c); old != nil {
 		d.retire(old) // a newer version supersedes the one starting
@@ -290,6 +295,8 @@ func (d *front) own(c *child) {
 			case c.state <- m:
 			default:
 			}
+		case link.TRestart:
+			d.post(childRestart{c: c})
 		}
 	}
 	// The link is gone: the child exits (it ends when its link does), or
@@ -316,7 +323,7 @@ func (d *front) onUp(c *child) {
 	if c != next {
 		return
 	}
-	if old != nil && old.hello.State && c.hello.State {
+	if old != nil && old.hello.State && c.hello.State && !c.fresh {
 		// Carry the state over: ask the old child, then start the new
 		// one with it (or without it, after a bounded wait).
 		d.wg.Go(func() {
@@ -357,6 +364,19 @@ func (d *front) start(c *child, state []byte) {
 	if err := c.peer.Send(d.ctx, link.AppendStart(nil, state, d.relay.Controls())); err != nil {
 		d.log.Debug("dev: start", "err", err)
 	}
+}
+
+// onRestart starts the current child's program afresh, for a viewer's
+// reset in a scene without OnReset: the new process takes over as after a
+// save, with the control values the viewers see but not the old one's
+// state.
+func (d *front) onRestart(m childRestart) {
+	cur, next := d.cast.get()
+	if m.c != cur || next != nil {
+		return // a newer version is on its way, or this one is gone
+	}
+	d.say("resetting the scene: starting it afresh")
+	d.spawn(m.c.res, trigger{first: time.Now(), reset: true})
 }
 
 func (d *front) onKeyframe(m childKeyframe) {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/vizserve/vizserve/internal/dev/build"
 	"github.com/vizserve/vizserve/internal/dev/watch"
+	"github.com/vizserve/vizserve/internal/testkit/deadline"
 	"github.com/vizserve/vizserve/scene/wire"
 )
 
@@ -403,4 +404,46 @@ func startCounter(t *testing.T, mod func(*Config)) (file string, s *session, v *
 	}
 	v.until("v1", func(m, _ string) bool { return text(m, "label") == "v1" })
 	return file, s, v
+}
+
+// TestResetRestartsSceneWithoutOnReset sends a viewer's reset to a scene
+// that has no OnReset: vizserve starts its program afresh from the same
+// build (no rebuild), without the previous process's state, and the
+// viewer stays connected.
+func TestResetRestartsSceneWithoutOnReset(t *testing.T) {
+	dir := copyScene(t, "counter")
+	s := start(t, filepath.Join(dir, "main.go"), nil)
+	v := s.viewer()
+	first := s.note(NoteSwapped)
+	box := handleOf(t, v, "box")
+	v.send(wire.Event{Kind: wire.Click, Target: box, X: 240, Y: 60, Button: 1})
+	v.until("one click, 100 ticks", func(m, _ string) bool { return num(m, "clicks") == 1 && num(m, "ticks") > 100 })
+
+	v.send(wire.Event{Kind: wire.Run, Cmd: wire.RunReset})
+	var second Note
+	end := deadline.After(t)
+	for second.Kind != NoteSwapped {
+		select {
+		case n := <-s.notes:
+			if n.Kind == NoteBuilt {
+				t.Fatal("a reset rebuilt the scene")
+			}
+			second = n
+		case <-end:
+			t.Fatalf("no swap after a reset\n%s", s.out.String())
+		}
+	}
+	if second.Pid == first.Pid {
+		t.Fatalf("the same process (pid %d) after a reset", first.Pid)
+	}
+	after, _ := v.until("ticking afresh", func(m, _ string) bool { return num(m, "ticks") > 0 && num(m, "ticks") < 100 })
+	if got := num(after, "clicks"); got != 0 {
+		t.Errorf("clicks after a reset = %d, want 0: the state was carried over", got)
+	}
+	if !v.connected() {
+		t.Error("the viewer's connection was closed by the reset")
+	}
+	if !strings.Contains(s.out.String(), "resetting the scene") {
+		t.Errorf("the terminal does not say the scene is reset:\n%s", s.out.String())
+	}
 }

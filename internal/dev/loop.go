@@ -16,6 +16,7 @@ type trigger struct {
 	first, debounced time.Time
 	files            []string // the code files changed; nil if unknown
 	early            bool     // the build started before the change settled
+	reset            bool     // no change: a viewer's reset restarts the build that runs
 }
 
 // earlyBuild is a build started on the watcher's early report of a change,
@@ -43,7 +44,8 @@ type (
 		old *child // the child it replaced, if any
 		at  time.Time
 	}
-	childExit struct {
+	childRestart struct{ c *child }
+	childExit    struct {
 		c    *child
 		err  error
 		tail string
@@ -103,6 +105,8 @@ func (d *front) loop(ctx context.Context) error {
 				d.onKeyframe(m)
 			case childExit:
 				d.onExit(m)
+			case childRestart:
+				d.onRestart(m)
 			}
 		}
 	}

@@ -96,6 +96,9 @@ func RunChild(ctx context.Context, s *scene.Scene, o ChildOptions) error {
 	if len(m.Controls) > 0 {
 		scenehook.SetControls(s, m.Controls)
 	}
+	// A reset of a scene without OnReset: the parent starts this program
+	// afresh.
+	scenehook.SetRestart(s, func() { w.Queue(Control(TRestart)) })
 	unsubscribe := s.Subscribe(w)
 	defer unsubscribe()
 	if err := s.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {

@@ -69,6 +69,11 @@ const (
 	// TState answers TStateRequest: a status byte (0 ok, 1 error), then the
 	// state as JSON, or the error text.
 	TState Type = 0x03
+	// TRestart asks the parent to restart the scene from its initial
+	// state (a viewer's reset, in a scene without OnReset): a fresh
+	// process of the same build, with the viewers' control values and no
+	// state. No payload.
+	TRestart Type = 0x04
 )
 
 // Parent → child messages.
@@ -97,6 +102,8 @@ func (t Type) String() string {
 		return "batch"
 	case TState:
 		return "state"
+	case TRestart:
+		return "restart"
 	case TEvent:
 		return "event"
 	case TStateRequest:
@@ -112,7 +119,7 @@ func (t Type) String() string {
 }
 
 // Version is the link protocol version a Hello carries.
-const Version = 3
+const Version = 4
 
 // Hello is what a child says first.
 type Hello struct {
@@ -192,7 +199,7 @@ func Decode(msg []byte) (Msg, error) {
 		if m.Data, m.Controls, err = decodeStart(p); err != nil {
 			return m, fmt.Errorf("link: start: %w", err)
 		}
-	case TStateRequest, TShutdown:
+	case TStateRequest, TShutdown, TRestart:
 		if len(p) != 0 {
 			return m, fmt.Errorf("link: %v: unexpected payload", m.Type)
 		}

@@ -13,3 +13,9 @@ import "github.com/vizserve/vizserve/scene/wire"
 // control is gone, changed kind, or is a button is ignored. Package scene
 // sets it.
 var SetControls func(s any, values []wire.Control)
+
+// SetRestart gives s, a *scene.Scene that is not running yet, a way to reset without OnReset
+// functions: restart, which asks the process running it for a fresh start.
+// The scene then shows viewers a reset button and calls restart, on its sim
+// goroutine, for a reset. Package scene sets it.
+var SetRestart func(s any, restart func())

@@ -39,6 +39,7 @@ export interface Elements {
   status: HTMLElement | null;
   hud: HTMLElement | null;
   overlay: HTMLElement | null;
+  run: HTMLElement | null;
   panel: HTMLElement | null; // the panel's box, hidden without controls
   drawer: HTMLElement | null; // the button that opens the panel on narrow windows
   controls: HTMLElement | null; // the form holding the controls
@@ -102,7 +103,7 @@ export class Client implements Sink {
     this.status = new Status(els.status);
     this.hud = new HUD(els.hud);
     this.overlay = new Overlay(els.overlay);
-    this.run = new RunControls(els.overlay?.parentElement ?? null, els.overlay, (cmd, speed) => this.runCmd(cmd, speed));
+    this.run = new RunControls(els.run, els.overlay, (cmd, speed) => this.runCmd(cmd, speed));
     this.panel = new Panel(els.controls, els.panel, els.drawer, (name, v) => this.control(name, v), () => this.wake());
   }
 

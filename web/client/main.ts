@@ -43,6 +43,7 @@ function boot(): void {
     status: byId("vz-status"),
     hud: byId("vz-hud"),
     overlay: byId("vz-overlay"),
+    run: byId("vz-run"),
     panel: byId("vz-panel"),
     drawer: byId("vz-drawer"),
     controls: byId("vz-controls"),

@@ -2,6 +2,7 @@
 // and on keys, the sim time from the stats, and resume/reset on a panic's
 // overlay. They send run events; the scene's next stats say what happened.
 
+import { h } from "./ui";
 import { RUN_PAUSE, RUN_PLAY, RUN_RESET, RUN_SPEED, RUN_STEP, type Stats } from "./wire";
 
 /** The speeds the buttons and keys step through: ¼× to 8×. */
@@ -9,13 +10,46 @@ export const SPEEDS = [0.25, 0.5, 1, 2, 4, 8];
 
 export type SendRun = (cmd: number, speed: number) => void;
 
+// Icons as SVG paths on a 16×16 grid: glyphs such as ⏭ are missing from
+// many fonts.
+const ICONS = {
+  play: "M4 2.5v11l9-5.5z",
+  pause: "M4 2.5h3v11H4zM9 2.5h3v11H9z",
+  step: "M3 2.5v11l7.5-5.5zM11 2.5h2v11h-2z",
+  reset: "M8 .8 12 3.5 8 6.2z|M12.6 8.5A4.8 4.8 0 1 1 8 3.5",
+};
+
+function icon(d: string): SVGSVGElement {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", "0 0 16 16");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("class", "vz-icon");
+  // d is a filled path, then optionally "|" and a stroked one.
+  d.split("|").forEach((part, i) => {
+    const p = document.createElementNS(ns, "path");
+    p.setAttribute("d", part);
+    if (i > 0) p.setAttribute("class", "vz-icon-stroke");
+    svg.append(p);
+  });
+  return svg;
+}
+
+/** A button showing text, or an icon when label is one of ICONS. */
 function button(label: string, title: string, onClick: () => void): HTMLButtonElement {
-  const b = document.createElement("button");
+  const b = h("button") as HTMLButtonElement;
   b.type = "button";
-  b.textContent = label;
+  setLabel(b, label);
   b.title = title;
+  b.setAttribute("aria-label", title.replace(/ \(.*\)$/, ""));
   b.addEventListener("click", onClick);
   return b;
+}
+
+function setLabel(b: HTMLButtonElement, label: string): void {
+  const d = (ICONS as Record<string, string>)[label];
+  if (d) b.replaceChildren(icon(d));
+  else b.textContent = label;
 }
 
 function speedText(v: number): string {
@@ -31,34 +65,28 @@ export class RunControls {
   private readonly actions: HTMLElement;
   private stats: Stats | null = null;
 
-  constructor(ui: HTMLElement | null, private readonly overlay: HTMLElement | null, private readonly send: SendRun) {
-    const bar = document.createElement("div");
-    bar.id = "vz-run";
-    bar.className = "vz-run";
-    bar.setAttribute("role", "toolbar");
-    bar.setAttribute("aria-label", "Run controls");
-    bar.hidden = true; // until the scene's first stats
-    this.play = button("❚❚", "Pause (Space)", () => this.toggle());
+  /** bar is the page's (empty) run bar, hidden until the scene's first stats. */
+  constructor(bar: HTMLElement | null, private readonly overlay: HTMLElement | null, private readonly send: SendRun) {
+    this.bar = bar ?? h("div");
+    this.play = button("pause", "Pause (Space)", () => this.toggle());
     this.play.dataset.run = "play";
-    const step = button("⏭", "Step one tick (.)", () => this.send(RUN_STEP, 0));
+    const step = button("step", "Step one tick (.)", () => this.send(RUN_STEP, 0));
     step.dataset.run = "step";
     const slower = button("−", "Slower ([)", () => this.faster(-1));
     slower.dataset.run = "slower";
-    this.speedEl = document.createElement("span");
+    this.speedEl = h("span");
     this.speedEl.className = "vz-run-speed";
     this.speedEl.dataset.run = "speed";
     const faster = button("+", "Faster (])", () => this.faster(1));
     faster.dataset.run = "faster";
-    this.reset = button("↺", "Reset to the initial state", () => this.send(RUN_RESET, 0));
+    this.reset = button("reset", "Reset to the initial state", () => this.send(RUN_RESET, 0));
     this.reset.dataset.run = "reset";
-    this.time = document.createElement("span");
+    this.time = h("span");
     this.time.className = "vz-run-time";
     this.time.dataset.run = "time";
-    bar.append(this.play, step, slower, this.speedEl, faster, this.reset, this.time);
-    this.bar = bar;
-    ui?.append(bar);
+    this.bar.replaceChildren(this.play, step, slower, this.speedEl, faster, this.reset, this.time);
 
-    this.actions = document.createElement("div");
+    this.actions = h("div");
     this.actions.className = "vz-overlay-actions";
     const resume = button("Resume", "Resume the simulation", () => this.send(RUN_PLAY, 0));
     resume.dataset.run = "resume";
@@ -72,7 +100,10 @@ export class RunControls {
     this.stats = s;
     this.bar.hidden = false;
     this.bar.dataset.paused = String(s.paused);
-    this.play.textContent = s.paused ? "▶" : "❚❚";
+    if (this.play.dataset.shows !== String(s.paused)) {
+      this.play.dataset.shows = String(s.paused);
+      setLabel(this.play, s.paused ? "play" : "pause");
+    }
     this.play.title = s.paused ? "Play (Space)" : "Pause (Space)";
     this.play.setAttribute("aria-label", s.paused ? "Play" : "Pause");
     this.speedEl.textContent = speedText(s.speed);

@@ -372,7 +372,10 @@ class Reader {
         const speed = this.f32("speed");
         const simTime = this.f64("sim time");
         const run = this.u8("run flags");
-        if (run > (RUN_PAUSED | RUN_CAN_RESET | RUN_HALTED)) this.fail(`run flags ${run} have unknown bits`);
+        if (run > (RUN_PAUSED | RUN_CAN_RESET | RUN_HALTED)) {
+          this.off--;
+          this.fail(`run flags 0x${run.toString(16).padStart(2, "0")} have unknown bits`);
+        }
         return {
           c,
           stats: {
