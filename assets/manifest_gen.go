@@ -4,7 +4,7 @@ package assets
 
 // manifest maps each asset's logical name to its content-hashed file in dist.
 var manifest = map[string]string{
-	"client.js":   "client-8c5e95674a86.js",
+	"client.js":   "client-e40aa0f8135c.js",
 	"favicon.svg": "favicon-86287a197763.svg",
 	"style.css":   "style-96e667239daf.css",
 }

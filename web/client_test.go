@@ -73,6 +73,9 @@ func (w *world) start(t *testing.T, path string) (*harness, *browser.Page, *view
 	return h, p, v
 }
 
+// ties are float32 values halfway between two shortest decimals.
+var ties = []float64{274.078125, -8091.53125, 19234.8125, -51520.5625, 140305.125, 1224.78125, 57.6015625}
+
 func TestClientKeyframeAndOps(t *testing.T) {
 	w := newWorld(t)
 	kf := w.keyframe(t)
@@ -135,6 +138,21 @@ func TestClientKeyframeAndOps(t *testing.T) {
 		{"pose again", func() { w.hot.SetPose(0, 0, -90) }},
 		{"pose on a new node", func() { w.s.Root().Path("M1,0 L-1,1 L-1,-1 Z", `id="arrow"`).SetPose(30, 40, 45) }},
 		{"del after pose", func() { w.hot.Unset("transform") }},
+		// Float32 values halfway between two shortest decimals: Go rounds
+		// those to even, JavaScript's toPrecision away from zero.
+		// (A create carries the scene's text: the values must come in
+		// set-num and set-pose ops, which the client formats.)
+		{"ties create", func() {
+			g := w.s.Root().Group(`id="ties"`)
+			for i := range ties {
+				g.Rect(0, 0, 1, 1, fmt.Sprintf(`id="tie%d"`, i))
+			}
+		}},
+		{"ties", func() {
+			for i, v := range ties {
+				w.s.ByID(fmt.Sprintf("tie%d", i)).SetNum("x", v).SetPose(v, -v, v)
+			}
+		}},
 	}
 	for _, st := range steps {
 		st.change()

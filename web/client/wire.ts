@@ -510,9 +510,26 @@ export function fmtNum(v: number): string {
   if (v === 0) return "0";
   for (let p = 1; p <= 9; p++) {
     const s = v.toPrecision(p);
-    if (Math.fround(+s) === v) return String(+s);
+    if (Math.fround(+s) === v) return String(+evenTie(v, p, s));
   }
   return String(v);
+}
+
+/**
+ * evenTie: s is v to p digits, which toPrecision rounds half away from
+ * zero. When v lies exactly halfway between two p-digit decimals (v to
+ * p+1 digits is v itself and ends in 5), Go picks the one whose last digit
+ * is even: 274.078125 is 274.07812 there, not 274.07813.
+ */
+function evenTie(v: number, p: number, s: string): string {
+  const end = (x: string) => (x.indexOf("e") + 1 || x.length + 1) - 2; // index of the last digit
+  const i = end(s);
+  const d = s.charCodeAt(i) - 48;
+  if (d % 2 === 0) return s;
+  const t = v.toPrecision(p + 1);
+  if (t.charAt(end(t)) !== "5" || +t !== v) return s;
+  const down = s.slice(0, i) + String(d - 1) + s.slice(i + 1);
+  return Math.fround(+down) === v ? down : s;
 }
 
 /**
