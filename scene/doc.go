@@ -13,7 +13,7 @@
 // Two ways, one patch stream. Retained: create nodes once with svgo's
 // vocabulary (Circle, Rect, Line, Path, Text, Group, El for any tag, with
 // svgo-style "style" or name="value" arguments), then change them
-// (SetXY, Set, SetNum, SetText, Raise, Remove...); every node has a stable
+// (SetXY, SetPose, Set, SetNum, SetText, Raise, Remove...); every node has a stable
 // id that is also its DOM id. Immediate: Immediate(w, h, fn) (or
 // Node.Draw) calls fn with svgo's own *svg.SVG every frame and diffs the
 // output by element id, so an existing svgo program becomes live with one

@@ -46,15 +46,18 @@ const (
 	kStr attrKind = iota
 	kNum
 	kTranslate
-	kDel // pending removal, to be announced at the next flush
+	kPose       // transform by SetPose: x, y, angle
+	kPoseScaled // transform by SetPoseScaled: x, y, angle, scale
+	kDel        // pending removal, to be announced at the next flush
 )
 
 type attr struct {
-	name  string
-	s     string
-	x, y  float32
-	kind  attrKind
-	dirty bool
+	name         string
+	s            string
+	x, y         float32
+	angle, scale float32 // kPose, kPoseScaled
+	kind         attrKind
+	dirty        bool
 }
 
 func (a *attr) value() string {
@@ -63,6 +66,10 @@ func (a *attr) value() string {
 		return wire.FormatNum(a.x)
 	case kTranslate:
 		return wire.FormatTranslate(a.x, a.y)
+	case kPose:
+		return wire.FormatPose(a.x, a.y, a.angle)
+	case kPoseScaled:
+		return wire.FormatPoseScaled(a.x, a.y, a.angle, a.scale)
 	}
 	return a.s
 }
@@ -124,7 +131,7 @@ func (n *Node) put(a attr) {
 			return
 		}
 		old := &n.attrs[i]
-		if old.kind == a.kind && old.s == a.s && old.x == a.x && old.y == a.y {
+		if old.kind == a.kind && old.s == a.s && old.x == a.x && old.y == a.y && old.angle == a.angle && old.scale == a.scale {
 			return
 		}
 		*old = a
@@ -207,6 +214,47 @@ func (n *Node) SetXY(x, y float64) *Node {
 		n.put(attr{name: "transform", kind: kTranslate, x: f32(x), y: f32(y)})
 	}
 	return n
+}
+
+// SetPose places and turns the node: its transform becomes
+// "translate(x,y) rotate(angle)", angle in degrees, clockwise on screen
+// (SVG's rotate). Draw an oriented shape pointing along +x around the
+// origin, then SetPose it every tick: the update costs 14–16 bytes on the
+// wire, against about 40 for SetTransform with the same text.
+//
+// A pose is the node's transform attribute, nothing more: a later
+// SetTransform, Set("transform", ...), SetXY (for the elements it moves by
+// a translate) or Unset("transform") replaces it, and SetPose replaces
+// whatever transform was there. Non-finite numbers become 0.
+func (n *Node) SetPose(x, y, angle float64) *Node {
+	n.put(attr{name: "transform", kind: kPose, x: f32(x), y: f32(y), angle: f32(angle)})
+	return n
+}
+
+// SetPoseScaled is SetPose with a uniform scale after the rotation:
+// "translate(x,y) rotate(angle) scale(s)". A scale of 1 is SetPose.
+func (n *Node) SetPoseScaled(x, y, angle, s float64) *Node {
+	if f32(s) == 1 {
+		return n.SetPose(x, y, angle)
+	}
+	n.put(attr{name: "transform", kind: kPoseScaled, x: f32(x), y: f32(y), angle: f32(angle), scale: f32(s)})
+	return n
+}
+
+// Pose returns what SetPose or SetPoseScaled last set: position, angle
+// and scale (1 for SetPose); ok is false when the transform is not a pose.
+func (n *Node) Pose() (x, y, angle, s float64, ok bool) {
+	i := n.find("transform")
+	if i < 0 {
+		return 0, 0, 0, 0, false
+	}
+	switch a := &n.attrs[i]; a.kind {
+	case kPose:
+		return float64(a.x), float64(a.y), float64(a.angle), 1, true
+	case kPoseScaled:
+		return float64(a.x), float64(a.y), float64(a.angle), float64(a.scale), true
+	}
+	return 0, 0, 0, 0, false
 }
 
 // XY returns the position SetXY sets (0, 0 if unset or not numeric).

@@ -331,6 +331,10 @@ func (n *Node) appendChanges(ops []wire.Op) []wire.Op {
 			ops = append(ops, wire.Op{Code: wire.OpSetAttr, Node: n.h, Name: a.name, Text: a.s})
 		case kTranslate:
 			ops = append(ops, wire.Op{Code: wire.OpSetXY, Node: n.h, Pair: wire.PairTranslate, X: a.x, Y: a.y})
+		case kPose:
+			ops = append(ops, wire.Op{Code: wire.OpSetPose, Node: n.h, X: a.x, Y: a.y, Angle: a.angle})
+		case kPoseScaled:
+			ops = append(ops, wire.Op{Code: wire.OpSetPoseScaled, Node: n.h, X: a.x, Y: a.y, Angle: a.angle, Scale: a.scale})
 		case kNum:
 			paired := false
 			if p := wire.PairStartingWith(a.name); p != 0 {

@@ -118,7 +118,7 @@ func TestStreamMatchesKeyframe(t *testing.T) {
 		for frame := range 30 {
 			for range r.IntN(20) {
 				n := pick()
-				switch k := r.IntN(14); k {
+				switch k := r.IntN(15); k {
 				case 0, 1:
 					p := n
 					if p.Tag() != "g" && p != s.Root() {
@@ -179,6 +179,16 @@ func TestStreamMatchesKeyframe(t *testing.T) {
 					}
 				case 13:
 					s.SetOverlay([]string{"", "oops"}[r.IntN(2)])
+				case 14:
+					x, y, a := float64(r.IntN(9)), float64(r.IntN(9)), float64(r.IntN(8)*45)
+					switch r.IntN(3) {
+					case 0:
+						n.SetPose(x, y, a)
+					case 1:
+						n.SetPoseScaled(x, y, a, float64(r.IntN(3))/2+0.5)
+					default:
+						n.SetTransform(fmt.Sprintf("rotate(%g)", a))
+					}
 				}
 			}
 			s.Advance(1.0 / 60)
@@ -274,6 +284,67 @@ func TestCostProportionalToChange(t *testing.T) {
 	s.Advance(0)
 	if len(v.got) != 0 {
 		t.Fatalf("a frame without changes sent %d batches", len(v.got))
+	}
+}
+
+// TestPose: a pose travels as one 14–16 byte op, shows as the transform
+// text the client writes, and is the transform attribute: whichever of a
+// pose or another transform comes last wins.
+func TestPose(t *testing.T) {
+	t.Parallel()
+	s := scene.New(scene.Options{ID: "w", Width: 10, Height: 10})
+	boid := s.Root().Path("M6,0 L-4,3 L-4,-3 Z", `id="b"`)
+	boid.SetPose(1, 2, 30)
+	v := newViewer(t, false)
+	s.Subscribe(v)
+	s.Advance(0)
+	if got := boid.Attr("transform"); got != "translate(1,2) rotate(30)" {
+		t.Fatalf("transform after SetPose = %q", got)
+	}
+	steps := []struct {
+		do   func()
+		code wire.Code
+		want string
+	}{
+		{func() { boid.SetPose(100.5, -3, 359.75) }, wire.OpSetPose, "translate(100.5,-3) rotate(359.75)"},
+		{func() { boid.SetPoseScaled(1, 2, -90, 2) }, wire.OpSetPoseScaled, "translate(1,2) rotate(-90) scale(2)"},
+		{func() { boid.SetPoseScaled(1, 2, -90, 1) }, wire.OpSetPose, "translate(1,2) rotate(-90)"},
+		{func() { boid.SetTransform("scale(3)") }, wire.OpSetAttr, "scale(3)"},
+		{func() { boid.SetPose(0, 0, 0) }, wire.OpSetPose, "translate(0,0) rotate(0)"},
+		{func() { boid.SetXY(4, 5) }, wire.OpSetXY, "translate(4,5)"},
+		{func() { boid.SetPose(4, 5, 1) }, wire.OpSetPose, "translate(4,5) rotate(1)"},
+		{func() { boid.Unset("transform") }, wire.OpDelAttr, ""},
+	}
+	for i, st := range steps {
+		v.got, v.bytes = nil, 0
+		st.do()
+		s.Advance(0)
+		if len(v.got) != 1 || len(v.got[0].Ops) != 1 || v.got[0].Ops[0].Code != st.code {
+			t.Fatalf("step %d: got %+v, want one %v op", i, v.got, st.code)
+		}
+		if st.code == wire.OpSetPose && v.bytes > 16 {
+			t.Fatalf("step %d: a pose cost %d bytes with its sequence number, want <= 16", i, v.bytes)
+		}
+		if got := boid.Attr("transform"); got != st.want {
+			t.Fatalf("step %d: transform %q, want %q", i, got, st.want)
+		}
+		sameState(t, fmt.Sprintf("step %d", i), v.mirror, fresh(t, s))
+	}
+	boid.SetPoseScaled(7, 8, 9, 0.5)
+	if x, y, a, k, ok := boid.Pose(); !ok || x != 7 || y != 8 || a != 9 || k != 0.5 {
+		t.Fatalf("Pose() = %v %v %v %v %v", x, y, a, k, ok)
+	}
+	boid.SetTransform("rotate(1)")
+	if _, _, _, _, ok := boid.Pose(); ok {
+		t.Fatal("Pose() reports a pose after SetTransform")
+	}
+	v.got = nil
+	boid.SetPose(1, 1, 1)
+	s.Advance(0)
+	boid.SetPose(1, 1, 1)
+	s.Advance(0)
+	if len(v.got) != 1 {
+		t.Fatalf("the same pose twice sent %d batches, want 1", len(v.got))
 	}
 }
 

@@ -73,6 +73,9 @@ func (w *world) start(t *testing.T, path string) (*harness, *browser.Page, *view
 	return h, p, v
 }
 
+// ties are float32 values halfway between two shortest decimals.
+var ties = []float64{274.078125, -8091.53125, 19234.8125, -51520.5625, 140305.125, 1224.78125, 57.6015625}
+
 func TestClientKeyframeAndOps(t *testing.T) {
 	w := newWorld(t)
 	kf := w.keyframe(t)
@@ -129,6 +132,27 @@ func TestClientKeyframeAndOps(t *testing.T) {
 		{"remove", func() { w.s.ByID("r1").Remove() }},
 		{"remove subtree", func() { w.box.Remove() }},
 		{"translate", func() { w.hot.SetTransform("translate(1.5,-2)") }},
+		{"pose after attr", func() { w.hot.SetPose(10.25, -3, 1.0/3) }},
+		{"pose scaled", func() { w.hot.SetPoseScaled(-0.5, 1e6, 359.9, 0.75) }},
+		{"attr after pose", func() { w.hot.SetTransform("rotate(5)") }},
+		{"pose again", func() { w.hot.SetPose(0, 0, -90) }},
+		{"pose on a new node", func() { w.s.Root().Path("M1,0 L-1,1 L-1,-1 Z", `id="arrow"`).SetPose(30, 40, 45) }},
+		{"del after pose", func() { w.hot.Unset("transform") }},
+		// Float32 values halfway between two shortest decimals: Go rounds
+		// those to even, JavaScript's toPrecision away from zero.
+		// (A create carries the scene's text: the values must come in
+		// set-num and set-pose ops, which the client formats.)
+		{"ties create", func() {
+			g := w.s.Root().Group(`id="ties"`)
+			for i := range ties {
+				g.Rect(0, 0, 1, 1, fmt.Sprintf(`id="tie%d"`, i))
+			}
+		}},
+		{"ties", func() {
+			for i, v := range ties {
+				w.s.ByID(fmt.Sprintf("tie%d", i)).SetNum("x", v).SetPose(v, -v, v)
+			}
+		}},
 	}
 	for _, st := range steps {
 		st.change()
@@ -864,6 +888,8 @@ func TestClientRefuses(t *testing.T) {
 	}{
 		{name: "unknown op", msg: []byte{seq, 0xee}, code: 4007},
 		{name: "truncated set-xy", msg: []byte{seq, 0x08, byte(ball), 0x02, 0, 0}, code: 4007},
+		{name: "truncated set-pose", msg: []byte{seq, 0x0b, byte(ball), 0, 0, 0, 0, 0, 0, 0, 0}, code: 4007},
+		{name: "set-pose-scaled without scale", msg: []byte{seq, 0x0c, byte(ball), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, code: 4007},
 		{name: "non-minimal varint", msg: []byte{0x80, 0x00}, code: 4007},
 		{name: "invalid UTF-8", msg: cat([]byte{seq, 0x09, byte(ball)}, str("\xff\xfe")), code: 4007},
 		{name: "event handler attribute", msg: cat([]byte{seq, 0x05, byte(ball), 0}, str("onclick"), str("alert(1)")), code: 4007},

@@ -118,7 +118,9 @@ func (t Type) String() string {
 	return fmt.Sprintf("type 0x%02x", byte(t))
 }
 
-// Version is the link protocol version a Hello carries.
+// Version is the link protocol version a Hello carries. 4: batches may
+// carry the pose ops (set-pose, set-pose-scaled), which a front of version 3
+// cannot decode, and the child may ask for a restart (TRestart).
 const Version = 4
 
 // Hello is what a child says first.

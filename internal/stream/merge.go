@@ -72,15 +72,18 @@ const (
 	akStr attrKind = iota
 	akNum
 	akTranslate
+	akPose       // transform by set-pose
+	akPoseScaled // transform by set-pose-scaled
 	akDel
 	akDone // already emitted as half of a pair
 )
 
 type pendAttr struct {
-	name string
-	kind attrKind
-	s    string
-	x, y float32
+	name         string
+	kind         attrKind
+	s            string
+	x, y         float32
+	angle, scale float32 // akPose, akPoseScaled
 }
 
 type pendNode struct {
@@ -276,6 +279,12 @@ func (m *Merger) op(op *wire.Op) {
 		a, b := op.Pair.Names()
 		n.set(pendAttr{name: a, kind: akNum, x: op.X})
 		n.set(pendAttr{name: b, kind: akNum, x: op.Y})
+	case wire.OpSetPose:
+		// A pose is the transform attribute's value: it replaces, and is
+		// replaced by, any other op on transform.
+		m.node(op.Node).set(pendAttr{name: "transform", kind: akPose, x: op.X, y: op.Y, angle: op.Angle})
+	case wire.OpSetPoseScaled:
+		m.node(op.Node).set(pendAttr{name: "transform", kind: akPoseScaled, x: op.X, y: op.Y, angle: op.Angle, scale: op.Scale})
 	case wire.OpSetText:
 		n := m.node(op.Node)
 		n.text, n.hasText = op.Text, true
@@ -413,6 +422,10 @@ func (n *pendNode) appendOps(ops []wire.Op, h wire.Handle) []wire.Op {
 			ops = append(ops, wire.Op{Code: wire.OpDelAttr, Node: h, Name: a.name})
 		case akTranslate:
 			ops = append(ops, wire.Op{Code: wire.OpSetXY, Node: h, Pair: wire.PairTranslate, X: a.x, Y: a.y})
+		case akPose:
+			ops = append(ops, wire.Op{Code: wire.OpSetPose, Node: h, X: a.x, Y: a.y, Angle: a.angle})
+		case akPoseScaled:
+			ops = append(ops, wire.Op{Code: wire.OpSetPoseScaled, Node: h, X: a.x, Y: a.y, Angle: a.angle, Scale: a.scale})
 		case akNum:
 			// Pair up x with y, cx with cy... into one compact SetXY.
 			if p := wire.PairStartingWith(a.name); p != 0 {

@@ -105,6 +105,10 @@ func (g *gen) op() wire.Op {
 		return wire.Op{Code: wire.OpDelAttr, Node: target, Name: name}
 	case k < 68:
 		return wire.Op{Code: wire.OpSetNum, Node: target, Name: name, X: float32(g.r.IntN(7)) / 2}
+	case k < 76:
+		return wire.Op{Code: wire.OpSetPose, Node: target, X: float32(g.r.IntN(9)), Y: float32(g.r.IntN(9)), Angle: float32(g.r.IntN(8)) * 45}
+	case k < 78:
+		return wire.Op{Code: wire.OpSetPoseScaled, Node: target, X: float32(g.r.IntN(9)), Y: float32(g.r.IntN(9)), Angle: float32(g.r.IntN(8)) * 45, Scale: float32(g.r.IntN(3)) / 2}
 	case k < 80:
 		return wire.Op{Code: wire.OpSetXY, Node: target, Pair: wire.Pair(1 + g.r.IntN(7)), X: float32(g.r.IntN(9)), Y: float32(g.r.IntN(9))}
 	case k < 86:
@@ -339,6 +343,99 @@ func TestMirrorApply(t *testing.T) {
 	if err == nil {
 		t.Fatal("create with a live handle: no error")
 	}
+}
+
+// TestMergerPose: a pose is the value of transform, so whichever op on
+// transform comes last wins, whether a pose, a set-attr, a translate or a
+// removal; merged and applied in order give the same DOM.
+func TestMergerPose(t *testing.T) {
+	t.Parallel()
+	pose := wire.Op{Code: wire.OpSetPose, Node: 2, X: 10, Y: 20, Angle: 30}
+	scaled := wire.Op{Code: wire.OpSetPoseScaled, Node: 2, X: 1, Y: 2, Angle: -45, Scale: 1.5}
+	attr := wire.Op{Code: wire.OpSetAttr, Node: 2, Name: "transform", Text: "scale(2)"}
+	del := wire.Op{Code: wire.OpDelAttr, Node: 2, Name: "transform"}
+	translate := wire.Op{Code: wire.OpSetXY, Node: 2, Pair: wire.PairTranslate, X: 3, Y: 4}
+	create := wire.Op{Code: wire.OpCreate, Node: 9, Parent: 2, Tag: "path", Name: "boid",
+		Attrs: []wire.Attr{{Name: "d", Value: "M1 0L-1 1V-1Z"}, {Name: "transform", Value: "rotate(5)"}}}
+	onNew := func(op wire.Op) wire.Op { op.Node = 9; return op }
+	tests := []struct {
+		name    string
+		batches [][]wire.Op
+		want    string // the transform the DOM ends with ("" none)
+	}{
+		{"pose then attr", [][]wire.Op{{pose}, {attr}}, "scale(2)"},
+		{"attr then pose", [][]wire.Op{{attr}, {pose}}, "translate(10,20) rotate(30)"},
+		{"pose then scaled", [][]wire.Op{{pose}, {scaled}}, "translate(1,2) rotate(-45) scale(1.5)"},
+		{"scaled then pose", [][]wire.Op{{scaled}, {pose}}, "translate(10,20) rotate(30)"},
+		{"pose then del", [][]wire.Op{{pose}, {del}}, ""},
+		{"del then pose", [][]wire.Op{{del}, {pose}}, "translate(10,20) rotate(30)"},
+		{"pose then translate", [][]wire.Op{{pose}, {translate}}, "translate(3,4)"},
+		{"translate then pose", [][]wire.Op{{translate}, {pose}}, "translate(10,20) rotate(30)"},
+		{"pose after create", [][]wire.Op{{create}, {onNew(pose)}, {onNew(scaled)}}, "translate(1,2) rotate(-45) scale(1.5)"},
+		{"attr after pose after create", [][]wire.Op{{create, onNew(pose)}, {onNew(attr)}}, "scale(2)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			inOrder, merged := NewMirror(), NewMirror()
+			mustApply(t, inOrder, initialKeyframe())
+			mustApply(t, merged, initialKeyframe())
+			var m Merger
+			for i, ops := range tt.batches {
+				b := &wire.Batch{Seq: uint64(i + 2), Ops: ops}
+				mustApply(t, inOrder, b)
+				m.Add(b)
+			}
+			var out wire.Batch
+			if !m.Take(&out) {
+				t.Fatal("nothing pending")
+			}
+			// Through bytes, as a viewer gets it.
+			msg, err := out.MarshalBinary()
+			noErr(t, err)
+			var dec wire.Batch
+			noErr(t, dec.UnmarshalBinary(msg))
+			mustApply(t, merged, &dec)
+			equal(t, "merged DOM", merged.Dump(), inOrder.Dump())
+			h := tt.batches[len(tt.batches)-1][0].Node
+			n := 0
+			for _, op := range dec.Ops {
+				if op.Node == h && op.Code != wire.OpCreate && op.Code != wire.OpRemove {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Errorf("merged batch has %d ops on node %d, want 1: %+v", n, h, dec.Ops)
+			}
+			got := ""
+			if el := inOrder.nodes[h]; el != nil {
+				for _, a := range el.attrs {
+					if a.Name == "transform" {
+						got = a.Value
+					}
+				}
+			}
+			equal(t, "transform", got, tt.want)
+		})
+	}
+}
+
+// TestMirrorPose: the mirror and its keyframe show a pose as the
+// transform text the client sets.
+func TestMirrorPose(t *testing.T) {
+	t.Parallel()
+	m := NewMirror()
+	mustApply(t, m, initialKeyframe())
+	mustApply(t, m, &wire.Batch{Seq: 2, Ops: []wire.Op{
+		{Code: wire.OpSetPose, Node: 2, X: 1.5, Y: -2, Angle: 1.0 / 3},
+		{Code: wire.OpSetPoseScaled, Node: 4, X: 0, Y: 0, Angle: 0, Scale: 1},
+		{Code: wire.OpSetPose, Node: 77, X: 1, Y: 1, Angle: 1}, // unknown: ignored
+	}})
+	want := `<svg id="root" height="100" width="100"><g id="a" transform="translate(1.5,-2) rotate(0.33333334)"><circle id="b" cx="1" cy="2" r="3"/></g><text id="t" transform="translate(0,0) rotate(0) scale(1)" x="0">hi</text></svg>`
+	equal(t, "markup", m.Markup(), want)
+	m2 := NewMirror()
+	mustApply(t, m2, m.Keyframe())
+	equal(t, "keyframe markup", m2.Markup(), want)
 }
 
 func TestMirrorBadKeyframes(t *testing.T) {

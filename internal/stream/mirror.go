@@ -135,6 +135,14 @@ func (m *Mirror) apply(op *wire.Op) error {
 			n.set(a, wire.FormatNum(op.X))
 			n.set(b, wire.FormatNum(op.Y))
 		}
+	case wire.OpSetPose:
+		if n := m.nodes[op.Node]; n != nil {
+			n.set("transform", wire.FormatPose(op.X, op.Y, op.Angle))
+		}
+	case wire.OpSetPoseScaled:
+		if n := m.nodes[op.Node]; n != nil {
+			n.set("transform", wire.FormatPoseScaled(op.X, op.Y, op.Angle, op.Scale))
+		}
 	case wire.OpSetText:
 		if n := m.nodes[op.Node]; n != nil {
 			n.text = op.Text

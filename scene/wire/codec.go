@@ -338,6 +338,14 @@ func appendOp(b []byte, op *Op, v *ViewerStats) ([]byte, error) {
 	case OpListen:
 		b = appendUvarint(b, uint64(op.Node))
 		b = appendUvarint(b, uint64(op.Mask))
+	case OpSetPose, OpSetPoseScaled:
+		b = appendUvarint(b, uint64(op.Node))
+		b = appendF32(b, op.X)
+		b = appendF32(b, op.Y)
+		b = appendF32(b, op.Angle)
+		if op.Code == OpSetPoseScaled {
+			b = appendF32(b, op.Scale)
+		}
 	case OpOverlay:
 		if err := checkUTF8(op.Text); err != nil {
 			return b, err
@@ -676,6 +684,14 @@ func decodeOp(r *reader, op *Op) {
 	case OpListen:
 		op.Node = r.handle("handle")
 		op.Mask = r.mask()
+	case OpSetPose, OpSetPoseScaled:
+		op.Node = r.handle("handle")
+		op.X = r.f32("x")
+		op.Y = r.f32("y")
+		op.Angle = r.f32("angle")
+		if op.Code == OpSetPoseScaled {
+			op.Scale = r.f32("scale")
+		}
 	case OpOverlay:
 		op.Text = r.str("text")
 	case OpAsset:

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -46,6 +47,10 @@ func allOps() []Op {
 		{Code: OpSetXY, Node: 1 << 40, Pair: PairTranslate, X: 3, Y: 4},
 		{Code: OpSetText, Node: 2, Text: "héllo\n"},
 		{Code: OpListen, Node: 2, Mask: MaskDblClick | MaskWheel},
+		{Code: OpSetPose, Node: 2, X: 10.5, Y: -3, Angle: 271.25},
+		{Code: OpSetPose, Node: 1 << 40, X: float32(math.Copysign(0, -1)), Y: math.MaxFloat32, Angle: -90},
+		{Code: OpSetPoseScaled, Node: 300, X: 1, Y: 2, Angle: 45, Scale: 0.5},
+		{Code: OpSetPoseScaled, Node: 2, X: 1, Y: 2, Angle: 0, Scale: 1},
 		{Code: OpOverlay, Text: "scene.go:12: undefined: x"},
 		{Code: OpOverlay},
 		{Code: OpAsset, Tag: "css", Name: "client.css", Text: "/assets/client.3f2a.css"},
@@ -108,6 +113,27 @@ func TestSetXYSize(t *testing.T) {
 	}
 }
 
+func TestSetPoseSize(t *testing.T) {
+	t.Parallel()
+	// A pose is a move and a turn: 16 bytes at most for handles below 2^21,
+	// 4 more with a scale.
+	for _, h := range []Handle{1, 127, 128, 1<<14 - 1, 1 << 14, 1<<21 - 1} {
+		want := 1 + len(binary.AppendUvarint(nil, uint64(h))) + 12
+		for _, code := range []Code{OpSetPose, OpSetPoseScaled} {
+			op := Op{Code: code, Node: h, X: 1, Y: 2, Angle: 3, Scale: 2}
+			b, err := appendOp(nil, &op, nil)
+			noErr(t, err)
+			if len(b) != want {
+				t.Errorf("%v for handle %d takes %d bytes, want %d", code, h, len(b), want)
+			}
+			want += 4
+		}
+		if want-8 > 16 {
+			t.Errorf("a pose for handle %d takes %d bytes, want <= 16", h, want-8)
+		}
+	}
+}
+
 func TestByteLayout(t *testing.T) {
 	t.Parallel()
 	// Golden bytes pin the layout documented in docs/protocol.md.
@@ -125,6 +151,17 @@ func TestByteLayout(t *testing.T) {
 		{"remove", Batch{Seq: 0, Ops: []Op{{Code: OpRemove, Node: 128}}},
 			[]byte{0x00, 0x03, 0x80, 0x01}},
 		{"empty", Batch{Seq: 2}, []byte{0x02}},
+		{"setpose", Batch{Seq: 1, Ops: []Op{{Code: OpSetPose, Node: 5, X: 1, Y: -2, Angle: 90}}},
+			[]byte{0x01, 0x0b, 0x05,
+				0x00, 0x00, 0x80, 0x3f, // x = 1
+				0x00, 0x00, 0x00, 0xc0, // y = -2
+				0x00, 0x00, 0xb4, 0x42}}, // angle = 90
+		{"setposescaled", Batch{Seq: 1, Ops: []Op{{Code: OpSetPoseScaled, Node: 5, X: 1, Y: -2, Angle: 90, Scale: 2}}},
+			[]byte{0x01, 0x0c, 0x05,
+				0x00, 0x00, 0x80, 0x3f,
+				0x00, 0x00, 0x00, 0xc0,
+				0x00, 0x00, 0xb4, 0x42,
+				0x00, 0x00, 0x00, 0x40}}, // scale = 2
 		// A control without extras keeps the layout of before they existed.
 		{"control", Batch{Seq: 1, Ops: []Op{{Code: OpControls, Controls: []Control{
 			{Kind: Slider, Name: "g", Min: 0, Max: 2, Step: 0.5, Value: Number(1)}}}}},
@@ -171,6 +208,8 @@ func TestDecodeBatchErrors(t *testing.T) {
 		{"empty", nil, "empty message"},
 		{"unknown op", []byte{1, 0x7f}, "offset 1: unknown op code 0x7f"},
 		{"truncated setxy", []byte{1, 0x08, 5, 2, 0, 0}, "set-xy op: truncated: missing x (float32)"},
+		{"truncated setpose", []byte{1, 0x0b, 5, 0, 0, 0x80, 0x3f, 0, 0, 0, 0}, "set-pose op: truncated: missing angle (float32)"},
+		{"setpose without scale", []byte{1, 0x0c, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, "set-pose-scaled op: truncated: missing scale (float32)"},
 		{"bad pair", []byte{1, 0x08, 5, 9, 0, 0, 0, 0, 0, 0, 0, 0}, "unknown attribute pair 9"},
 		{"huge string", []byte{1, 0x09, 5, 0xff, 0xff, 0xff, 0xff, 0x0f}, "text length 4294967295 exceeds the remaining 0 bytes"},
 		{"bad utf8", []byte{1, 0x09, 5, 2, 0xff, 0xfe}, "text is not valid UTF-8"},
@@ -371,6 +410,15 @@ func TestFormatNum(t *testing.T) {
 	}
 	if got := FormatTranslate(1.5, -2); got != "translate(1.5,-2)" {
 		t.Errorf("FormatTranslate = %q", got)
+	}
+	if got := FormatPose(1.5, -2, 1.0/3); got != "translate(1.5,-2) rotate(0.33333334)" {
+		t.Errorf("FormatPose = %q", got)
+	}
+	if got := FormatPose(0, 0, float32(math.Copysign(0, -1))); got != "translate(0,0) rotate(0)" {
+		t.Errorf("FormatPose of zeros = %q", got)
+	}
+	if got := FormatPoseScaled(1e6, 0.1, -90, 1); got != "translate(1000000,0.1) rotate(-90) scale(1)" {
+		t.Errorf("FormatPoseScaled = %q", got)
 	}
 }
 

@@ -28,7 +28,7 @@ func seedBatches(t testing.TB) [][]byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return append(out, all, []byte{0}, []byte{1, 0x08, 5, 9})
+	return append(out, all, []byte{0}, []byte{1, 0x08, 5, 9}, []byte{1, 0x0c, 5, 0, 0, 0x80})
 }
 
 func seedEvents(t testing.TB) [][]byte {

@@ -23,27 +23,30 @@ type Code byte
 // Operation codes of server→browser ops. docs/protocol.md gives the byte
 // layout of each.
 const (
-	OpKeyframe     Code = 0x01 // replace the whole scene: markup + handle table
-	OpCreate       Code = 0x02 // create an element under a parent
-	OpRemove       Code = 0x03 // remove an element and its subtree
-	OpMove         Code = 0x04 // move an element (reorder or reparent)
-	OpSetAttr      Code = 0x05 // set an attribute to a string
-	OpDelAttr      Code = 0x06 // remove an attribute
-	OpSetNum       Code = 0x07 // set an attribute to a float32
-	OpSetXY        Code = 0x08 // set an attribute pair (x/y, cx/cy...) to two float32
-	OpSetText      Code = 0x09 // set an element's own text
-	OpListen       Code = 0x0A // set which events an element wants
-	OpOverlay      Code = 0x20 // show (or clear, with "") the error overlay
-	OpAsset        Code = 0x21 // a stylesheet or script changed URL
-	OpStats        Code = 0x22 // numbers for the HUD
-	OpControls     Code = 0x23 // the full list of control definitions
-	OpControlValue Code = 0x24 // one control's new value
+	OpKeyframe      Code = 0x01 // replace the whole scene: markup + handle table
+	OpCreate        Code = 0x02 // create an element under a parent
+	OpRemove        Code = 0x03 // remove an element and its subtree
+	OpMove          Code = 0x04 // move an element (reorder or reparent)
+	OpSetAttr       Code = 0x05 // set an attribute to a string
+	OpDelAttr       Code = 0x06 // remove an attribute
+	OpSetNum        Code = 0x07 // set an attribute to a float32
+	OpSetXY         Code = 0x08 // set an attribute pair (x/y, cx/cy...) to two float32
+	OpSetText       Code = 0x09 // set an element's own text
+	OpListen        Code = 0x0A // set which events an element wants
+	OpSetPose       Code = 0x0B // set transform to translate(X,Y) rotate(Angle)
+	OpSetPoseScaled Code = 0x0C // the same with scale(Scale) after it
+	OpOverlay       Code = 0x20 // show (or clear, with "") the error overlay
+	OpAsset         Code = 0x21 // a stylesheet or script changed URL
+	OpStats         Code = 0x22 // numbers for the HUD
+	OpControls      Code = 0x23 // the full list of control definitions
+	OpControlValue  Code = 0x24 // one control's new value
 )
 
 var codeNames = map[Code]string{
 	OpKeyframe: "keyframe", OpCreate: "create", OpRemove: "remove", OpMove: "move",
 	OpSetAttr: "set-attr", OpDelAttr: "del-attr", OpSetNum: "set-num", OpSetXY: "set-xy",
-	OpSetText: "set-text", OpListen: "listen", OpOverlay: "overlay", OpAsset: "asset",
+	OpSetText: "set-text", OpListen: "listen", OpSetPose: "set-pose", OpSetPoseScaled: "set-pose-scaled",
+	OpOverlay: "overlay", OpAsset: "asset",
 	OpStats: "stats", OpControls: "controls", OpControlValue: "control-value",
 }
 
@@ -258,6 +261,8 @@ type Stats struct {
 //	OpSetXY         Node, Pair, X, Y
 //	OpSetText       Node, Text
 //	OpListen        Node, Mask
+//	OpSetPose       Node, X, Y, Angle (degrees)
+//	OpSetPoseScaled Node, X, Y, Angle, Scale
 //	OpOverlay       Text ("" clears)
 //	OpAsset         Tag ("css" or "js"), Name (the asset's logical name), Text (its new URL)
 //	OpStats         Stats
@@ -273,6 +278,8 @@ type Op struct {
 	Parent   Handle
 	Before   Handle
 	X, Y     float32
+	Angle    float32 // OpSetPose, OpSetPoseScaled: rotation in degrees
+	Scale    float32 // OpSetPoseScaled: uniform scale
 	Name     string
 	Tag      string
 	Text     string
@@ -320,4 +327,32 @@ func FormatTranslate(x, y float32) string {
 	b = append(b, ',')
 	b = AppendNum(b, y)
 	return string(append(b, ')'))
+}
+
+// FormatPose is the transform value OpSetPose sets:
+// "translate(X,Y) rotate(A)", numbers as FormatNum writes them.
+func FormatPose(x, y, angle float32) string {
+	return string(appendPose(make([]byte, 0, 48), x, y, angle, 1, false))
+}
+
+// FormatPoseScaled is the transform value OpSetPoseScaled sets:
+// "translate(X,Y) rotate(A) scale(S)", also when S is 1.
+func FormatPoseScaled(x, y, angle, scale float32) string {
+	return string(appendPose(make([]byte, 0, 64), x, y, angle, scale, true))
+}
+
+func appendPose(b []byte, x, y, angle, scale float32, scaled bool) []byte {
+	b = append(b, "translate("...)
+	b = AppendNum(b, x)
+	b = append(b, ',')
+	b = AppendNum(b, y)
+	b = append(b, ") rotate("...)
+	b = AppendNum(b, angle)
+	b = append(b, ')')
+	if scaled {
+		b = append(b, " scale("...)
+		b = AppendNum(b, scale)
+		b = append(b, ')')
+	}
+	return b
 }

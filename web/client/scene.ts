@@ -4,6 +4,7 @@
 import {
   type Entry, type Op, OP_CREATE, OP_DEL_ATTR, OP_KEYFRAME, OP_LISTEN, OP_MOVE,
   OP_REMOVE, OP_SET_ATTR, OP_SET_NUM, OP_SET_TEXT, OP_SET_XY, PAIRS, PAIR_TRANSLATE, fmtNum,
+  OP_SET_POSE, OP_SET_POSE_SCALED, fmtPose,
 } from "./wire";
 
 export const SVG_NS = "http://www.w3.org/2000/svg";
@@ -243,6 +244,10 @@ export class Scene {
         this.put(op.h, b, fmtNum(op.y));
         return;
       }
+      case OP_SET_POSE:
+      case OP_SET_POSE_SCALED:
+        this.put(op.h, "transform", fmtPose(op.x, op.y, op.a, op.s, op.c === OP_SET_POSE_SCALED));
+        return;
       case OP_SET_TEXT:
         this.put(op.h, TEXT, op.text);
         return;

@@ -19,6 +19,8 @@ export const OP_SET_NUM = 0x07;
 export const OP_SET_XY = 0x08;
 export const OP_SET_TEXT = 0x09;
 export const OP_LISTEN = 0x0a;
+export const OP_SET_POSE = 0x0b;
+export const OP_SET_POSE_SCALED = 0x0c;
 export const OP_OVERLAY = 0x20;
 export const OP_ASSET = 0x21;
 export const OP_STATS = 0x22;
@@ -144,6 +146,7 @@ export type Op =
   | { c: typeof OP_SET_XY; h: number; pair: number; x: number; y: number }
   | { c: typeof OP_SET_TEXT; h: number; text: string }
   | { c: typeof OP_LISTEN; h: number; mask: number }
+  | { c: typeof OP_SET_POSE | typeof OP_SET_POSE_SCALED; h: number; x: number; y: number; a: number; s: number }
   | { c: typeof OP_OVERLAY; text: string }
   | { c: typeof OP_ASSET; kind: string; name: string; url: string }
   | { c: typeof OP_STATS; stats: Stats }
@@ -158,7 +161,8 @@ export interface Batch {
 
 const OP_NAMES: Record<number, string> = {
   1: "keyframe", 2: "create", 3: "remove", 4: "move", 5: "set-attr", 6: "del-attr",
-  7: "set-num", 8: "set-xy", 9: "set-text", 10: "listen", 32: "overlay", 33: "asset",
+  7: "set-num", 8: "set-xy", 9: "set-text", 10: "listen", 11: "set-pose", 12: "set-pose-scaled",
+  32: "overlay", 33: "asset",
   34: "stats", 35: "controls", 36: "control-value",
 };
 
@@ -362,6 +366,14 @@ class Reader {
         return { c, h: this.uv("handle"), text: this.str("text") };
       case OP_LISTEN:
         return { c, h: this.uv("handle"), mask: this.mask() };
+      case OP_SET_POSE:
+      case OP_SET_POSE_SCALED: {
+        const h = this.uv("handle");
+        const x = this.f32("x");
+        const y = this.f32("y");
+        const a = this.f32("angle");
+        return { c, h, x, y, a, s: c === OP_SET_POSE_SCALED ? this.f32("scale") : 1 };
+      }
       case OP_OVERLAY:
         return { c, text: this.str("text") };
       case OP_ASSET:
@@ -522,7 +534,33 @@ export function fmtNum(v: number): string {
   if (v === 0) return "0";
   for (let p = 1; p <= 9; p++) {
     const s = v.toPrecision(p);
-    if (Math.fround(+s) === v) return String(+s);
+    if (Math.fround(+s) === v) return String(+evenTie(v, p, s));
   }
   return String(v);
+}
+
+/**
+ * evenTie: s is v to p digits, which toPrecision rounds half away from
+ * zero. When v lies exactly halfway between two p-digit decimals (v to
+ * p+1 digits is v itself and ends in 5), Go picks the one whose last digit
+ * is even: 274.078125 is 274.07812 there, not 274.07813.
+ */
+function evenTie(v: number, p: number, s: string): string {
+  const end = (x: string) => (x.indexOf("e") + 1 || x.length + 1) - 2; // index of the last digit
+  const i = end(s);
+  const d = s.charCodeAt(i) - 48;
+  if (d % 2 === 0) return s;
+  const t = v.toPrecision(p + 1);
+  if (t.charAt(end(t)) !== "5" || +t !== v) return s;
+  const down = s.slice(0, i) + String(d - 1) + s.slice(i + 1);
+  return Math.fround(+down) === v ? down : s;
+}
+
+/**
+ * fmtPose is the transform a set-pose (scaled: set-pose-scaled) op sets,
+ * as the Go side writes it (wire.FormatPose, wire.FormatPoseScaled).
+ */
+export function fmtPose(x: number, y: number, a: number, s: number, scaled: boolean): string {
+  const t = `translate(${fmtNum(x)},${fmtNum(y)}) rotate(${fmtNum(a)})`;
+  return scaled ? `${t} scale(${fmtNum(s)})` : t;
 }

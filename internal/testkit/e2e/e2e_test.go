@@ -24,7 +24,8 @@ import (
 func TestMain(m *testing.M) { leakcheck.Main(m) }
 
 // ticker is the scene of these tests: a tick counter, a ball that moves
-// one unit a tick, a label the test sets, and a box that counts clicks.
+// one unit a tick, an arrow that moves and turns by a pose (scaled every
+// fifth tick), a label the test sets, and a box that counts clicks.
 type ticker struct {
 	s      *scene.Scene
 	ticks  int
@@ -34,6 +35,7 @@ type ticker struct {
 	count  *scene.Node
 	label  *scene.Node
 	box    *scene.Node
+	arrow  *scene.Node
 }
 
 func newTicker() *ticker {
@@ -44,6 +46,7 @@ func newTicker() *ticker {
 	tk.count = root.Text(10, 20, "0", `id="ticks"`)
 	tk.label = root.Text(10, 190, "first", `id="label"`)
 	tk.box = root.Rect(300, 20, 60, 60, `id="box"`, "fill:teal")
+	tk.arrow = root.Path("M8,0 L-6,5 L-6,-5 Z", `id="arrow"`, "fill:navy")
 	tk.box.OnClick(func(scene.Pointer) {
 		tk.clicks++
 		tk.box.Set("data-clicks", strconv.Itoa(tk.clicks))
@@ -53,6 +56,12 @@ func newTicker() *ticker {
 		tk.ticks++
 		tk.count.SetText(strconv.Itoa(tk.ticks))
 		tk.ball.SetXY(float64(20+tk.ticks%360), 100)
+		x, y, a := 150+float64(tk.ticks%100)*0.3, 60.125, float64(tk.ticks)*7.3
+		if tk.ticks%5 == 0 {
+			tk.arrow.SetPoseScaled(x, y, a, 1.25)
+		} else {
+			tk.arrow.SetPose(x, y, a)
+		}
 	})
 	return tk
 }
@@ -62,13 +71,14 @@ type frame struct {
 	Ticks  string
 	BallCX string
 	Label  string
+	Arrow  string // the arrow's transform
 }
 
 // goFrame reads the frame from the scene, on its goroutine.
 func (tk *ticker) goFrame(t *testing.T) frame {
 	t.Helper()
 	return Sim(t, tk.s, func() frame {
-		return frame{tk.count.TextContent(), tk.ball.Attr("cx"), tk.label.TextContent()}
+		return frame{tk.count.TextContent(), tk.ball.Attr("cx"), tk.label.TextContent(), tk.arrow.Attr("transform")}
 	})
 }
 
@@ -76,6 +86,7 @@ const pageFrame = `({
 	Ticks: document.getElementById("ticks").textContent,
 	BallCX: document.getElementById("ball").getAttribute("cx"),
 	Label: document.getElementById("label").textContent,
+	Arrow: document.getElementById("arrow").getAttribute("transform") ?? "",
 })`
 
 // pause pauses the scene and returns once it no longer ticks.
@@ -170,9 +181,14 @@ func TestPatchesChangeTheDOM(t *testing.T) {
 	Must(t, p, p.Click(Ctx(t), x, y))
 	WaitFor(t, p, `document.getElementById("box").getAttribute("data-clicks") === "1"`)
 
+	if a := Attr(t, p, "arrow", "transform"); a == first.Arrow || !strings.HasPrefix(a, "translate(") {
+		t.Errorf("the arrow's transform is %q, was %q", a, first.Arrow)
+	}
+
 	tk.pause(t)
 	want := tk.goFrame(t)
-	WaitFor(t, p, fmt.Sprintf(`(() => { const f = %s; return f.Ticks === %q && f.BallCX === %q })()`, pageFrame, want.Ticks, want.BallCX))
+	// Poses applied by the client read exactly as the scene writes them.
+	WaitFor(t, p, fmt.Sprintf(`(() => { const f = %s; return f.Ticks === %q && f.BallCX === %q && f.Arrow === %q })()`, pageFrame, want.Ticks, want.BallCX, want.Arrow))
 	NoPageErrors(t, p)
 }
 
