@@ -159,7 +159,8 @@ function opac(v: string | undefined): number {
 export class Rec implements Node {
   parent: Rec | null = null;
   kids: Rec[] = [];
-  attrs = new Map<string, string>();
+  /** Attributes: text, or the number a set-num or set-xy op gave (no formatting and parsing back). */
+  attrs = new Map<string, string | number>();
   text = "";
   /** Declared style (from attributes, classes and the style attribute), null when stale. */
   decl: Decl | null = null;
@@ -184,7 +185,7 @@ export class Rec implements Node {
     return this.layer.g;
   }
 
-  set(name: string, v: string | null): void {
+  set(name: string, v: string | number | null): void {
     if (v === null) this.attrs.delete(name);
     else this.attrs.set(name, v);
     if (name === "transform") this.own = null;
@@ -209,12 +210,14 @@ export class Rec implements Node {
   }
 
   attr(name: string): string | undefined {
-    return this.attrs.get(name);
+    const v = this.attrs.get(name);
+    return v === undefined ? v : String(v);
   }
 
   n(name: string): number {
     const v = this.attrs.get(name);
     if (v === undefined) return 0;
+    if (typeof v === "number") return v;
     const x = parseFloat(v);
     return isFinite(x) ? x : 0;
   }
@@ -484,11 +487,11 @@ export class Layer {
     const d: Decl = {};
     for (const p of PROPS) {
       const v = r.attrs.get(p);
-      if (v !== undefined) d[p] = v;
+      if (v !== undefined) d[p] = String(v);
     }
-    const cls = r.attrs.get("class");
+    const cls = r.attr("class");
     if (cls && cls.trim()) Object.assign(d, this.classDecl(r.tag, cls.trim()));
-    const css = r.attrs.get("style");
+    const css = r.attr("style");
     if (css) Object.assign(d, sh().styleDecl(css));
     r.decl = d;
     return d;
@@ -554,7 +557,7 @@ export class Layer {
   /** The record's own transform. */
   ownOf(r: Rec): M {
     if (r.own) return r.own;
-    const t = r.attrs.get("transform");
+    const t = r.attr("transform");
     r.own = t ? parseTransform(t) : ID;
     return r.own;
   }

@@ -164,7 +164,9 @@ export class Scene {
   /** Sets an attribute (null: removes it) or, for TEXT, the text. */
   private put(h: number, name: string, v: string | null): void {
     const held = this.held;
-    if (!held) {
+    const n = held && this.canvas.layers.size ? this.nodes.get(h) : undefined;
+    // Records are written at once: there is no DOM work to save by holding.
+    if (!held || (n && isRec(n))) {
       this.write(h, name, v);
       return;
     }
@@ -246,10 +248,20 @@ export class Scene {
       case OP_DEL_ATTR:
         this.put(op.h, op.name, null);
         return;
-      case OP_SET_NUM:
-        this.put(op.h, op.name, fmtNum(op.v));
+      case OP_SET_NUM: {
+        const n = this.nodes.get(op.h);
+        if (n && isRec(n)) n.set(op.name, op.v); // a number needs no text on a canvas
+        else this.put(op.h, op.name, fmtNum(op.v));
         return;
+      }
       case OP_SET_XY: {
+        const n = this.nodes.get(op.h);
+        if (n && isRec(n) && op.pair !== PAIR_TRANSLATE) {
+          const [a, b] = PAIRS[op.pair]!;
+          n.set(a, op.x);
+          n.set(b, op.y);
+          return;
+        }
         if (op.pair === PAIR_TRANSLATE) {
           this.put(op.h, "transform", `translate(${fmtNum(op.x)},${fmtNum(op.y)})`);
           return;
