@@ -38,8 +38,35 @@ export function inv(m: M): M | null {
   return [m[3] / det, -m[1] / det, -m[2] / det, m[0] / det, (m[2] * m[5] - m[3] * m[4]) / det, (m[1] * m[4] - m[0] * m[5]) / det];
 }
 
-const NUM = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const NUM = /[+-]?(\d+(\.\d+)?|\.\d+)([eE][+-]?\d+)?/y;
 const FN = /\s*(matrix|translate|scale|rotate|skewX|skewY)\s*\(([^()]*)\)\s*,?/y;
+
+// The numbers of a transform function's argument list, as SVG reads them:
+// separated by white space and at most one comma, or by nothing where a
+// sign or a second dot starts the next number ("1-2", ".5.5"); null when
+// the list is malformed.
+function args(s: string): number[] | null {
+  const out: number[] = [];
+  let i = 0;
+  const ws = () => {
+    while (i < s.length && /\s/.test(s[i]!)) i++;
+  };
+  ws();
+  while (i < s.length) {
+    NUM.lastIndex = i;
+    const m = NUM.exec(s);
+    if (!m) return null;
+    out.push(parseFloat(m[0]));
+    i = NUM.lastIndex;
+    ws();
+    if (s[i] === ",") {
+      i++;
+      ws();
+      if (i >= s.length) return null;
+    }
+  }
+  return out;
+}
 
 /**
  * parseTransform reads an SVG transform attribute ("translate(10,20)
@@ -49,11 +76,9 @@ const FN = /\s*(matrix|translate|scale|rotate|skewX|skewY)\s*\(([^()]*)\)\s*,?/y
  */
 export function parseTransform(s: string): M {
   let m: M = ID;
-  FN.lastIndex = 0;
   let i = 0;
   const n = s.length;
-  while (i < n && /[\s,]/.test(s[i]!)) i++;
-  if (i < n && s[i] === ",") return ID;
+  while (i < n && /\s/.test(s[i]!)) i++;
   FN.lastIndex = i;
   while (FN.lastIndex < n) {
     const at = FN.lastIndex;
@@ -62,13 +87,8 @@ export function parseTransform(s: string): M {
       if (/^\s*$/.test(s.slice(at))) break;
       return ID;
     }
-    const raw = g[2]!.trim();
-    const parts = raw === "" ? [] : raw.split(/\s*,\s*|\s+/);
-    const a: number[] = [];
-    for (const p of parts) {
-      if (!NUM.test(p)) return ID;
-      a.push(parseFloat(p));
-    }
+    const a = args(g[2]!);
+    if (!a) return ID;
     const k = a.length;
     let t: M;
     switch (g[1]) {

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"image"
@@ -401,4 +402,55 @@ func TestCanvasPatches(t *testing.T) {
 	for _, pg := range pages {
 		NoPageErrors(t, pg)
 	}
+}
+
+// FuzzCanvasTransform holds the canvas layers' transform parser
+// (canvas.ts, parseTransform) to the browser's own reading of the same
+// transform attribute: the matrix it consolidates to, or the identity
+// when it refuses the list. The seeds run with go test; go test -fuzz
+// runs the browser for every input (slow, but it is the reference).
+func FuzzCanvasTransform(f *testing.F) {
+	for _, s := range []string{
+		"", "translate(10,20)", "translate(10)", "rotate(30)", "rotate(30 5 6)", "scale(2)", "scale(2,3)",
+		"matrix(1,2,3,4,5,6)", "skewX(10) skewY(-20)", "translate(1,2) rotate(3) scale(4)",
+		"translate(1 2)rotate(3)", " translate( 1 , 2 ) , scale(2) ", "translate(1e2,-.5e-1)",
+		"translate(1,2", "translate()", "rotate(1,2)", "foo(1)", "scale(1,2,3)", "translate(1,,2)",
+		"translate(1,2) x", ",translate(1)", "translate(.5.5)", "translate(5.)", "TRANSLATE(1)",
+	} {
+		f.Add(s)
+	}
+	s := scene.New(scene.Options{Width: 10, Height: 10})
+	site := Serve(f, s)
+	p := Open(f, browser.ForTest(f), site.URL+"/")
+	f.Fuzz(func(t *testing.T, tr string) {
+		var got struct {
+			Ours, Theirs []float64
+		}
+		js := fmt.Sprintf(`(() => {
+			const s = %s;
+			const g = document.createElementNS("http://www.w3.org/2000/svg", "g");
+			g.setAttribute("transform", s);
+			const l = g.transform.baseVal;
+			const m = l.numberOfItems ? l.consolidate().matrix : {a: 1, b: 0, c: 0, d: 1, e: 0, f: 0};
+			return {Ours: [...vizserve.parseTransform(s)], Theirs: [m.a, m.b, m.c, m.d, m.e, m.f]};
+		})()`, jsString(tr))
+		if err := p.Eval(Ctx(t), js, &got); err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Ours) != 6 || len(got.Theirs) != 6 {
+			t.Fatalf("%q: %v", tr, got)
+		}
+		for i := range 6 {
+			a, b := got.Ours[i], got.Theirs[i]
+			// The browser keeps float32 matrices.
+			if math.Abs(a-b) > 1e-4*math.Max(1, math.Abs(b)) && !(math.IsNaN(a) && math.IsNaN(b)) {
+				t.Fatalf("transform %q: ours %v, the browser's %v", tr, got.Ours, got.Theirs)
+			}
+		}
+	})
+}
+
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }
