@@ -134,12 +134,22 @@ export class Input {
   // pointer, or the record drawn topmost under it on a canvas layer
   // (hittest.ts), or else from the DOM target t.
   private path(e: MouseEvent, t: EventTarget | null): Node[] {
-    let rec: Rec | null = this.caps.get(pid(e)) ?? null;
-    if (!rec && this.scene.canvas.layers.size) {
-      const held = t instanceof Element && "pointerId" in e && t.hasPointerCapture((e as PointerEvent).pointerId);
-      if (!held) rec = hitRecord(this.scene, t, e.clientX, e.clientY);
-    }
-    return eventPath(this.scene, t, rec, this.view.el);
+    return eventPath(this.scene, t, this.hit(e, t), this.view.el);
+  }
+
+  // The record an event is for, if any; the last event's answer is kept,
+  // since a move asks for hover, the move itself and the cursor.
+  private hitFor: MouseEvent | null = null;
+  private hitRec: Rec | null = null;
+  private hit(e: MouseEvent, t: EventTarget | null): Rec | null {
+    const c = this.caps.get(pid(e));
+    if (c) return c;
+    if (!this.scene.canvas.layers.size) return null;
+    if (this.hitFor === e) return this.hitRec;
+    const held = t instanceof Element && "pointerId" in e && t.hasPointerCapture((e as PointerEvent).pointerId);
+    this.hitFor = e;
+    this.hitRec = held ? null : hitRecord(this.scene, t, e.clientX, e.clientY);
+    return this.hitRec;
   }
 
   private send(kind: number, n: Node, e: MouseEvent): void {
@@ -183,7 +193,13 @@ export class Input {
       p.moved = true;
       return;
     }
-    if (this.scene.canvas.layers.size) this.hover(e, e.target); // records have no over and out
+    if (this.scene.canvas.layers.size) {
+      this.hover(e, e.target); // records have no over and out
+      // Nor a cursor of their own: the view shows the one of the record under the pointer.
+      const r = this.hit(e, e.target);
+      const cur = r && r.st && r.st.cursor !== "auto" ? r.st.cursor : "";
+      if (this.view.el.style.cursor !== cur) this.view.el.style.cursor = cur;
+    }
     const n = this.find(e, M_MOVE);
     if (!n) return;
     this.moves.set(e.pointerId, { n, x: e.clientX, y: e.clientY, buttons: e.buttons, mods: mods(e) });

@@ -195,7 +195,7 @@ func newHits() *hits {
 	root := h.s.Root()
 	h.bg = root.Rect(0, 0, 400, 200, `id="bg"`, "fill:#eef")
 	h.layer = root.Group(`id="layer"`).Canvas()
-	h.a = h.layer.Circle(80, 100, 30, `id="a"`, "fill:#c33")
+	h.a = h.layer.Circle(80, 100, 30, `id="a"`, "fill:#c33;cursor:pointer")
 	h.b = h.layer.Circle(120, 100, 30, `id="b"`, "fill:#33c;fill-opacity:.8")
 	g := h.layer.Group(`transform="translate(250,60)"`).Group(`id="rg"`, `transform="rotate(45)"`)
 	h.rot = g.Rect(-40, -8, 80, 16, `id="rot"`, "fill:#3a3")
@@ -275,8 +275,15 @@ func TestCanvasEvents(t *testing.T) {
 		t.Errorf("hovers while clicking %s, want [+a -a]", got)
 	}
 	move(20, 20)
+	if c := Eval[string](t, p, `getComputedStyle(document.getElementById("bg")).cursor`); c != "auto" {
+		t.Errorf("cursor over the background: %q, want auto", c)
+	}
 	move(60, 100)
 	SimUntil(t, h.s, "hover into a", func() bool { return len(h.hovers) >= 3 })
+	// The record's cursor shows over it, though the element under the pointer is the background.
+	if c := Eval[string](t, p, `getComputedStyle(document.getElementById("bg")).cursor`); c != "pointer" {
+		t.Errorf("cursor over a: %q, want pointer", c)
+	}
 	move(140, 100)
 	SimUntil(t, h.s, "hover out of a", func() bool { return len(h.hovers) >= 4 })
 	if got := Sim(t, h.s, func() string { return fmt.Sprint(h.hovers) }); got != "[+a -a +a -a]" {
