@@ -322,10 +322,11 @@ type patched struct {
 	g, c1, c2, c3, tx *scene.Node
 	bg                *scene.Node
 	step              int
+	canvas            bool
 }
 
 func newPatched(canvas bool) *patched {
-	p := &patched{s: scene.New(scene.Options{Width: 400, Height: 300})}
+	p := &patched{s: scene.New(scene.Options{Width: 400, Height: 300}), canvas: canvas}
 	root := p.s.Root()
 	p.bg = root.Rect(0, 0, 400, 300, `id="bg"`, "fill:#fff")
 	p.g = root.Group(`id="g"`)
@@ -385,6 +386,14 @@ func TestCanvasPatches(t *testing.T) {
 			sub.Polygon([]float64{0, 30, 15}, []float64{0, 0, 25}, "fill:orange;stroke:#630")
 			q.g.Ellipse(200, 60, 50, 20, "fill:purple;fill-opacity:.5").Lower()
 		}},
+		{"create a layer", func(q *patched) {
+			l := q.s.Root().Group(`id="late"`)
+			if q.canvas {
+				l.Canvas()
+			}
+			l.Rect(20, 20, 60, 40, "fill:#09c;stroke:#000")
+			l.Text(50, 80, "late", `text-anchor="middle"`, "font-size:16px")
+		}},
 	}
 	var before image.Image
 	for i, st := range steps {
@@ -403,7 +412,10 @@ func TestCanvasPatches(t *testing.T) {
 		}
 		before = canvasShot
 	}
-	if n := Eval[int](t, pages[1], `document.querySelectorAll("#g > :not([data-vz-canvas])").length`); n != 0 {
+	if n := Eval[int](t, pages[1], `vizserve.canvas.layers`); n != 2 {
+		t.Errorf("%d canvas layers after a marked group was created, want 2", n)
+	}
+	if n := Eval[int](t, pages[1], `document.querySelectorAll("#g > :not([data-vz-canvas]), #late > :not([data-vz-canvas])").length`); n != 0 {
 		t.Errorf("the canvas group has %d DOM children after the patches", n)
 	}
 	for _, pg := range pages {
