@@ -4,7 +4,7 @@ package assets
 
 // manifest maps each asset's logical name to its content-hashed file in dist.
 var manifest = map[string]string{
-	"client.js":   "client-87ad12095470.js",
+	"client.js":   "client-69e1d0c43f9c.js",
 	"favicon.svg": "favicon-86287a197763.svg",
 	"style.css":   "style-96e667239daf.css",
 }

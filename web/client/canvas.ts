@@ -448,10 +448,21 @@ export class Layer {
     const B: M = [this.k, 0, 0, this.k, -this.x0 * this.k, -this.y0 * this.k];
     this.cur = null;
     this.curStyle = null;
+    ctx.globalAlpha = 1;
+    this.curAlpha = 1;
     ctx.setTransform(B[0], B[1], B[2], B[3], B[4], B[5]);
     this.curM = ID;
     for (const r of this.kids) this.drawRec(r, ID, base, B);
     ctx.globalAlpha = 1;
+  }
+
+  private curAlpha = 1;
+  // Canvas state is slow to set through the bindings: only when it changes.
+  private alpha(a: number): void {
+    if (a !== this.curAlpha) {
+      this.ctx.globalAlpha = a;
+      this.curAlpha = a;
+    }
   }
 
   private cur: string | null = null;
@@ -624,7 +635,7 @@ export class Layer {
   private paint(st: Style, p: Path2D | null): void {
     const ctx = this.ctx;
     if (st.fill !== null) {
-      ctx.globalAlpha = st.alpha * st.fop;
+      this.alpha(st.alpha * st.fop);
       if (this.cur !== st.fill) {
         ctx.fillStyle = st.fill;
         this.cur = st.fill;
@@ -633,7 +644,7 @@ export class Layer {
       else ctx.fill(st.rule);
     }
     if (st.stroke !== null && st.sw > 0) {
-      ctx.globalAlpha = st.alpha * st.sop;
+      this.alpha(st.alpha * st.sop);
       this.strokeStyle(st);
       if (p) ctx.stroke(p);
       else ctx.stroke();
@@ -661,13 +672,13 @@ export class Layer {
     ctx.textBaseline = st.baseline;
     const x = first(r.attr("x")), y = first(r.attr("y"));
     if (st.fill !== null) {
-      ctx.globalAlpha = st.alpha * st.fop;
+      this.alpha(st.alpha * st.fop);
       ctx.fillStyle = st.fill;
       this.cur = st.fill;
       ctx.fillText(r.text, x, y);
     }
     if (st.stroke !== null && st.sw > 0) {
-      ctx.globalAlpha = st.alpha * st.sop;
+      this.alpha(st.alpha * st.sop);
       this.strokeStyle(st);
       ctx.strokeText(r.text, x, y);
     }
@@ -689,7 +700,7 @@ export class Layer {
     }
     if (!img.naturalWidth) return;
     const b = imageBox(r, img.naturalWidth, img.naturalHeight);
-    this.ctx.globalAlpha = st.alpha;
+    this.alpha(st.alpha);
     this.ctx.drawImage(img, b[0], b[1], b[2], b[3]);
   }
 
