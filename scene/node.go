@@ -457,6 +457,26 @@ func (n *Node) Use(x, y float64, ref string, s ...string) *Node {
 // Group creates a g element, a container for other nodes.
 func (n *Node) Group(s ...string) *Node { return n.El("g", s...) }
 
+// CanvasAttr is the attribute Canvas sets, and its value: a live page
+// draws the children of an element that has it on a 2D canvas instead of
+// keeping them as DOM elements.
+const (
+	CanvasAttr  = "data-vz-draw"
+	CanvasValue = "canvas"
+)
+
+// Canvas marks a group whose children live pages draw on a 2D canvas, in
+// the group's place, rather than as SVG elements: for groups of thousands
+// of nodes that move at every tick, which the SVG DOM cannot keep up
+// with. Nothing else changes: the children are nodes as before, patched
+// by the same ops, and their event handlers get the same events with the
+// same coordinates. The mark is one attribute, data-vz-draw="canvas", so
+// keyframes, snapshots and exports stay plain SVG that any viewer draws
+// the same with or without it. Mark a group when it is created, before
+// its first frame: the page decides when it first sees the group.
+// docs/client.md says what the canvas draws and what it does not.
+func (n *Node) Canvas() *Node { return n.Set(CanvasAttr, CanvasValue) }
+
 func (n *Node) setFirst(name, v string) *Node {
 	n.setString(name, v)
 	if i := n.find(name); i > 0 {

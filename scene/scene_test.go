@@ -1,6 +1,7 @@
 package scene_test
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -525,4 +526,35 @@ func TestChildOfRemovedNode(t *testing.T) {
 	s.Subscribe(v)
 	s.Advance(0)
 	sameState(t, "viewer", v.mirror, fresh(t, s))
+}
+
+// TestCanvasIsOneAttribute: a group marked for canvas drawing is the same
+// SVG as without the mark but for its one attribute, in the markup and in
+// the standalone snapshot, so that exports and viewers without the client
+// draw it as SVG.
+func TestCanvasIsOneAttribute(t *testing.T) {
+	t.Parallel()
+	build := func(canvas bool) *scene.Scene {
+		s := scene.New(scene.Options{ID: "w", Width: 100, Height: 100})
+		g := s.Root().Group(`id="g"`, "fill:teal")
+		if canvas {
+			g.Canvas()
+		}
+		g.Circle(10, 20, 5, `id="c"`)
+		g.Rect(1, 2, 3, 4, "stroke:red").SetTransform("rotate(10)")
+		s.Advance(0)
+		return s
+	}
+	var plain, marked bytes.Buffer
+	if err := build(false).Snapshot(&plain); err != nil {
+		t.Fatal(err)
+	}
+	if err := build(true).Snapshot(&marked); err != nil {
+		t.Fatal(err)
+	}
+	attr := ` ` + scene.CanvasAttr + `="` + scene.CanvasValue + `"`
+	if strings.Count(marked.String(), attr) != 1 {
+		t.Fatalf("the marked snapshot has %d %s attributes, want 1:\n%s", strings.Count(marked.String(), attr), attr, marked.String())
+	}
+	equal(t, "snapshot without the mark", strings.Replace(marked.String(), attr, "", 1), plain.String())
 }

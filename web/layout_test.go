@@ -62,9 +62,14 @@ func TestLayoutFill(t *testing.T) {
 		t.Run(fmt.Sprintf("%dx%d", tc.w, tc.h), func(t *testing.T) {
 			t.Parallel()
 			p, v := sized(t, tc.w, tc.h)
-			stage := boxOf(t, p, ".vz-stage")
-			if math.Abs(stage.Width-tc.stageWidth) > 1 || math.Abs(stage.Height-float64(tc.h)) > 1 || stage.Left != 0 || stage.Top != 0 {
-				t.Errorf("stage %+v, want %gx%d at 0,0", stage, tc.stageWidth, tc.h)
+			// The stage is above the run bar, which is there from the
+			// start (filled once stats come).
+			stage, bar := boxOf(t, p, ".vz-stage"), boxOf(t, p, "#vz-run")
+			if bar.Height < 20 || math.Abs(bar.Top-stage.bottom()) > 1 || math.Abs(bar.bottom()-float64(tc.h)) > 1 || math.Abs(bar.Width-tc.stageWidth) > 1 {
+				t.Errorf("run bar %+v, want it under the stage %+v, at the window's bottom", bar, stage)
+			}
+			if math.Abs(stage.Width-tc.stageWidth) > 1 || math.Abs(stage.Height-(float64(tc.h)-bar.Height)) > 1 || stage.Left != 0 || stage.Top != 0 {
+				t.Errorf("stage %+v, want %gx%g at 0,0", stage, tc.stageWidth, float64(tc.h)-bar.Height)
 			}
 			s := math.Min(stage.Width/400, stage.Height/300)
 			want := rect{stage.Left + (stage.Width-400*s)/2, stage.Top + (stage.Height-300*s)/2, 400 * s, 300 * s}

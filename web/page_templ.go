@@ -231,7 +231,7 @@ func Page(d PageData) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "</pre></div></div><div id=\"vz-run\" class=\"vz-run\" role=\"toolbar\" aria-label=\"Run controls\" hidden></div></div><button type=\"button\" id=\"vz-drawer\" class=\"vz-drawer-toggle\" aria-controls=\"vz-panel\" aria-expanded=\"false\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "</pre></div></div><div id=\"vz-run\" class=\"vz-run\" role=\"toolbar\" aria-label=\"Run controls\" data-vz-idle></div></div><button type=\"button\" id=\"vz-drawer\" class=\"vz-drawer-toggle\" aria-controls=\"vz-panel\" aria-expanded=\"false\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

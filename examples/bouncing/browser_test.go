@@ -136,3 +136,44 @@ func TestReadmePicture(t *testing.T) {
 		t.Logf("wrote docs/img/bouncing.png (%d bytes)", len(shot))
 	}
 }
+
+// TestBrowserCanvas runs the example as -canvas does: the balls are drawn
+// on a canvas, not as SVG elements, and a click on a ball still kicks it.
+func TestBrowserCanvas(t *testing.T) {
+	t.Parallel()
+	w := newWorld(12, 7)
+	w.layer.Canvas()
+	w.shake = false
+	w.gravity = 0 // the balls stay where they are until kicked
+	for i := range w.st.Balls {
+		w.st.Balls[i].VX, w.st.Balls[i].VY = 0, 0
+	}
+	w.sync()
+	// A ball that no later (so higher) ball covers; the balls stay put,
+	// so their places read before Serve hold.
+	i := -1
+	for j := range w.st.Balls {
+		free := true
+		for k := j + 1; k < len(w.st.Balls); k++ {
+			a, b := w.st.Balls[j], w.st.Balls[k]
+			if (a.X-b.X)*(a.X-b.X)+(a.Y-b.Y)*(a.Y-b.Y) < 4*radius*radius {
+				free = false
+			}
+		}
+		if free {
+			i = j
+			break
+		}
+	}
+	if i < 0 {
+		t.Fatal("every ball is covered by another")
+	}
+	x0, y0 := w.st.Balls[i].X, w.st.Balls[i].Y
+	site := e2e.Serve(t, w.s)
+	p := e2e.Open(t, browser.ForTest(t), site.URL+"/")
+	e2e.WaitFor(t, p, `vizserve.canvas.layers === 1 && vizserve.canvas.draws > 0 && document.querySelectorAll("#balls circle").length === 0`)
+	x, y := e2e.SceneToViewport(t, p, x0, y0)
+	e2e.Must(t, p, p.Click(e2e.Ctx(t), x, y))
+	e2e.SimUntil(t, w.s, fmt.Sprintf("ball %d kicked up in Go", i), func() bool { return w.st.Balls[i].Y < y0-20 })
+	e2e.NoPageErrors(t, p)
+}

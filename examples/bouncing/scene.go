@@ -5,6 +5,7 @@
 // total energy, which bounces lose and kicks add.
 //
 //	go run ./examples/bouncing -n 200        # serves http://127.0.0.1:8000
+//	go run ./examples/bouncing -n 5000 -canvas   # the balls drawn on a canvas
 //	vizserve ./examples/bouncing/scene.go    # the same, rebuilt on every save
 //
 // Under vizserve the balls keep their positions and velocities across

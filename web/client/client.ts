@@ -313,6 +313,8 @@ export class Client implements Sink {
     if (kind !== "css") return;
     for (const el of Array.from(document.querySelectorAll("[data-vz-asset]"))) {
       if (el.getAttribute("data-vz-asset") !== name) continue;
+      // Canvas layers read the page's CSS once per class: again once it loaded.
+      el.addEventListener("load", () => this.scene.canvas.restyle(), { once: true });
       if (el.localName === "link") el.setAttribute("href", u.href);
       else if (el.localName === "style") el.textContent = `@import url(${JSON.stringify(u.href)});`;
     }

@@ -9,6 +9,7 @@ import {
   M_CAPTURE, M_CLICK, M_DBLCLICK, M_DOWN, M_HOVER, M_KEYDOWN, M_KEYUP, M_MOVE, M_UP, M_WHEEL,
 } from "./wire";
 import type { Node, Scene } from "./scene";
+import { type Rec, eventPath, hitRecord, isRec } from "./hittest";
 import type { View } from "./view";
 
 /** What Input needs from the client. */
@@ -75,6 +76,8 @@ export class Input {
   private noClick = false;
   /** Keys whose down was used by the client; their up is not sent either. */
   private used = new Set<string>();
+  /** Pointers captured by canvas records (pointer id → record); the view holds the DOM capture. */
+  private caps = new Map<number, Rec>();
 
   constructor(
     private readonly scene: Scene,
@@ -86,13 +89,14 @@ export class Input {
     v.addEventListener("pointermove", (e) => this.move(e));
     v.addEventListener("pointerup", (e) => this.up(e));
     v.addEventListener("pointercancel", (e) => this.up(e));
+    v.addEventListener("lostpointercapture", (e) => this.caps.delete(e.pointerId));
     v.addEventListener("click", (e) => this.click(e, EV_CLICK, M_CLICK));
     v.addEventListener("dblclick", (e) => this.click(e, EV_DBLCLICK, M_DBLCLICK));
     v.addEventListener("wheel", (e) => this.wheel(e), { passive: false });
     v.addEventListener("pointerover", (e) => this.over(e));
     v.addEventListener("pointerout", (e) => this.out_(e));
     v.addEventListener("contextmenu", (e) => {
-      if (this.find(e.target, M_DOWN | M_UP | M_CLICK)) e.preventDefault();
+      if (this.find(e, M_DOWN | M_UP | M_CLICK)) e.preventDefault();
     });
     // Middle-button autoscroll would take the drag.
     v.addEventListener("mousedown", (e) => {
@@ -110,6 +114,7 @@ export class Input {
   reset(): void {
     this.moves.clear();
     this.hovered.clear();
+    this.caps.clear();
   }
 
   /** Sends the pointer moves coalesced since the last frame. */
@@ -124,15 +129,32 @@ export class Input {
     this.out.pointer(EV_MOVE, m.n, m.x, m.y, 0, m.buttons, m.mods, id);
   }
 
-  /** The first node from t up to the root that wants one of the bits. */
-  private find(t: EventTarget | null, bits: number): Node | undefined {
-    const root = this.scene.root;
-    for (let el = t as Element | null; el; el = el.parentElement) {
-      const n = this.scene.node(el);
-      if (n && n.mask & bits) return n;
-      if (el === root || el === this.view.el) break;
-    }
+  /** The first node from the event's target up to the root that wants one of the bits. */
+  private find(e: MouseEvent, bits: number): Node | undefined {
+    for (const n of this.path(e, e.target)) if (n.mask & bits) return n;
     return undefined;
+  }
+
+  // The event's path, innermost first: from the record that captured the
+  // pointer, or the record drawn topmost under it on a canvas layer
+  // (hittest.ts), or else from the DOM target t.
+  private path(e: MouseEvent, t: EventTarget | null): Node[] {
+    return eventPath(this.scene, t, this.hit(e, t), this.view.el);
+  }
+
+  // The record an event is for, if any; the last event's answer is kept,
+  // since a move asks for hover, the move itself and the cursor.
+  private hitFor: MouseEvent | null = null;
+  private hitRec: Rec | null = null;
+  private hit(e: MouseEvent, t: EventTarget | null): Rec | null {
+    const c = this.caps.get(pid(e));
+    if (c) return c;
+    if (!this.scene.canvas.layers.size) return null;
+    if (this.hitFor === e) return this.hitRec;
+    const held = t instanceof Element && "pointerId" in e && t.hasPointerCapture((e as PointerEvent).pointerId);
+    this.hitFor = e;
+    this.hitRec = held ? null : hitRecord(this.scene, t, e.clientX, e.clientY);
+    return this.hitRec;
   }
 
   private send(kind: number, n: Node, e: MouseEvent): void {
@@ -153,12 +175,15 @@ export class Input {
       return;
     }
     this.flushMove(e.pointerId);
-    const n = this.find(e.target, M_DOWN);
+    const n = this.find(e, M_DOWN);
     if (n) this.send(EV_DOWN, n, e);
-    const c = this.find(e.target, M_CAPTURE);
+    const c = this.find(e, M_CAPTURE);
     if (c) {
       try {
-        c.el.setPointerCapture(e.pointerId);
+        if (isRec(c)) {
+          this.view.el.setPointerCapture(e.pointerId);
+          this.caps.set(e.pointerId, c);
+        } else c.el.setPointerCapture(e.pointerId);
       } catch {
         // As above.
       }
@@ -174,7 +199,14 @@ export class Input {
       p.moved = true;
       return;
     }
-    const n = this.find(e.target, M_MOVE);
+    if (this.scene.canvas.layers.size) {
+      this.hover(e, e.target); // records have no over and out
+      // Nor a cursor of their own: the view shows the one of the record under the pointer.
+      const r = this.hit(e, e.target);
+      const cur = r && r.st && r.st.cursor !== "auto" ? r.st.cursor : "";
+      if (this.view.el.style.cursor !== cur) this.view.el.style.cursor = cur;
+    }
+    const n = this.find(e, M_MOVE);
     if (!n) return;
     this.moves.set(e.pointerId, { n, x: e.clientX, y: e.clientY, buttons: e.buttons, mods: mods(e) });
     this.out.wake();
@@ -188,8 +220,9 @@ export class Input {
       return;
     }
     this.flushMove(e.pointerId);
-    const n = this.find(e.target, M_UP);
+    const n = this.find(e, M_UP);
     if (n) this.send(EV_UP, n, e);
+    this.caps.delete(e.pointerId);
   }
 
   private click(e: MouseEvent, kind: number, bit: number): void {
@@ -198,7 +231,7 @@ export class Input {
       return;
     }
     this.flushMove(pid(e));
-    const n = this.find(e.target, bit);
+    const n = this.find(e, bit);
     if (n) this.send(kind, n, e);
     else if (kind === EV_DBLCLICK) this.view.reset(); // on background nobody handles
   }
@@ -211,7 +244,7 @@ export class Input {
       this.view.zoomAt(e.clientX, e.clientY, Math.exp(-e.deltaY * k * 0.002));
       return;
     }
-    const n = this.find(e.target, M_WHEEL);
+    const n = this.find(e, M_WHEEL);
     if (!n) return;
     e.preventDefault();
     this.out.wheel(n, e.clientX, e.clientY, e.deltaX * k, e.deltaY * k, mods(e));
@@ -224,11 +257,7 @@ export class Input {
     const next: Node[] = [];
     const root = this.scene.root;
     if (root && t instanceof Element && root.contains(t)) {
-      for (let el: Element | null = t; el; el = el.parentElement) {
-        const n = this.scene.node(el);
-        if (n && n.mask & M_HOVER) next.push(n);
-        if (el === root) break;
-      }
+      for (const n of this.path(e, t)) if (n.mask & M_HOVER) next.push(n);
     }
     const prev = this.hovered.get(id) || [];
     if (next.length) this.hovered.set(id, next);

@@ -5,6 +5,7 @@
 
 import { Client } from "./client";
 import { drawer } from "./ui";
+import { parseTransform } from "./canvas";
 
 /** wsURL derives the websocket URL from the document's URL and the path. */
 export function wsURL(docURL: string, path: string): string {
@@ -58,6 +59,8 @@ function boot(): void {
     get connects() { return c.connects; },
     get retries() { return c.retries.slice(); },
     get view() { return c.view.state(); },
+    get canvas() { return c.scene.canvas.stats(); },
+    parseTransform,
     resetView: () => c.view.reset(),
     toggleHUD: () => c.toggleHUD(),
   });

@@ -99,6 +99,7 @@ export class RunControls {
   update(s: Stats): void {
     this.stats = s;
     this.bar.hidden = false;
+    this.bar.removeAttribute("data-vz-idle");
     this.bar.dataset.paused = String(s.paused);
     if (this.play.dataset.shows !== String(s.paused)) {
       this.play.dataset.shows = String(s.paused);

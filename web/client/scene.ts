@@ -6,6 +6,7 @@ import {
   OP_REMOVE, OP_SET_ATTR, OP_SET_NUM, OP_SET_TEXT, OP_SET_XY, PAIRS, PAIR_TRANSLATE, fmtNum,
   OP_SET_POSE, OP_SET_POSE_SCALED, fmtPose,
 } from "./wire";
+import { Canvas, isRec } from "./canvas";
 
 export const SVG_NS = "http://www.w3.org/2000/svg";
 export const XLINK_NS = "http://www.w3.org/1999/xlink";
@@ -91,6 +92,8 @@ export class Scene {
   byEl = new WeakMap<Element, Node>();
   /** Whether a keyframe has been applied since the last reset. */
   ready = false;
+  /** The groups drawn on canvases, and their records (canvas.ts). */
+  readonly canvas = new Canvas();
 
   /**
    * @param view the element that holds the scene's root <svg>
@@ -162,7 +165,9 @@ export class Scene {
   /** Sets an attribute (null: removes it) or, for TEXT, the text. */
   private put(h: number, name: string, v: string | null): void {
     const held = this.held;
-    if (!held) {
+    const n = held && this.canvas.layers.size ? this.nodes.get(h) : undefined;
+    // Records are written at once: there is no DOM work to save by holding.
+    if (!held || (n && isRec(n))) {
       this.write(h, name, v);
       return;
     }
@@ -177,6 +182,11 @@ export class Scene {
   private write(h: number, name: string, v: string | null): void {
     const n = this.nodes.get(h);
     if (!n) return;
+    if (isRec(n)) {
+      if (name === TEXT) n.setText(v ?? "");
+      else n.set(name, v);
+      return;
+    }
     if (name === TEXT) setText(n.el, v ?? "");
     else if (v === null) delAttr(n.el, name);
     else setAttr(n.el, name, v);
@@ -199,6 +209,7 @@ export class Scene {
         if (!p) return;
         // A script element would run its text; nothing from the wire runs.
         if (op.tag.slice(op.tag.indexOf(":") + 1).toLowerCase() === "script") return;
+        if (this.canvas.create(op.h, op.tag, op.mask, op.attrs, op.text, p, op.before, this.nodes)) return;
         const el = document.createElementNS(SVG_NS, op.tag);
         el.setAttribute("id", op.id);
         const a = op.attrs;
@@ -208,19 +219,26 @@ export class Scene {
         const n: Node = { el, h: op.h, mask: op.mask };
         this.nodes.set(op.h, n);
         this.byEl.set(el, n);
+        if (Canvas.marked(el)) this.canvas.layer(el, this.nodes, this.byEl);
         return;
       }
       case OP_REMOVE: {
         const n = this.nodes.get(op.h);
         if (!n || n.el === this.root) return;
+        if (isRec(n)) {
+          this.canvas.remove(n, this.nodes);
+          return;
+        }
         n.el.remove();
         this.forget(n);
+        this.canvas.removed(n.el, this.nodes);
         return;
       }
       case OP_MOVE: {
         const n = this.nodes.get(op.h);
         const p = this.nodes.get(op.parent);
         if (!n || !p || n.el === this.root || op.before === op.h) return;
+        if (this.canvas.move(n, p, op.before, this.nodes)) return;
         if (n.el === p.el || n.el.contains(p.el)) return; // would make a cycle
         this.insert(p.el, n.el, op.before);
         return;
@@ -231,10 +249,20 @@ export class Scene {
       case OP_DEL_ATTR:
         this.put(op.h, op.name, null);
         return;
-      case OP_SET_NUM:
-        this.put(op.h, op.name, fmtNum(op.v));
+      case OP_SET_NUM: {
+        const n = this.nodes.get(op.h);
+        if (n && isRec(n)) n.set(op.name, op.v); // a number needs no text on a canvas
+        else this.put(op.h, op.name, fmtNum(op.v));
         return;
+      }
       case OP_SET_XY: {
+        const n = this.nodes.get(op.h);
+        if (n && isRec(n) && op.pair !== PAIR_TRANSLATE) {
+          const [a, b] = PAIRS[op.pair]!;
+          n.set(a, op.x);
+          n.set(b, op.y);
+          return;
+        }
         if (op.pair === PAIR_TRANSLATE) {
           this.put(op.h, "transform", `translate(${fmtNum(op.x)},${fmtNum(op.y)})`);
           return;
@@ -320,6 +348,7 @@ export class Scene {
     this.nodes = nodes;
     this.byEl = byEl;
     this.ready = true;
+    this.canvas.adopt(root, nodes, byEl);
     this.onRoot(root);
   }
 }

@@ -96,6 +96,7 @@ func mallocs() uint64 {
 // time the frame was made (time.Now().UnixNano()).
 type movers struct {
 	s     *scene.Scene
+	layer *scene.Node // the group of the dots
 	dots  []*scene.Node
 	cx    []float64
 	cy    []float64
@@ -113,6 +114,7 @@ func newMovers(n int, clock bool) *movers {
 	step := math.Sqrt(moversW * moversH / float64(n))
 	cols := int(math.Max(1, math.Floor(moversW/step)))
 	layer := root.Group(`id="dots"`)
+	m.layer = layer
 	for i := range n {
 		x := step/2 + float64(i%cols)*step
 		y := step/2 + float64(i/cols)*step
@@ -324,6 +326,113 @@ func BenchmarkBrowserFrameRatePlainJS(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkBrowserFrameRateCanvas compares, for each n, three pages
+// one after the other (so -count interleaves them): the movers scene with
+// its dots as SVG elements ("svg", BenchmarkBrowserFrameRate's page), the
+// same scene with the dots' group marked Canvas ("canvas"), and the
+// ceiling of the canvas: the same circles drawn by a few lines of
+// JavaScript on a 2D canvas in every animation frame ("plain-canvas"), no
+// websocket, no vizserve.
+func BenchmarkBrowserFrameRateCanvas(b *testing.B) {
+	window := envDuration(b, envBrowserWindow, 5*time.Second)
+	logMachine(b)
+	br := browserForBench(b)
+	for _, n := range []int{5000, 20000, 50000} {
+		b.Run(fmt.Sprintf("elements=%d/svg", n), func(b *testing.B) {
+			m := newMovers(n, false)
+			site := serveForBench(b, m.s)
+			p := openForBench(b, br, site.URL+"/")
+			measureFrames(b, p, window, func() int64 { return m.ticks.Load() })
+		})
+		b.Run(fmt.Sprintf("elements=%d/canvas", n), func(b *testing.B) {
+			m := newMovers(n, false)
+			m.layer.Canvas()
+			site := serveForBench(b, m.s)
+			p := openForBench(b, br, site.URL+"/")
+			ctx, cancel := context.WithTimeout(context.Background(), Patience)
+			defer cancel()
+			if err := p.WaitFor(ctx, "vizserve.canvas.layers === 1 && vizserve.canvas.draws > 0"); err != nil {
+				b.Fatal(err)
+			}
+			var d0, d1 int
+			if err := p.Eval(ctx, "vizserve.canvas.draws", &d0); err != nil {
+				b.Fatal(err)
+			}
+			t0 := time.Now()
+			measureFrames(b, p, window, func() int64 { return m.ticks.Load() })
+			if err := p.Eval(ctx, "vizserve.canvas.draws", &d1); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(d1-d0)/time.Since(t0).Seconds(), "draws/s")
+		})
+		b.Run(fmt.Sprintf("elements=%d/plain-canvas", n), func(b *testing.B) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/html; charset=utf-8")
+				fmt.Fprintf(w, plainCanvasPage, n, moversW, moversH)
+			}))
+			b.Cleanup(srv.Close)
+			ctx, cancel := context.WithTimeout(context.Background(), Patience)
+			defer cancel()
+			p, err := br.NewPage(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), Patience)
+				defer cancel()
+				p.Close(ctx)
+			})
+			if err := p.Navigate(ctx, srv.URL+"/"); err != nil {
+				b.Fatal(err)
+			}
+			if err := p.WaitFor(ctx, "window.vizserve && vizserve.seq > 0"); err != nil {
+				b.Fatal(err)
+			}
+			measureFrames(b, p, window, nil)
+		})
+	}
+}
+
+// plainCanvasPage draws n circles laid out and moving as newMovers's on
+// a 2D canvas the size of the window, at the device pixel ratio, in
+// every animation frame. It counts its frames in vizserve.seq.
+const plainCanvasPage = `<!doctype html>
+<html><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<style>body{margin:0} canvas{width:100vw;height:100vh;display:block}</style></head>
+<body><canvas id="c"></canvas>
+<script>
+const n = %d, W = %g, H = %g;
+const cv = document.getElementById("c"), ctx = cv.getContext("2d");
+const step = Math.sqrt(W * H / n), cols = Math.max(1, Math.floor(W / step)), r = Math.max(1, step * 0.2), rad = Math.max(1, step * 0.3);
+const cx = [], cy = [], fill = [];
+for (let i = 0; i < n; i++) {
+  cx.push(step / 2 + (i %% cols) * step); cy.push(step / 2 + Math.floor(i / cols) * step);
+  fill.push("hsl(" + (i * 7 %% 360) + ",70%%,45%%)");
+}
+window.vizserve = { seq: 0 };
+const frame = t => {
+  const dpr = devicePixelRatio || 1, w = Math.round(innerWidth * dpr), h = Math.round(innerHeight * dpr);
+  if (cv.width !== w || cv.height !== h) { cv.width = w; cv.height = h; }
+  const k = Math.min(w / W, h / H);
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.clearRect(0, 0, w, h);
+  ctx.setTransform(k, 0, 0, k, (w - W * k) / 2, (h - H * k) / 2);
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(0, 0, W, H);
+  const phase = 2 * Math.PI * t / 1000;
+  for (let i = 0; i < n; i++) {
+    const a = phase + i * 0.1;
+    ctx.fillStyle = fill[i];
+    ctx.beginPath();
+    ctx.arc(cx[i] + r * Math.cos(a), cy[i] + r * Math.sin(a), rad, 0, 2 * Math.PI);
+    ctx.fill();
+  }
+  vizserve.seq++;
+  requestAnimationFrame(frame);
+};
+requestAnimationFrame(frame);
+</script></body></html>`
 
 // plainJSPage moves n circles laid out as newMovers lays them out. It
 // counts its frames in vizserve.seq, so that measureFrames reads it like
