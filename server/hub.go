@@ -77,7 +77,14 @@ func (h *Hub) Stats() HubStats {
 // waits for acks beyond it, and meanwhile merges what the scene sends: a
 // viewer that applies slowly (or is far away) gets fewer, fresher frames
 // instead of a backlog queued in the network buffers.
-const Window = 4
+//
+// It is 1: once a batch is unacknowledged, what follows is merged, so a
+// viewer that falls behind decodes one batch of merged state per frame it
+// paints, not several full ones that it would merge itself (a browser
+// spends most of such a frame decoding). A viewer that keeps up acks each
+// batch within its next animation frame, before the sim's next tick; one
+// far away gets a batch per round trip.
+const Window = 1
 
 // WriteTimeout bounds one batch's write to a viewer. A viewer whose
 // connection takes nothing for this long (its socket buffers full) is
