@@ -4,7 +4,7 @@ package assets
 
 // manifest maps each asset's logical name to its content-hashed file in dist.
 var manifest = map[string]string{
-	"client.js":   "client-24d373397459.js",
+	"client.js":   "client-e77d42f140ce.js",
 	"favicon.svg": "favicon-86287a197763.svg",
 	"style.css":   "style-96e667239daf.css",
 }
