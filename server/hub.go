@@ -77,7 +77,15 @@ func (h *Hub) Stats() HubStats {
 // waits for acks beyond it, and meanwhile merges what the scene sends: a
 // viewer that applies slowly (or is far away) gets fewer, fresher frames
 // instead of a backlog queued in the network buffers.
-const Window = 4
+//
+// It is 2: a viewer that falls behind decodes at most two batches per
+// frame it paints, the second one merged, not several full ones that it
+// would merge itself (a browser spends most of such a frame decoding).
+// With 1, every batch would wait for the ack of the one before: the page
+// would apply a batch only every other frame, the next one still being
+// on its way when the frame starts. One batch in flight while the page
+// applies the other keeps a page that can draw each tick supplied.
+const Window = 2
 
 // WriteTimeout bounds one batch's write to a viewer. A viewer whose
 // connection takes nothing for this long (its socket buffers full) is

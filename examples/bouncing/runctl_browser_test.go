@@ -38,7 +38,7 @@ func TestBrowserRunControls(t *testing.T) {
 		_, _ = x, y
 		e2e.Must(t, p, p.Eval(e2e.Ctx(t), `document.querySelector('[data-run="`+run+`"]').click()`, nil))
 	}
-	e2e.WaitFor(t, p, `!document.getElementById("vz-run").hidden && document.querySelector('[data-run="reset"]').hidden === false`)
+	e2e.WaitFor(t, p, `!document.getElementById("vz-run").hasAttribute("data-vz-idle") && document.querySelector('[data-run="reset"]').hidden === false`)
 
 	// While paused the sim does not tick, so the Go side is checked once
 	// the page shows the stats the command's handling produced.

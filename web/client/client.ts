@@ -256,7 +256,11 @@ export class Client implements Sink {
       this.since = t;
       if (this.hud.visible) this.showHUD();
     }
-    if (this.hud.visible) this.wake(); // keep counting frames
+    // While batches come, the next frame is asked for at once, not when
+    // the next batch arrives: the browser then runs this frame's
+    // rendering and the next batch's decoding side by side instead of one
+    // after the other. A frame that applies nothing ends the run.
+    if (applied || this.hud.visible) this.wake(); // the HUD keeps counting frames
   }
 
   /** Batches received and waiting for the next frame. */

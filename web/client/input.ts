@@ -6,9 +6,9 @@
 
 import {
   EV_CLICK, EV_DBLCLICK, EV_DOWN, EV_ENTER, EV_KEYDOWN, EV_KEYUP, EV_LEAVE, EV_MOVE, EV_UP,
-  M_CAPTURE, M_CLICK, M_DBLCLICK, M_DOWN, M_HOVER, M_KEYDOWN, M_KEYUP, M_MOVE, M_UP, M_WHEEL,
+  M_CAPTURE, M_CLICK, M_DBLCLICK, M_DOWN, M_HOVER, M_KEYDOWN, M_KEYUP, M_MOVE, M_UP, M_WHEEL, fmtNum,
 } from "./wire";
-import type { Node, Scene } from "./scene";
+import { type Node, type Scene, setAttr } from "./scene";
 import { type Rec, eventPath, hitRecord, isRec } from "./hittest";
 import type { View } from "./view";
 
@@ -33,6 +33,70 @@ interface Move {
   y: number;
   buttons: number;
   mods: number;
+}
+
+/**
+ * A drag the client predicts: the node follows the pointer at once, from
+ * where it was when the drag began, and the sim's writes of its position
+ * wait while the pointer moves. The sim's answer wins: its latest
+ * position is written in the first frame the pointer rests and when the
+ * drag ends (if the sim sent none, the position from before the drag, so
+ * a drag the sim does not answer with a move leaves the node where it
+ * was).
+ */
+interface Predicted {
+  n: Node;
+  id: number; // pointer
+  ax: string; // the attributes of the position: cx/cy, x/y, or transform for translate
+  ay: string;
+  x0: number; // the position when the drag began
+  y0: number;
+  m: DOMMatrix; // client → the position's coordinates
+  px: number; // the pointer then, in those coordinates
+  py: number;
+  moved: boolean; // the pointer moved since the last frame began
+  keep: boolean; // it had moved when this frame began: the sim's writes wait
+  followed: boolean; // the node was moved by the prediction
+  sim: Map<string, string | null>; // the sim's position: its values before the drag, then its writes
+  answered: boolean; // the sim wrote the position since the last release
+}
+
+const TRANSLATE = /^translate\((-?[\d.]+),(-?[\d.]+)\)$/;
+
+/** Where a drag of el can be predicted: which attributes hold its position, in which coordinates. */
+function positionOf(el: Element): { ax: string; ay: string; x: number; y: number; space: Element } | null {
+  const num = (a: string) => {
+    const v = el.getAttribute(a);
+    const f = v === null ? 0 : +v;
+    return Number.isFinite(f) ? f : NaN;
+  };
+  let ax: string, ay: string;
+  switch (el.localName) {
+    case "circle":
+    case "ellipse":
+      ax = "cx";
+      ay = "cy";
+      break;
+    case "rect":
+    case "image":
+    case "use":
+    case "text":
+    case "foreignObject":
+      ax = "x";
+      ay = "y";
+      break;
+    default: {
+      // A translate the sim sets (set-xy pair 7), or none yet.
+      const t = el.getAttribute("transform");
+      const m = t === null ? ["", "0", "0"] : TRANSLATE.exec(t);
+      const parent = el.parentElement;
+      if (!m || !parent) return null;
+      return { ax: "transform", ay: "", x: +m[1]!, y: +m[2]!, space: parent };
+    }
+  }
+  const x = num(ax), y = num(ay);
+  if (Number.isNaN(x) || Number.isNaN(y)) return null;
+  return { ax, ay, x, y, space: el };
 }
 
 /** Modifier bits of the protocol: Shift, Ctrl, Alt, Meta. */
@@ -69,6 +133,7 @@ function taken(t: EventTarget | null, key: string): boolean {
 
 export class Input {
   private moves = new Map<number, Move>();
+  private drag: Predicted | null = null;
   private hovered = new Map<number, Node[]>();
   private pan: { id: number; x: number; y: number; moved: boolean } | null = null;
   private space = false;
@@ -115,11 +180,76 @@ export class Input {
     this.moves.clear();
     this.hovered.clear();
     this.caps.clear();
+    this.drag = null;
+    this.scene.hold = null;
   }
 
   /** Sends the pointer moves coalesced since the last frame. */
   flush(): void {
     for (const id of Array.from(this.moves.keys())) this.flushMove(id);
+    const d = this.drag;
+    if (d) {
+      d.keep = d.moved;
+      d.moved = false;
+      if (!d.keep) this.release(d); // the pointer rests: the sim's answer wins
+    }
+  }
+
+  /** Starts predicting a drag of n by pointer id from the client point (cx, cy). */
+  private predict(n: Node, id: number, cx: number, cy: number): void {
+    this.endDrag();
+    const p = positionOf(n.el);
+    const ctm = p && (p.space as SVGGraphicsElement).getScreenCTM?.();
+    if (!p || !ctm) return;
+    const m = ctm.inverse();
+    const q = new DOMPoint(cx, cy).matrixTransform(m);
+    const was: [string | null, string | null] = [n.el.getAttribute(p.ax), p.ay ? n.el.getAttribute(p.ay) : null];
+    const d: Predicted = {
+      n, id, ax: p.ax, ay: p.ay, x0: p.x, y0: p.y, m, px: q.x, py: q.y, moved: false, keep: false, followed: false, sim: new Map(), answered: false,
+    };
+    d.sim.set(p.ax, was[0]);
+    if (p.ay) d.sim.set(p.ay, was[1]);
+    this.drag = d;
+    this.scene.hold = (node, name, v) => {
+      if (node !== d.n || (name !== d.ax && name !== d.ay)) return false;
+      d.sim.set(name, v);
+      d.answered = true;
+      return d.keep || d.moved;
+    };
+  }
+
+  /** Moves the predicted node to follow the pointer. */
+  private follow(d: Predicted, cx: number, cy: number): void {
+    const q = new DOMPoint(cx, cy).matrixTransform(d.m);
+    const x = fmtNum(Math.fround(d.x0 + q.x - d.px));
+    const y = fmtNum(Math.fround(d.y0 + q.y - d.py));
+    d.moved = d.followed = true;
+    if (d.ay) {
+      setAttr(d.n.el, d.ax, x);
+      setAttr(d.n.el, d.ay, y);
+    } else {
+      setAttr(d.n.el, d.ax, `translate(${x},${y})`);
+    }
+  }
+
+  /** Writes the sim's position, both attributes, once it has answered (or the drag ends). */
+  private release(d: Predicted, end = false): void {
+    if (!d.answered && !(end && d.followed)) return;
+    d.answered = false;
+    for (const [name, v] of d.sim) {
+      if (v === null) d.n.el.removeAttribute(name);
+      else setAttr(d.n.el, name, v);
+    }
+  }
+
+  private endDrag(): void {
+    const d = this.drag;
+    if (!d) return;
+    this.drag = null;
+    this.scene.hold = null;
+    // Without an answer for the last moves the sim's position is the one
+    // from before, until it answers.
+    this.release(d, true);
   }
 
   private flushMove(id: number): void {
@@ -187,6 +317,8 @@ export class Input {
       } catch {
         // As above.
       }
+      // Canvas records are drawn from the sim's values: no prediction.
+      if (e.button === 0 && c.mask & M_MOVE && !isRec(c)) this.predict(c, e.pointerId, e.clientX, e.clientY);
     }
   }
 
@@ -209,6 +341,8 @@ export class Input {
     const n = this.find(e, M_MOVE);
     if (!n) return;
     this.moves.set(e.pointerId, { n, x: e.clientX, y: e.clientY, buttons: e.buttons, mods: mods(e) });
+    const d = this.drag;
+    if (d && d.id === e.pointerId && d.n === n) this.follow(d, e.clientX, e.clientY);
     this.out.wake();
   }
 
@@ -223,6 +357,7 @@ export class Input {
     const n = this.find(e, M_UP);
     if (n) this.send(EV_UP, n, e);
     this.caps.delete(e.pointerId);
+    if (this.drag && this.drag.id === e.pointerId) this.endDrag();
   }
 
   private click(e: MouseEvent, kind: number, bit: number): void {

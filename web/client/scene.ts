@@ -45,7 +45,7 @@ function isScriptURL(v: string): boolean {
   return /^javascript:/i.test(v.replace(/[\u0000-\u0020]/g, ""));
 }
 
-function setAttr(el: Element, name: string, v: string): void {
+export function setAttr(el: Element, name: string, v: string): void {
   if (name.endsWith("href") && isScriptURL(v)) return;
   const ns = nsOf(name);
   if (ns) el.setAttributeNS(ns, name, v);
@@ -84,6 +84,24 @@ function sanitize(root: Element): void {
 
 /** The name under which a held write sets an element's text. */
 const TEXT = "\u0000text";
+
+/**
+ * A value to write: a string, null (remove the attribute), a number of
+ * set-num or set-xy, or the pair of a translate. Numbers are formatted
+ * only when they are written, so that merged batches format each value
+ * once, not once per batch.
+ */
+type Held = string | null | number | Translate;
+
+class Translate {
+  constructor(readonly x: number, readonly y: number) {}
+}
+
+function text(v: Held): string | null {
+  if (typeof v === "number") return fmtNum(v);
+  if (v instanceof Translate) return `translate(${fmtNum(v.x)},${fmtNum(v.y)})`;
+  return v;
+}
 
 export class Scene {
   /** Handle → node. */
@@ -128,7 +146,7 @@ export class Scene {
    * latest value the batches gave it (null: remove the attribute). Keyed
    * by name first so that holding a value builds no string.
    */
-  private held: Map<string, Map<number, string | null>> | null = null;
+  private held: Map<string, Map<number, Held>> | null = null;
 
   /**
    * Starts merging: until endMerge, ops that set values (attributes,
@@ -163,7 +181,7 @@ export class Scene {
   }
 
   /** Sets an attribute (null: removes it) or, for TEXT, the text. */
-  private put(h: number, name: string, v: string | null): void {
+  private put(h: number, name: string, v: Held): void {
     const held = this.held;
     const n = held && this.canvas.layers.size ? this.nodes.get(h) : undefined;
     // Records are written at once: there is no DOM work to save by holding.
@@ -179,17 +197,26 @@ export class Scene {
     byHandle.set(h, v);
   }
 
-  private write(h: number, name: string, v: string | null): void {
+  /**
+   * Set by Input while it predicts a drag: it sees the scene's writes of
+   * attributes first and returns true for those it keeps for later (the
+   * dragged node's position while the pointer moves).
+   */
+  hold: ((n: Node, name: string, v: string | null) => boolean) | null = null;
+
+  private write(h: number, name: string, v: Held): void {
     const n = this.nodes.get(h);
     if (!n) return;
     if (isRec(n)) {
-      if (name === TEXT) n.setText(v ?? "");
-      else n.set(name, v);
+      if (name === TEXT) n.setText(text(v) ?? "");
+      else n.set(name, v instanceof Translate ? text(v) : v);
       return;
     }
-    if (name === TEXT) setText(n.el, v ?? "");
-    else if (v === null) delAttr(n.el, name);
-    else setAttr(n.el, name, v);
+    const s = text(v);
+    if (this.hold && name !== TEXT && this.hold(n, name, s)) return;
+    if (name === TEXT) setText(n.el, s ?? "");
+    else if (s === null) delAttr(n.el, name);
+    else setAttr(n.el, name, s);
   }
 
   /** Applies one scene op; throws ApplyError for an invalid keyframe or create. */
@@ -250,9 +277,7 @@ export class Scene {
         this.put(op.h, op.name, null);
         return;
       case OP_SET_NUM: {
-        const n = this.nodes.get(op.h);
-        if (n && isRec(n)) n.set(op.name, op.v); // a number needs no text on a canvas
-        else this.put(op.h, op.name, fmtNum(op.v));
+        this.put(op.h, op.name, op.v); // formatted when written, and not at all for a canvas record
         return;
       }
       case OP_SET_XY: {
@@ -264,12 +289,12 @@ export class Scene {
           return;
         }
         if (op.pair === PAIR_TRANSLATE) {
-          this.put(op.h, "transform", `translate(${fmtNum(op.x)},${fmtNum(op.y)})`);
+          this.put(op.h, "transform", new Translate(op.x, op.y));
           return;
         }
         const [a, b] = PAIRS[op.pair]!;
-        this.put(op.h, a, fmtNum(op.x));
-        this.put(op.h, b, fmtNum(op.y));
+        this.put(op.h, a, op.x);
+        this.put(op.h, b, op.y);
         return;
       }
       case OP_SET_POSE:

@@ -526,34 +526,109 @@ export class Encoder {
   }
 }
 
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
 /**
- * fmtNum formats a float32 the way the Go side does (wire.FormatNum): the
- * shortest decimal that reads back as the same float32, 0 for ±0.
+ * fmtNum formats a float32 the way the Go side does (wire.FormatNum,
+ * strconv's 'f' format with the shortest precision for 32 bits): the
+ * shortest decimal that reads back as the same float32, the closest one
+ * (ties to even) if several do, without an exponent, 0 for ±0.
+ *
+ * It runs for every number written to the DOM, so it looks for the
+ * shortest precision where float32 values are: 24 bits need 7 to 9
+ * digits (8 for most), and 9 always read back. It starts at 7 and goes
+ * up, or down while fewer digits still read back; toPrecision rounds the
+ * exact value, as strconv does, but ties away from zero.
  */
 export function fmtNum(v: number): string {
   if (v === 0) return "0";
-  for (let p = 1; p <= 9; p++) {
-    const s = v.toPrecision(p);
-    if (Math.fround(+s) === v) return String(+evenTie(v, p, s));
+  const a = v < 0 ? -v : v;
+  // Integers below 2^24 are exact and every digit counts.
+  if (a < 16777216 && Math.floor(a) === a) return "" + v;
+  if (a !== a) return "NaN";
+  if (a === Infinity) return v < 0 ? "-Inf" : "+Inf";
+  f32[0] = a;
+  // A power of two has a closer neighbour below than above: the nearest
+  // decimal may miss while a farther one above reads back.
+  if ((u32[0]! & 0x7fffff) === 0) return pow2(v);
+  let p = 7;
+  let s = v.toPrecision(7);
+  if (Math.fround(+s) === v) {
+    for (; p > 1; p--) {
+      const t = v.toPrecision(p - 1);
+      if (Math.fround(+t) !== v) break;
+      s = t;
+    }
+  } else {
+    p = 8;
+    s = v.toPrecision(8);
+    if (Math.fround(+s) !== v) {
+      p = 9;
+      s = v.toPrecision(9);
+    }
   }
-  return String(v);
+  // toPrecision rounds an exact tie away from zero, strconv to even:
+  // a tie is an exact value of p+1 digits ending in 5.
+  const e = s.indexOf("e");
+  if (((e < 0 ? s.charCodeAt(s.length - 1) : s.charCodeAt(e - 1)) & 1) === 1) {
+    const t = v.toPrecision(p + 1);
+    const te = t.indexOf("e");
+    const last = te < 0 ? t.length - 1 : te - 1;
+    if (t.charCodeAt(last) === 53 && +t === v) { // "5", and t is v exactly
+      s = t.slice(0, last) + t.slice(last + 1);
+      if (te < 0 && s.charCodeAt(s.length - 1) === 46) s = s.slice(0, -1); // "."
+    }
+  }
+  // The shortest digits end in a nonzero digit, so without an exponent s
+  // is already what strconv writes.
+  return s.indexOf("e") < 0 ? s : expandExp(s);
 }
 
-/**
- * evenTie: s is v to p digits, which toPrecision rounds half away from
- * zero. When v lies exactly halfway between two p-digit decimals (v to
- * p+1 digits is v itself and ends in 5), Go picks the one whose last digit
- * is even: 274.078125 is 274.07812 there, not 274.07813.
- */
-function evenTie(v: number, p: number, s: string): string {
-  const end = (x: string) => (x.indexOf("e") + 1 || x.length + 1) - 2; // index of the last digit
-  const i = end(s);
-  const d = s.charCodeAt(i) - 48;
-  if (d % 2 === 0) return s;
-  const t = v.toPrecision(p + 1);
-  if (t.charAt(end(t)) !== "5" || +t !== v) return s;
-  const down = s.slice(0, i) + String(d - 1) + s.slice(i + 1);
-  return Math.fround(+down) === v ? down : s;
+/** fmtNum for ±2^k: at each precision, the nearest decimal and the one above. */
+function pow2(v: number): string {
+  const a = v < 0 ? -v : v;
+  const sign = v < 0 ? "-" : "";
+  for (let p = 1; p < 9; p++) {
+    const s = a.toExponential(p - 1);
+    if (Math.fround(+s) === a) return sign + expandExp(trimExp(s));
+    if (+s < a) {
+      const e = s.indexOf("e");
+      const m = +s.slice(0, e).replace(".", "") + 1;
+      const up = trimExp(m === 10 ** p ? `1e${+s.slice(e + 1) + 1}` : `${m}e${+s.slice(e + 1) - (p - 1)}`);
+      if (Math.fround(+up) === a) return sign + expandExp(up);
+    }
+  }
+  return sign + expandExp(trimExp(a.toExponential(8)));
+}
+
+/** Drops the trailing zeros of the digits of m e x or m.mmm e x forms. */
+function trimExp(s: string): string {
+  const e = s.indexOf("e");
+  let m = s.slice(0, e);
+  let x = +s.slice(e + 1);
+  const dot = m.indexOf(".");
+  let digits = dot < 0 ? m : m.slice(0, dot) + m.slice(dot + 1);
+  // Make the exponent the one of the digits' first: d.ddd × 10^x.
+  x += (dot < 0 ? m.length : dot) - 1;
+  while (digits.length > 1 && digits.charCodeAt(digits.length - 1) === 48) digits = digits.slice(0, -1);
+  m = digits.length > 1 ? digits[0] + "." + digits.slice(1) : digits;
+  return `${m}e${x}`;
+}
+
+/** Writes the d.ddde±x form without the exponent. */
+function expandExp(s: string): string {
+  const neg = s.charCodeAt(0) === 45; // "-"
+  if (neg) s = s.slice(1);
+  const i = s.indexOf("e");
+  if (i < 0) return neg ? "-" + s : s;
+  const digits = s.slice(0, i).replace(".", "");
+  const point = +s.slice(i + 1) + 1; // digits before the decimal point
+  let out: string;
+  if (point <= 0) out = "0." + "0".repeat(-point) + digits;
+  else if (point >= digits.length) out = digits + "0".repeat(point - digits.length);
+  else out = digits.slice(0, point) + "." + digits.slice(point);
+  return neg ? "-" + out : out;
 }
 
 /**

@@ -559,3 +559,27 @@ func shorten(s string) string {
 	}
 	return s
 }
+
+// Metrics returns the page's performance counters (the DevTools
+// Performance domain): cumulative times in seconds such as ScriptDuration
+// (JavaScript), TaskDuration (all main-thread tasks), LayoutDuration and
+// RecalcStyleDuration, and counts such as Nodes and JSHeapUsedSize.
+func (p *Page) Metrics(ctx context.Context) (map[string]float64, error) {
+	if err := p.call(ctx, "Performance.enable", nil, nil); err != nil {
+		return nil, err
+	}
+	var r struct {
+		Metrics []struct {
+			Name  string  `json:"name"`
+			Value float64 `json:"value"`
+		} `json:"metrics"`
+	}
+	if err := p.call(ctx, "Performance.getMetrics", nil, &r); err != nil {
+		return nil, err
+	}
+	m := make(map[string]float64, len(r.Metrics))
+	for _, e := range r.Metrics {
+		m[e.Name] = e.Value
+	}
+	return m, nil
+}

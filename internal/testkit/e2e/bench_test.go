@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/vizserve/vizserve/internal/testkit/browser"
+	"github.com/vizserve/vizserve/internal/testkit/clientjs"
 	"github.com/vizserve/vizserve/internal/testkit/peers"
 	"github.com/vizserve/vizserve/scene"
 	"github.com/vizserve/vizserve/scene/wire"
@@ -40,6 +41,7 @@ const (
 	envFanoutDuration = "VIZSERVE_FANOUT_DURATION" // default 10s
 	envBrowserWindow  = "VIZSERVE_BROWSER_WINDOW"  // default 5s: how long a frame rate is measured
 	envEventSamples   = "VIZSERVE_EVENT_SAMPLES"   // default 100
+	envBrowserRounds  = "VIZSERVE_BROWSER_ROUNDS"  // default 3: client and ceiling, one after the other
 )
 
 func envInt(b *testing.B, name string, def int) int {
@@ -103,6 +105,9 @@ type movers struct {
 	clock *scene.Node
 	ticks atomic.Int64
 	phase float64
+	// frozen stops the moves (the ticks go on), so that the page's own
+	// script can move the dots: the ceiling of BenchmarkBrowserFrameRate.
+	frozen atomic.Bool
 }
 
 const moversW, moversH = 1000.0, 700.0
@@ -126,6 +131,10 @@ func newMovers(n int, clock bool) *movers {
 		m.clock = root.Text(4, moversH-4, "0", `id="clock"`, "font:10px monospace")
 	}
 	m.s.OnTick(func(dt float64) {
+		if m.frozen.Load() {
+			m.ticks.Add(1)
+			return
+		}
 		m.phase += 2 * math.Pi * dt
 		r := math.Max(1, step*0.2)
 		for i, d := range m.dots {
@@ -291,184 +300,204 @@ func BenchmarkBrowserFrameRate(b *testing.B) {
 }
 
 // BenchmarkBrowserFrameRatePlainJS is the ceiling of the one above: the
-// same n circles in the same page size, moved by a few lines of
-// JavaScript in every animation frame (setAttribute of cx and cy, as the
-// client does), with no websocket and no vizserve.
+// same page (the server's markup, the page's CSS, the client connected
+// and live, with its listeners and observers), but the sim does not move
+// the dots; a few lines of JavaScript move them in every animation frame
+// as the client would: the same positions, rounded to float32 and
+// formatted by the client's own fmtNum, set with setAttribute.
 func BenchmarkBrowserFrameRatePlainJS(b *testing.B) {
 	window := envDuration(b, envBrowserWindow, 5*time.Second)
 	logMachine(b)
 	br := browserForBench(b)
 	for _, n := range []int{1000, 5000, 20000} {
 		b.Run(fmt.Sprintf("elements=%d", n), func(b *testing.B) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", "text/html; charset=utf-8")
-				fmt.Fprintf(w, plainJSPage, moversW, moversH, n, moversW, moversH)
-			}))
-			b.Cleanup(srv.Close)
-			ctx, cancel := context.WithTimeout(context.Background(), Patience)
-			defer cancel()
-			p, err := br.NewPage(ctx)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() {
-				ctx, cancel := context.WithTimeout(context.Background(), Patience)
-				defer cancel()
-				p.Close(ctx)
-			})
-			if err := p.Navigate(ctx, srv.URL+"/"); err != nil {
-				b.Fatal(err)
-			}
-			if err := p.WaitFor(ctx, "window.vizserve && vizserve.seq > 0"); err != nil {
-				b.Fatal(err)
-			}
+			m := newMovers(n, false)
+			m.frozen.Store(true)
+			site := serveForBench(b, m.s)
+			p := openCeiling(b, br, site.URL+"/", n)
+			defer closePage(b, p)
 			measureFrames(b, p, window, nil)
 		})
 	}
 }
 
-// BenchmarkBrowserFrameRateCanvas compares, for each n, three pages
-// one after the other (so -count interleaves them): the movers scene with
-// its dots as SVG elements ("svg", BenchmarkBrowserFrameRate's page), the
-// same scene with the dots' group marked Canvas ("canvas"), and the
-// ceiling of the canvas: the same circles drawn by a few lines of
-// JavaScript on a 2D canvas in every animation frame ("plain-canvas"), no
-// websocket, no vizserve.
-func BenchmarkBrowserFrameRateCanvas(b *testing.B) {
+// BenchmarkBrowserFrameRateVsCeiling measures the client and its ceiling
+// (the two benchmarks above) one after the other, in rounds, on the same
+// server, and reports their frame rates and the client's share of the
+// ceiling's, each round a fresh page. ratio-% compares the painted
+// frames that moved the dots (moves/s; fps counts every animation frame,
+// and a client frame with nothing to apply costs nothing). Per painted
+// frame with moves it reports the bytes the client received (and
+// decoded) and the main-thread JavaScript time of either page (DevTools'
+// ScriptDuration).
+func BenchmarkBrowserFrameRateVsCeiling(b *testing.B) {
 	window := envDuration(b, envBrowserWindow, 5*time.Second)
+	rounds := envInt(b, envBrowserRounds, 3)
 	logMachine(b)
 	br := browserForBench(b)
-	for _, n := range []int{5000, 20000, 50000} {
-		b.Run(fmt.Sprintf("elements=%d/svg", n), func(b *testing.B) {
+	for _, n := range []int{1000, 5000, 20000} {
+		b.Run(fmt.Sprintf("elements=%d", n), func(b *testing.B) {
 			m := newMovers(n, false)
 			site := serveForBench(b, m.s)
-			p := openForBench(b, br, site.URL+"/")
-			measureFrames(b, p, window, func() int64 { return m.ticks.Load() })
-		})
-		b.Run(fmt.Sprintf("elements=%d/canvas", n), func(b *testing.B) {
-			m := newMovers(n, false)
-			m.layer.Canvas()
-			site := serveForBench(b, m.s)
-			p := openForBench(b, br, site.URL+"/")
-			ctx, cancel := context.WithTimeout(context.Background(), Patience)
-			defer cancel()
-			if err := p.WaitFor(ctx, "vizserve.canvas.layers === 1 && vizserve.canvas.draws > 0"); err != nil {
-				b.Fatal(err)
+			var client, ceiling pageFrames
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N * rounds {
+				m.frozen.Store(false)
+				p := Open(b, br, site.URL+"/")
+				c := framesOf(b, p, window, func() uint64 { return site.Hub.Stats().Bytes })
+				closePage(b, p)
+				client.add(c)
+
+				m.frozen.Store(true)
+				p = openCeiling(b, br, site.URL+"/", n)
+				ceiling.add(framesOf(b, p, window, nil))
+				closePage(b, p)
+				b.Logf("round: client %.1f fps (%.1f with moves), ceiling %.1f fps (%.1f)", c.fps(), c.ups(), ceiling.last.fps(), ceiling.last.ups())
 			}
-			var d0, d1 int
-			if err := p.Eval(ctx, "vizserve.canvas.draws", &d0); err != nil {
-				b.Fatal(err)
-			}
-			t0 := time.Now()
-			measureFrames(b, p, window, func() int64 { return m.ticks.Load() })
-			if err := p.Eval(ctx, "vizserve.canvas.draws", &d1); err != nil {
-				b.Fatal(err)
-			}
-			b.ReportMetric(float64(d1-d0)/time.Since(t0).Seconds(), "draws/s")
-		})
-		b.Run(fmt.Sprintf("elements=%d/plain-canvas", n), func(b *testing.B) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", "text/html; charset=utf-8")
-				fmt.Fprintf(w, plainCanvasPage, n, moversW, moversH)
-			}))
-			b.Cleanup(srv.Close)
-			ctx, cancel := context.WithTimeout(context.Background(), Patience)
-			defer cancel()
-			p, err := br.NewPage(ctx)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() {
-				ctx, cancel := context.WithTimeout(context.Background(), Patience)
-				defer cancel()
-				p.Close(ctx)
-			})
-			if err := p.Navigate(ctx, srv.URL+"/"); err != nil {
-				b.Fatal(err)
-			}
-			if err := p.WaitFor(ctx, "window.vizserve && vizserve.seq > 0"); err != nil {
-				b.Fatal(err)
-			}
-			measureFrames(b, p, window, nil)
+			b.StopTimer()
+			b.ReportMetric(client.fps(), "fps")
+			b.ReportMetric(ceiling.fps(), "ceiling-fps")
+			b.ReportMetric(client.ups(), "moves/s")
+			b.ReportMetric(ceiling.ups(), "ceiling-moves/s")
+			b.ReportMetric(100*client.ups()/ceiling.ups(), "ratio-%")
+			b.ReportMetric(client.bytes/client.updates/1e3, "KB/frame")
+			b.ReportMetric(1e3*client.script/client.updates, "js-ms/frame")
+			b.ReportMetric(1e3*ceiling.script/ceiling.updates, "ceiling-js-ms/frame")
 		})
 	}
 }
 
-// plainCanvasPage draws n circles laid out and moving as newMovers's on
-// a 2D canvas the size of the window, at the device pixel ratio, in
-// every animation frame. It counts its frames in vizserve.seq.
-const plainCanvasPage = `<!doctype html>
-<html><head><meta charset="utf-8"><link rel="icon" href="data:,">
-<style>body{margin:0} canvas{width:100vw;height:100vh;display:block}</style></head>
-<body><canvas id="c"></canvas>
-<script>
-const n = %d, W = %g, H = %g;
-const cv = document.getElementById("c"), ctx = cv.getContext("2d");
-const step = Math.sqrt(W * H / n), cols = Math.max(1, Math.floor(W / step)), r = Math.max(1, step * 0.2), rad = Math.max(1, step * 0.3);
-const cx = [], cy = [], fill = [];
-for (let i = 0; i < n; i++) {
-  cx.push(step / 2 + (i %% cols) * step); cy.push(step / 2 + Math.floor(i / cols) * step);
-  fill.push("hsl(" + (i * 7 %% 360) + ",70%%,45%%)");
+// pageFrames sums what framesOf measured over rounds.
+type pageFrames struct {
+	frames, updates, seconds, script, bytes float64
+	last                                    *pageFrames
 }
-window.vizserve = { seq: 0 };
-const frame = t => {
-  const dpr = devicePixelRatio || 1, w = Math.round(innerWidth * dpr), h = Math.round(innerHeight * dpr);
-  if (cv.width !== w || cv.height !== h) { cv.width = w; cv.height = h; }
-  const k = Math.min(w / W, h / H);
-  ctx.setTransform(1, 0, 0, 1, 0, 0);
-  ctx.clearRect(0, 0, w, h);
-  ctx.setTransform(k, 0, 0, k, (w - W * k) / 2, (h - H * k) / 2);
-  ctx.fillStyle = "#fff";
-  ctx.fillRect(0, 0, W, H);
-  const phase = 2 * Math.PI * t / 1000;
-  for (let i = 0; i < n; i++) {
-    const a = phase + i * 0.1;
-    ctx.fillStyle = fill[i];
-    ctx.beginPath();
-    ctx.arc(cx[i] + r * Math.cos(a), cy[i] + r * Math.sin(a), rad, 0, 2 * Math.PI);
-    ctx.fill();
-  }
-  vizserve.seq++;
-  requestAnimationFrame(frame);
-};
-requestAnimationFrame(frame);
-</script></body></html>`
 
-// plainJSPage moves n circles laid out as newMovers lays them out. It
-// counts its frames in vizserve.seq, so that measureFrames reads it like
-// the client's.
-const plainJSPage = `<!doctype html>
-<html><head><meta charset="utf-8"><link rel="icon" href="data:,">
-<style>body{margin:0} svg{width:100vw;height:100vh;display:block}</style></head>
-<body><svg id="scene" viewBox="0 0 %g %g" preserveAspectRatio="xMidYMid meet"></svg>
-<script>
-const n = %d, W = %g, H = %g, NS = "http://www.w3.org/2000/svg";
-const svg = document.getElementById("scene");
-const step = Math.sqrt(W * H / n), cols = Math.max(1, Math.floor(W / step)), r = Math.max(1, step * 0.2);
-const bg = document.createElementNS(NS, "rect");
-bg.setAttribute("width", W); bg.setAttribute("height", H); bg.setAttribute("fill", "#fff");
-svg.append(bg);
-const dots = [], cx = [], cy = [];
-for (let i = 0; i < n; i++) {
-  const c = document.createElementNS(NS, "circle");
-  cx.push(step / 2 + (i %% cols) * step); cy.push(step / 2 + Math.floor(i / cols) * step);
-  c.setAttribute("r", Math.max(1, step * 0.3));
-  c.setAttribute("style", "fill:hsl(" + (i * 7 %% 360) + ",70%%,45%%)");
-  svg.append(c); dots.push(c);
+func (f *pageFrames) fps() float64 { return f.frames / f.seconds }
+
+// ups is the rate of painted frames that moved the dots.
+func (f *pageFrames) ups() float64 { return f.updates / f.seconds }
+
+func (f *pageFrames) add(g pageFrames) {
+	f.frames += g.frames
+	f.updates += g.updates
+	f.seconds += g.seconds
+	f.script += g.script
+	f.bytes += g.bytes
+	f.last = &g
 }
-window.vizserve = { seq: 0 };
+
+// framesOf lets p settle for a second, then counts its animation frames,
+// its JavaScript time and, if sent is not nil, the bytes sent to it over
+// window.
+func framesOf(b *testing.B, p *browser.Page, window time.Duration, sent func() uint64) pageFrames {
+	b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*window+Patience)
+	defer cancel()
+	if _, err := p.FrameRate(ctx, time.Second); err != nil {
+		b.Fatal(err)
+	}
+	if err := p.Eval(ctx, updateProbe, nil); err != nil {
+		b.Fatal(err)
+	}
+	var u0, u1 float64
+	if err := p.Eval(ctx, `updates.n`, &u0); err != nil {
+		b.Fatal(err)
+	}
+	m0, err := p.Metrics(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var sent0, sent1 uint64
+	if sent != nil {
+		sent0 = sent()
+	}
+	t0 := time.Now()
+	fps, err := p.FrameRate(ctx, window)
+	if err != nil {
+		b.Fatal(err)
+	}
+	el := time.Since(t0).Seconds()
+	if sent != nil {
+		sent1 = sent()
+	}
+	m1, err := p.Metrics(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := p.Eval(ctx, `updates.n`, &u1); err != nil {
+		b.Fatal(err)
+	}
+	if err := p.Err(); err != nil {
+		b.Fatal(err)
+	}
+	return pageFrames{frames: fps * el, updates: u1 - u0, seconds: el, script: m1["ScriptDuration"] - m0["ScriptDuration"], bytes: float64(sent1 - sent0)}
+}
+
+func closePage(b *testing.B, p *browser.Page) {
+	b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), Patience)
+	defer cancel()
+	if err := p.Close(ctx); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// updateProbe counts, in updates.n, the animation frames in which the
+// first dot moved: the frames that painted a move. A client frame that
+// applies nothing is cheap, so frames per second alone would flatter it.
+// Both pages get the probe, so both have the same observer.
+const updateProbe = `(() => {
+	if (window.updates) return true;
+	window.updates = { n: 0 };
+	let moved = false;
+	new MutationObserver(() => { moved = true; }).observe(document.querySelector("#dots > circle"), { attributes: true });
+	const f = () => { if (moved) { moved = false; updates.n++; } requestAnimationFrame(f); };
+	requestAnimationFrame(f);
+	return true;
+})()`
+
+// openCeiling opens the live page of url, whose sim does not move its n
+// dots, and starts ceilingJS in it. The caller closes the page.
+func openCeiling(b *testing.B, br *browser.Browser, url string, n int) *browser.Page {
+	b.Helper()
+	fmtJS, err := clientjs.FmtNum()
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := Open(b, br, url)
+	ctx, cancel := context.WithTimeout(context.Background(), Patience)
+	defer cancel()
+	if err := p.Eval(ctx, fmtJS+fmt.Sprintf(ceilingJS, n, moversW, moversH), nil); err != nil {
+		b.Fatal(err)
+	}
+	return p
+}
+
+// ceilingJS moves the n dots of newMovers as its OnTick does, from the
+// page's clock instead of the sim's.
+const ceilingJS = `(() => {
+const n = %d, W = %g, H = %g;
+const step = Math.sqrt(W * H / n), cols = Math.max(1, Math.floor(W / step)), r = Math.max(1, step * 0.2);
+const dots = Array.from(document.querySelectorAll("#dots > circle")), cx = [], cy = [];
+if (dots.length !== n) throw new Error("ceiling: " + dots.length + " dots, want " + n);
+for (let i = 0; i < n; i++) {
+  cx.push(step / 2 + (i %% cols) * step);
+  cy.push(step / 2 + Math.floor(i / cols) * step);
+}
 const frame = t => {
   const phase = 2 * Math.PI * t / 1000;
   for (let i = 0; i < n; i++) {
-    const a = phase + i * 0.1;
-    dots[i].setAttribute("cx", cx[i] + r * Math.cos(a));
-    dots[i].setAttribute("cy", cy[i] + r * Math.sin(a));
+    const a = phase + i * 0.1, d = dots[i];
+    d.setAttribute("cx", fmtNum(Math.fround(cx[i] + r * Math.cos(a))));
+    d.setAttribute("cy", fmtNum(Math.fround(cy[i] + r * Math.sin(a))));
   }
-  vizserve.seq++;
   requestAnimationFrame(frame);
 };
 requestAnimationFrame(frame);
-</script></body></html>`
+return true;
+})()`
 
 // loafProbe records the page's long animation frames.
 const loafProbe = `(() => {
@@ -719,3 +748,110 @@ func openForBench(b *testing.B, br *browser.Browser, url string) *browser.Page {
 	})
 	return p
 }
+
+// BenchmarkBrowserFrameRateCanvas compares, for each n, three pages
+// one after the other (so -count interleaves them): the movers scene with
+// its dots as SVG elements ("svg", BenchmarkBrowserFrameRate's page), the
+// same scene with the dots' group marked Canvas ("canvas"), and the
+// ceiling of the canvas: the same circles drawn by a few lines of
+// JavaScript on a 2D canvas in every animation frame ("plain-canvas"), no
+// websocket, no vizserve.
+func BenchmarkBrowserFrameRateCanvas(b *testing.B) {
+	window := envDuration(b, envBrowserWindow, 5*time.Second)
+	logMachine(b)
+	br := browserForBench(b)
+	for _, n := range []int{5000, 20000, 50000} {
+		b.Run(fmt.Sprintf("elements=%d/svg", n), func(b *testing.B) {
+			m := newMovers(n, false)
+			site := serveForBench(b, m.s)
+			p := openForBench(b, br, site.URL+"/")
+			measureFrames(b, p, window, func() int64 { return m.ticks.Load() })
+		})
+		b.Run(fmt.Sprintf("elements=%d/canvas", n), func(b *testing.B) {
+			m := newMovers(n, false)
+			m.layer.Canvas()
+			site := serveForBench(b, m.s)
+			p := openForBench(b, br, site.URL+"/")
+			ctx, cancel := context.WithTimeout(context.Background(), Patience)
+			defer cancel()
+			if err := p.WaitFor(ctx, "vizserve.canvas.layers === 1 && vizserve.canvas.draws > 0"); err != nil {
+				b.Fatal(err)
+			}
+			var d0, d1 int
+			if err := p.Eval(ctx, "vizserve.canvas.draws", &d0); err != nil {
+				b.Fatal(err)
+			}
+			t0 := time.Now()
+			measureFrames(b, p, window, func() int64 { return m.ticks.Load() })
+			if err := p.Eval(ctx, "vizserve.canvas.draws", &d1); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(d1-d0)/time.Since(t0).Seconds(), "draws/s")
+		})
+		b.Run(fmt.Sprintf("elements=%d/plain-canvas", n), func(b *testing.B) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/html; charset=utf-8")
+				fmt.Fprintf(w, plainCanvasPage, n, moversW, moversH)
+			}))
+			b.Cleanup(srv.Close)
+			ctx, cancel := context.WithTimeout(context.Background(), Patience)
+			defer cancel()
+			p, err := br.NewPage(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), Patience)
+				defer cancel()
+				p.Close(ctx)
+			})
+			if err := p.Navigate(ctx, srv.URL+"/"); err != nil {
+				b.Fatal(err)
+			}
+			if err := p.WaitFor(ctx, "window.vizserve && vizserve.seq > 0"); err != nil {
+				b.Fatal(err)
+			}
+			measureFrames(b, p, window, nil)
+		})
+	}
+}
+
+// plainCanvasPage draws n circles laid out and moving as newMovers's on
+// a 2D canvas the size of the window, at the device pixel ratio, in
+// every animation frame. It counts its frames in vizserve.seq.
+const plainCanvasPage = `<!doctype html>
+<html><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<style>body{margin:0} canvas{width:100vw;height:100vh;display:block}</style></head>
+<body><canvas id="c"></canvas>
+<script>
+const n = %d, W = %g, H = %g;
+const cv = document.getElementById("c"), ctx = cv.getContext("2d");
+const step = Math.sqrt(W * H / n), cols = Math.max(1, Math.floor(W / step)), r = Math.max(1, step * 0.2), rad = Math.max(1, step * 0.3);
+const cx = [], cy = [], fill = [];
+for (let i = 0; i < n; i++) {
+  cx.push(step / 2 + (i %% cols) * step); cy.push(step / 2 + Math.floor(i / cols) * step);
+  fill.push("hsl(" + (i * 7 %% 360) + ",70%%,45%%)");
+}
+window.vizserve = { seq: 0 };
+const frame = t => {
+  const dpr = devicePixelRatio || 1, w = Math.round(innerWidth * dpr), h = Math.round(innerHeight * dpr);
+  if (cv.width !== w || cv.height !== h) { cv.width = w; cv.height = h; }
+  const k = Math.min(w / W, h / H);
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.clearRect(0, 0, w, h);
+  ctx.setTransform(k, 0, 0, k, (w - W * k) / 2, (h - H * k) / 2);
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(0, 0, W, H);
+  const phase = 2 * Math.PI * t / 1000;
+  for (let i = 0; i < n; i++) {
+    const a = phase + i * 0.1;
+    ctx.fillStyle = fill[i];
+    ctx.beginPath();
+    ctx.arc(cx[i] + r * Math.cos(a), cy[i] + r * Math.sin(a), rad, 0, 2 * Math.PI);
+    ctx.fill();
+  }
+  vizserve.seq++;
+  requestAnimationFrame(frame);
+};
+requestAnimationFrame(frame);
+</script></body></html>`
