@@ -79,6 +79,7 @@ type Scene struct {
 	ctlDirty  bool
 	overlay   string
 	ovlDirty  bool
+	notices   []string                         // since the last flush
 	drags     map[uint64]map[uint64]*dragState // viewer → pointer id → drag
 	dragSeq   uint64
 	simTime   float64
@@ -231,6 +232,14 @@ func (s *Scene) SetOverlay(text string) {
 	}
 }
 
+// Notice shows text in every viewer's page for a few seconds (a toast that
+// screen readers announce), for what a person should know but need not
+// act on. Unlike the overlay it is not part of a keyframe: a viewer that
+// connects later does not see it. Sim goroutine only, like SetOverlay.
+func (s *Scene) Notice(text string) {
+	s.notices = append(s.notices, text)
+}
+
 // SimTime returns the sim time in seconds: the sum of every tick's dt.
 func (s *Scene) SimTime() float64 { return s.simTime }
 
@@ -252,6 +261,10 @@ func (s *Scene) flush() {
 		ops = append(ops, wire.Op{Code: wire.OpOverlay, Text: s.overlay})
 		s.ovlDirty = false
 	}
+	for _, text := range s.notices {
+		ops = append(ops, wire.Op{Code: wire.OpNotice, Text: text})
+	}
+	s.notices = s.notices[:0]
 	for _, e := range s.log {
 		switch e.code {
 		case wire.OpCreate:

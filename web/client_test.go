@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -669,6 +670,22 @@ func TestClientOverlayHUDAsset(t *testing.T) {
 	}
 	v.send(t, &wire.Batch{Seq: w.mirror.Seq(), Ops: []wire.Op{{Code: wire.OpOverlay}}})
 	waitFor(t, p, `document.getElementById("vz-overlay").hidden`)
+
+	// A notice: a toast in a role=status box, as text, that goes away.
+	note := "The previous version's state does not fit this one: <it> starts afresh"
+	v.send(t, &wire.Batch{Seq: w.mirror.Seq(), Ops: []wire.Op{{Code: wire.OpNotice, Text: note}}})
+	waitFor(t, p, `document.querySelectorAll(".vz-notice").length === 1`)
+	if got := eval[string](t, p, `(() => { const n = document.querySelector(".vz-notice"); return n.parentElement.getAttribute("role") + "|" + n.textContent + "|" + n.children.length })()`); got != "status|"+note+"|0" {
+		t.Errorf("notice: role|text|children %q, want %q", got, "status|"+note+"|0")
+	}
+	if *update {
+		png, err := p.Screenshot(ctx)
+		must(t, err)
+		if err := os.WriteFile(filepath.Join("..", "docs", "img", "notice.png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, p, `document.querySelectorAll(".vz-notice").length === 0`) // gone after NOTICE_MS
 
 	// The HUD: ` toggles it; it shows the server's stats and its own rates.
 	if !eval[bool](t, p, `document.getElementById("vz-hud").hidden`) {

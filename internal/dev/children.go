@@ -339,6 +339,7 @@ func (d *front) onUp(c *child) {
 				case m := <-old.state:
 					if m.Err != "" {
 						fmt.Fprintf(d.errw, "vizserve: the previous version could not save its state: %s\n", m.Err)
+						d.relay.Send(&wire.Batch{Ops: []wire.Op{{Code: wire.OpNotice, Text: "The previous version could not save its state: the new one starts afresh (" + m.Err + ")"}}})
 					}
 					data = m.Data
 				case <-ctx.Done():

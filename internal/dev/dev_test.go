@@ -447,3 +447,52 @@ func TestResetRestartsSceneWithoutOnReset(t *testing.T) {
 		t.Errorf("the terminal does not say the scene is reset:\n%s", s.out.String())
 	}
 }
+
+// TestStateThatDoesNotFitShowsNotice edits the counter scene so that its
+// State no longer holds the old one's tick count (an int8 against more
+// than 127 ticks): the new version starts afresh, and the viewer gets a
+// notice saying so, besides the terminal's line.
+func TestStateThatDoesNotFitShowsNotice(t *testing.T) {
+	file := filepath.Join(copyScene(t, "counter"), "main.go")
+	s := start(t, file, nil)
+	v := s.viewer()
+	s.note(NoteSwapped)
+	v.until("130 ticks", func(m, _ string) bool { return num(m, "ticks") > 130 })
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2 := strings.NewReplacer("\tTicks  int\n", "\tTicks  int8\n",
+		"strconv.Itoa(st.Ticks)", "strconv.Itoa(int(st.Ticks))",
+		`const version = "v1"`, `const version = "v2"`).Replace(string(data))
+	if err := os.WriteFile(file, []byte(v2), 0o644); err != nil { // one save
+		t.Fatal(err)
+	}
+	s.note(NoteSwapped)
+	v.until("v2 ticking afresh", func(m, _ string) bool {
+		return text(m, "label") == "v2" && num(m, "ticks") > 0 && num(m, "ticks") < 100
+	})
+	var notice string
+	end := deadline.After(t)
+	for notice == "" {
+		for _, op := range v.controlOps() {
+			if op.Code == wire.OpNotice {
+				notice = op.Text
+			}
+		}
+		if notice != "" {
+			break
+		}
+		select {
+		case <-v.wake:
+		case <-end:
+			t.Fatalf("no notice after a state that does not fit; ops %v\n%s", v.controlOps(), s.out.String())
+		}
+	}
+	if !strings.Contains(notice, "state does not fit") || !strings.Contains(notice, "int8") {
+		t.Errorf("notice %q does not say that the state does not fit, and why", notice)
+	}
+	if !strings.Contains(s.out.String(), "does not fit this one") {
+		t.Errorf("the terminal does not say the state does not fit:\n%s", s.out.String())
+	}
+}

@@ -185,7 +185,7 @@ func (v *viewer) read() {
 			v.kfs = append(v.kfs, b)
 		}
 		for _, op := range b.Ops {
-			if op.Code == wire.OpAsset || op.Code == wire.OpOverlay {
+			if op.Code == wire.OpAsset || op.Code == wire.OpOverlay || op.Code == wire.OpNotice {
 				v.ops = append(v.ops, op)
 			}
 		}
@@ -235,7 +235,7 @@ func (v *viewer) connected() bool {
 	return v.err == nil
 }
 
-// controlOps returns the overlay and asset ops seen so far.
+// controlOps returns the overlay, asset and notice ops seen so far.
 func (v *viewer) controlOps() []wire.Op {
 	v.mu.Lock()
 	defer v.mu.Unlock()

@@ -86,9 +86,11 @@ func RunChild(ctx context.Context, s *scene.Scene, o ChildOptions) error {
 	// The state first, then the control values, which win over any the
 	// state holds: they are what the viewers last saw. Both before the
 	// subscription, so that the first keyframe shows them.
+	var notice string
 	if state := m.Data; len(state) > 0 && o.State != nil {
 		if err := restore(o.State, state); err != nil {
 			fmt.Fprintf(os.Stderr, "vizserve: the state of the previous version does not fit this one, starting afresh: %v\n", err)
+			notice = "The previous version's state does not fit this one: it starts afresh (" + err.Error() + ")"
 		} else if o.OnRestore != nil {
 			o.OnRestore()
 		}
@@ -101,6 +103,11 @@ func RunChild(ctx context.Context, s *scene.Scene, o ChildOptions) error {
 	scenehook.SetRestart(s, func() { w.Queue(Control(TRestart)) })
 	unsubscribe := s.Subscribe(w)
 	defer unsubscribe()
+	if notice != "" {
+		// The page says so too, in a batch after the keyframe: queued
+		// behind the subscription, which flushes before its keyframe.
+		s.Do(func() { s.Notice(notice) })
+	}
 	if err := s.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}

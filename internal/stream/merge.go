@@ -64,7 +64,11 @@ type Merger struct {
 	ctlDefs  bool
 	values   []wire.Op
 	assets   []wire.Op
+	notices  []wire.Op // the last MaxNotices, in order
 }
+
+// MaxNotices bounds the notices a merged batch keeps: the latest ones.
+const MaxNotices = 4
 
 type attrKind uint8
 
@@ -181,6 +185,8 @@ func (m *Merger) reset() {
 	m.values = m.values[:0]
 	clear(m.assets)
 	m.assets = m.assets[:0]
+	clear(m.notices)
+	m.notices = m.notices[:0]
 }
 
 func (m *Merger) node(h wire.Handle) *pendNode {
@@ -304,6 +310,11 @@ func (m *Merger) op(op *wire.Op) {
 		m.values = latest(m.values, op)
 	case wire.OpAsset:
 		m.assets = latest(m.assets, op)
+	case wire.OpNotice:
+		if len(m.notices) == MaxNotices {
+			m.notices = append(m.notices[:0], m.notices[1:]...)
+		}
+		m.notices = append(m.notices, *op)
 	}
 }
 
@@ -397,6 +408,7 @@ func (m *Merger) Take(dst *wire.Batch) bool {
 		dst.Ops = append(dst.Ops, wire.Op{Code: wire.OpOverlay, Text: *m.overlay})
 	}
 	dst.Ops = append(dst.Ops, m.assets...)
+	dst.Ops = append(dst.Ops, m.notices...)
 	if m.stats != nil {
 		dst.Ops = append(dst.Ops, wire.Op{Code: wire.OpStats, Stats: m.stats})
 	}

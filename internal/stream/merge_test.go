@@ -576,3 +576,39 @@ func TestMirrorElements(t *testing.T) {
 	})
 	equal(t, "tags", tags, []string{"svg", "g", "circle", "rect"})
 }
+
+// TestMergerKeepsNotices: notices are events, not state: a merged batch
+// keeps the latest MaxNotices of them in order, and a mirror's keyframe
+// has none.
+func TestMergerKeepsNotices(t *testing.T) {
+	t.Parallel()
+	var m Merger
+	mirror := NewMirror()
+	mustApply(t, mirror, initialKeyframe())
+	for i := range MaxNotices + 2 {
+		b := &wire.Batch{Seq: uint64(i + 2), Ops: []wire.Op{{Code: wire.OpNotice, Text: fmt.Sprint("notice ", i)}}}
+		mustApply(t, mirror, b)
+		if !m.Add(b) {
+			t.Fatal("merger overflowed")
+		}
+	}
+	var out wire.Batch
+	if !m.Take(&out) {
+		t.Fatal("nothing to take")
+	}
+	var got []string
+	for _, op := range out.Ops {
+		if op.Code == wire.OpNotice {
+			got = append(got, op.Text)
+		}
+	}
+	want := []string{"notice 2", "notice 3", "notice 4", "notice 5"}
+	if !slices.Equal(got, want) {
+		t.Errorf("merged notices %q, want %q", got, want)
+	}
+	for _, op := range mirror.Keyframe().Ops {
+		if op.Code == wire.OpNotice {
+			t.Errorf("a keyframe repeats notice %q", op.Text)
+		}
+	}
+}

@@ -153,6 +153,8 @@ func (m *Mirror) apply(op *wire.Op) error {
 		}
 	case wire.OpOverlay:
 		m.overlay = op.Text
+	case wire.OpNotice:
+		// A notice is of its moment: a keyframe does not repeat it.
 	case wire.OpControls:
 		m.controls = slices.Clone(op.Controls)
 	case wire.OpControlValue:

@@ -346,7 +346,7 @@ func appendOp(b []byte, op *Op, v *ViewerStats) ([]byte, error) {
 		if op.Code == OpSetPoseScaled {
 			b = appendF32(b, op.Scale)
 		}
-	case OpOverlay:
+	case OpOverlay, OpNotice:
 		if err := checkUTF8(op.Text); err != nil {
 			return b, err
 		}
@@ -692,7 +692,7 @@ func decodeOp(r *reader, op *Op) {
 		if op.Code == OpSetPoseScaled {
 			op.Scale = r.f32("scale")
 		}
-	case OpOverlay:
+	case OpOverlay, OpNotice:
 		op.Text = r.str("text")
 	case OpAsset:
 		op.Tag = r.str("kind")

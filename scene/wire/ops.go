@@ -40,6 +40,7 @@ const (
 	OpStats         Code = 0x22 // numbers for the HUD
 	OpControls      Code = 0x23 // the full list of control definitions
 	OpControlValue  Code = 0x24 // one control's new value
+	OpNotice        Code = 0x25 // a short message the page shows for a few seconds
 )
 
 var codeNames = map[Code]string{
@@ -48,6 +49,7 @@ var codeNames = map[Code]string{
 	OpSetText: "set-text", OpListen: "listen", OpSetPose: "set-pose", OpSetPoseScaled: "set-pose-scaled",
 	OpOverlay: "overlay", OpAsset: "asset",
 	OpStats: "stats", OpControls: "controls", OpControlValue: "control-value",
+	OpNotice: "notice",
 }
 
 func (c Code) String() string {
@@ -268,6 +270,7 @@ type Stats struct {
 //	OpStats         Stats
 //	OpControls      Controls
 //	OpControlValue  Name, Value
+//	OpNotice        Text (shown for a few seconds; never part of a keyframe)
 //
 // Before is the sibling to insert before; 0 appends.
 type Op struct {

@@ -4,12 +4,12 @@
 
 import {
   type Batch, Encoder, EV_ACK, EV_CONTROL, EV_RUN, EV_WHEEL, OP_ASSET, OP_CONTROL_VALUE, OP_CONTROLS,
-  OP_KEYFRAME, OP_OVERLAY, OP_STATS, type Stats, SUBPROTOCOL, type Value, decodeBatch,
+  OP_KEYFRAME, OP_NOTICE, OP_OVERLAY, OP_STATS, type Stats, SUBPROTOCOL, type Value, decodeBatch,
 } from "./wire";
 import { ApplyError, type Node, Scene } from "./scene";
 import { View } from "./view";
 import { Input, type Sink } from "./input";
-import { HUD, Overlay, Panel, type State, Status } from "./ui";
+import { HUD, Notices, Overlay, Panel, type State, Status } from "./ui";
 import { RunControls } from "./runctl";
 
 /** Reconnect delays: the first within 100 ms, doubling, at most 2 s. */
@@ -59,6 +59,7 @@ export class Client implements Sink {
   private readonly status: Status;
   private readonly hud: HUD;
   private readonly overlay: Overlay;
+  private readonly notices: Notices;
   readonly panel: Panel;
   readonly run: RunControls;
   private readonly enc = new Encoder();
@@ -103,6 +104,7 @@ export class Client implements Sink {
     this.status = new Status(els.status);
     this.hud = new HUD(els.hud);
     this.overlay = new Overlay(els.overlay);
+    this.notices = new Notices(els.overlay?.parentElement ?? null);
     this.run = new RunControls(els.run, els.overlay, (cmd, speed) => this.runCmd(cmd, speed));
     this.panel = new Panel(els.controls, els.panel, els.drawer, (name, v) => this.control(name, v), () => this.wake());
   }
@@ -274,6 +276,9 @@ export class Client implements Sink {
         case OP_OVERLAY:
           this.overlay.set(op.text);
           this.run.overlayChanged();
+          break;
+        case OP_NOTICE:
+          this.notices.show(op.text);
           break;
         case OP_ASSET:
           this.asset(op.kind, op.name, op.url);

@@ -140,6 +140,31 @@ export class Overlay {
   }
 }
 
+/** How long a notice stays, in milliseconds. */
+export const NOTICE_MS = 8000;
+
+/**
+ * Notices: short messages from the scene or vizserve (a state that could
+ * not be carried over, for one), each shown for NOTICE_MS in a stack at
+ * the top of the stage that screen readers announce (role=status).
+ */
+export class Notices {
+  private readonly box: HTMLElement | null;
+
+  constructor(ui: HTMLElement | null) {
+    this.box = ui ? h("div", { class: "vz-notices", role: "status", "aria-live": "polite" }) : null;
+    if (ui && this.box) ui.append(this.box);
+  }
+
+  show(text: string): void {
+    if (!this.box || text === "") return;
+    const n = h("div", { class: "vz-notice" }, text);
+    this.box.append(n);
+    while (this.box.childElementCount > 4) this.box.firstElementChild!.remove();
+    window.setTimeout(() => n.remove(), NOTICE_MS);
+  }
+}
+
 /** Figures the HUD shows; Client fills them in. */
 export interface HUDData {
   fps: number;

@@ -26,6 +26,7 @@ export const OP_ASSET = 0x21;
 export const OP_STATS = 0x22;
 export const OP_CONTROLS = 0x23;
 export const OP_CONTROL_VALUE = 0x24;
+export const OP_NOTICE = 0x25;
 
 // Event kinds (browser→server).
 export const EV_DOWN = 0x01;
@@ -151,7 +152,8 @@ export type Op =
   | { c: typeof OP_ASSET; kind: string; name: string; url: string }
   | { c: typeof OP_STATS; stats: Stats }
   | { c: typeof OP_CONTROLS; controls: Control[] }
-  | { c: typeof OP_CONTROL_VALUE; name: string; value: Value };
+  | { c: typeof OP_CONTROL_VALUE; name: string; value: Value }
+  | { c: typeof OP_NOTICE; text: string };
 
 /** One server→browser message. */
 export interface Batch {
@@ -163,7 +165,7 @@ const OP_NAMES: Record<number, string> = {
   1: "keyframe", 2: "create", 3: "remove", 4: "move", 5: "set-attr", 6: "del-attr",
   7: "set-num", 8: "set-xy", 9: "set-text", 10: "listen", 11: "set-pose", 12: "set-pose-scaled",
   32: "overlay", 33: "asset",
-  34: "stats", 35: "controls", 36: "control-value",
+  34: "stats", 35: "controls", 36: "control-value", 37: "notice",
 };
 
 /** A message that does not decode; the connection must close (1007). */
@@ -375,6 +377,7 @@ class Reader {
         return { c, h, x, y, a, s: c === OP_SET_POSE_SCALED ? this.f32("scale") : 1 };
       }
       case OP_OVERLAY:
+      case OP_NOTICE:
         return { c, text: this.str("text") };
       case OP_ASSET:
         return { c, kind: this.str("kind"), name: this.str("name"), url: this.str("url") };
