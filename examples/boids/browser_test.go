@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"flag"
-	"image/png"
-	"os"
 	"testing"
 
 	"github.com/vizserve/vizserve/internal/testkit/browser"
@@ -65,24 +62,7 @@ func TestPicture(t *testing.T) {
 	p := e2e.Open(t, browser.ForTest(t), site.URL+"/")
 	e2e.Must(t, p, p.SetViewport(e2e.Ctx(t), 1280, 800))
 	e2e.WaitFor(t, p, `document.querySelectorAll("#boids path").length === 600 && document.querySelectorAll("[data-vz-control]").length === 5`)
-	// Two frames for the layout to settle at the new size.
-	e2e.Must(t, p, p.Eval(e2e.Ctx(t), `new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`, nil))
-	shot, err := p.Screenshot(e2e.Ctx(t))
-	e2e.Must(t, p, err)
-	img, err := png.Decode(bytes.NewReader(shot))
-	if err != nil {
-		t.Fatalf("the screenshot is not a PNG: %v", err)
-	}
-	if b := img.Bounds(); b.Dx() != 1280 || b.Dy() != 800 {
-		t.Fatalf("screenshot of %v, want 1280×800", b)
-	}
-	e2e.NoPageErrors(t, p)
-	if *update {
-		if err := os.WriteFile("../../docs/img/boids.png", shot, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("wrote docs/img/boids.png (%d bytes)", len(shot))
-	}
+	e2e.Picture(t, p, 1280, 800, "../../docs/img/boids.png", *update)
 }
 
 // jsonString is v as JSON text, quoted as a JavaScript string.

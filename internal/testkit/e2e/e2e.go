@@ -14,9 +14,11 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"image/png"
 	"log/slog"
 	"os"
 	"strings"
@@ -285,5 +287,30 @@ func NoPageErrors(t testing.TB, p *browser.Page) {
 	t.Helper()
 	if err := p.Err(); err != nil {
 		t.Fatalf("the page reported errors: %v", err)
+	}
+}
+
+// Picture takes a screenshot of page p, w×h pixels, after two animation
+// frames (for the layout to settle), and checks that it is a PNG of that
+// size from a page without errors. With write set it writes it to path
+// (a docs image, relative to the test's directory).
+func Picture(t testing.TB, p *browser.Page, w, h int, path string, write bool) {
+	t.Helper()
+	Must(t, p, p.Eval(Ctx(t), `new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`, nil))
+	shot, err := p.Screenshot(Ctx(t))
+	Must(t, p, err)
+	img, err := png.Decode(bytes.NewReader(shot))
+	if err != nil {
+		t.Fatalf("the screenshot is not a PNG: %v", err)
+	}
+	if b := img.Bounds(); b.Dx() != w || b.Dy() != h {
+		t.Fatalf("screenshot of %v, want %d×%d", b, w, h)
+	}
+	NoPageErrors(t, p)
+	if write {
+		if err := os.WriteFile(path, shot, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("wrote %s (%d bytes)", path, len(shot))
 	}
 }
