@@ -484,7 +484,8 @@ func axisTicks(sc Scale, lo, hi, length float64, horizontal bool) []tick {
 	var m float64
 	var fits fitsFunc
 	if horizontal {
-		m = length / 50
+		// About a label per 80 px on long axes, more on short ones.
+		m = math.Max(length/80, math.Min(length/50, 5))
 		fits = func(labels []string, vals []float64) bool {
 			for i := 1; i < len(labels); i++ {
 				need := (textWidth(labels[i-1], fontSize)+textWidth(labels[i], fontSize))/2 + fontSize
