@@ -157,7 +157,6 @@ func (h *Heatmap) redraw() {
 		}
 		c.Set("fill", viridis((v-lo)/(hi-lo))).SetNum("data-vz-v", v)
 	}
-	h.p.dirty = true // the colour bar's labels
 }
 
 // barWidth is the room the colour bar takes right of the plotting area.
