@@ -699,9 +699,13 @@ func (m *Mark) Keep(n int) *Mark {
 }
 
 // Add adds the point (x, y). Points come in increasing x, as a sim's time
-// does; one with a smaller x than the last is put in its place. NaN and
+// does; one with a smaller x than the last is put in its place. A point
+// whose x is NaN is dropped (it has no place in x order); other NaN and
 // infinite values are kept but not drawn.
 func (m *Mark) Add(x, y float64) {
+	if math.IsNaN(x) {
+		return
+	}
 	if n := len(m.xs); n == 0 || !(x < m.xs[n-1]) {
 		m.xs, m.ys = append(m.xs, x), append(m.ys, y)
 	} else {
@@ -715,10 +719,17 @@ func (m *Mark) Add(x, y float64) {
 	m.dirty = true
 }
 
-// Set replaces the mark's points with (xs[i], ys[i]), sorted by x.
+// Set replaces the mark's points with (xs[i], ys[i]), sorted by x
+// (points whose x is NaN are dropped).
 func (m *Mark) Set(xs, ys []float64) {
 	n := min(len(xs), len(ys))
-	m.xs, m.ys = append(m.xs[:0], xs[:n]...), append(m.ys[:0], ys[:n]...)
+	m.xs, m.ys = m.xs[:0], m.ys[:0]
+	for i := range n {
+		if !math.IsNaN(xs[i]) {
+			m.xs, m.ys = append(m.xs, xs[i]), append(m.ys, ys[i])
+		}
+	}
+	n = len(m.xs)
 	if !slices.IsSorted(m.xs) {
 		idx := make([]int, n)
 		for i := range idx {
