@@ -241,6 +241,7 @@ export class PanelPlots {
   /** Forgets the plots of a root a keyframe replaced. */
   reset(): void {
     this.box?.replaceChildren();
+    this.onCount(0);
   }
 
   /** Moves the root's panel plots into the panel; drops the removed ones. */
