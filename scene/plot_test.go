@@ -9,6 +9,8 @@ import (
 
 	"github.com/vizserve/vizserve/internal/svgx"
 	"github.com/vizserve/vizserve/scene"
+	"github.com/vizserve/vizserve/scene/scenetest"
+	"github.com/vizserve/vizserve/scene/wire"
 )
 
 // plotScene draws one plot of each kind from fixed data, for the golden
@@ -302,5 +304,69 @@ func TestPlotNoJitter(t *testing.T) {
 	s.Advance(0)
 	if _, h := p.Y().Shown(); h < 50 {
 		t.Errorf("after a value of 50 the range ends at %g", h)
+	}
+}
+
+// TestPlotRescaleMovesTransformOnly: a new range moves the data's
+// transform and the axes; no op touches the marks, which hold data
+// coordinates.
+func TestPlotRescaleMovesTransformOnly(t *testing.T) {
+	t.Parallel()
+	s := scene.New(scene.Options{})
+	p := s.Root().Plot(0, 0, 400, 300)
+	l := p.Line("v")
+	for i := range 50 {
+		l.Add(float64(i), math.Sqrt(float64(i)))
+	}
+	v := scenetest.New(t, s)
+	v.Advance(0)
+	var line, data *scene.Node
+	var find func(n *scene.Node)
+	find = func(n *scene.Node) {
+		if n.Tag() == "polyline" {
+			line = n
+		}
+		if n.Attr("class") == "vz-plot-data" {
+			data = n
+		}
+		for _, k := range n.Children() {
+			find(k)
+		}
+	}
+	find(p.Node())
+	before := data.Attr("transform")
+	p.Y().Range(-10, 10)
+	p.X().Range(0, 100)
+	v.Advance(0)
+	touched := map[wire.Handle]int{}
+	for _, op := range v.Ops() {
+		touched[op.Node]++
+	}
+	if touched[line.Handle()] != 0 {
+		t.Errorf("%d ops on the line after a new range", touched[line.Handle()])
+	}
+	if data.Attr("transform") == before || touched[data.Handle()] == 0 {
+		t.Errorf("the data transform did not change: %q", data.Attr("transform"))
+	}
+}
+
+// TestPanelPlot: a panel plot is marked for the page's panel, sized
+// PanelPlotWidth across, and waits below the scene's box, outside the
+// picture of exports; a second one goes below the first.
+func TestPanelPlot(t *testing.T) {
+	t.Parallel()
+	s := scene.New(scene.Options{Width: 300, Height: 200})
+	a, b := s.PanelPlot(150), s.PanelPlot(120)
+	s.Advance(0)
+	for _, p := range []*scene.Plot{a, b} {
+		g := p.Node()
+		if g.Attr("data-vz-slot") != "panel" || g.Attr("data-vz-w") != strconv.Itoa(scene.PanelPlotWidth) || g.Parent() != s.Root() {
+			t.Errorf("panel plot %s: slot %q, width %q, parent %v", g.ID(), g.Attr("data-vz-slot"), g.Attr("data-vz-w"), g.Parent())
+		}
+	}
+	_, ya := a.Node().XY()
+	_, yb := b.Node().XY()
+	if ya < 200 || yb < ya+150 {
+		t.Errorf("panel plots at y %g and %g, want below the box (200) and each other", ya, yb)
 	}
 }

@@ -103,15 +103,16 @@ const PanelPlotWidth = 244
 // width (PanelPlotWidth user units across); in exports and snapshots,
 // which have no panel, it lies below the scene's box, outside the picture.
 func (s *Scene) PanelPlot(h float64) *Plot {
-	p := newPlot(s.root, PanelPlotWidth, h)
-	k := 0
+	y := s.opt.Height + 10
 	for _, c := range s.root.kids {
-		if c.Attr("data-vz-slot") == "panel" && c != p.g {
-			k++
+		if c.Attr("data-vz-slot") == "panel" {
+			_, cy := c.XY()
+			y = math.Max(y, cy+c.num("data-vz-h")+10)
 		}
 	}
+	p := newPlot(s.root, PanelPlotWidth, h)
 	p.g.Set("data-vz-slot", "panel").SetNum("data-vz-w", PanelPlotWidth).SetNum("data-vz-h", h)
-	p.g.SetXY(0, s.opt.Height+10+float64(k)*(h+10))
+	p.g.SetXY(0, y)
 	return p
 }
 
