@@ -27,7 +27,8 @@ const axesReady = `(() => {
 
 // TestBrowserAxes opens the gallery while it runs: every plot shows its
 // axes with tick labels that do not overlap, the panel plot sits in the
-// side panel as wide as the panel, and the line chart's data moves.
+// side panel as wide as the panel, /snapshot.svg holds the plots, and
+// the line chart's data moves.
 func TestBrowserAxes(t *testing.T) {
 	t.Parallel()
 	w := newWorld(5)
@@ -59,6 +60,12 @@ func TestBrowserAxes(t *testing.T) {
 	})()`)
 	if widths[1] < widths[0]-2 || widths[1] > widths[0]+2 {
 		t.Errorf("the panel plot is %g px wide, the panel's inside %g px", widths[1], widths[0])
+	}
+	// /snapshot.svg, the static export, holds the seven plots and their axes.
+	snap := e2e.Eval[[]int](t, p, `fetch("/snapshot.svg").then(r => r.text()).then(s => [
+		s.split('class="vz-plot"').length - 1, s.split('class="vz-axis vz-axis-').length - 1])`)
+	if snap[0] != 7 || snap[1] < 15 {
+		t.Errorf("/snapshot.svg has %d plots and %d axes, want 7 and 15", snap[0], snap[1])
 	}
 	// Live: the line chart's points change.
 	const kinetic = `document.querySelector("g.vz-plot polyline[data-vz-series=kinetic]").getAttribute("points")`
