@@ -49,6 +49,7 @@ const compileOnly = "<!-- compile-only -->"
 var minPrograms = map[string]int{
 	"README.md":     1,
 	"docs/scene.md": 1,
+	"docs/plots.md": 1,
 }
 
 // docBlock is a ```go block of a Markdown file.

@@ -35,8 +35,16 @@
 // node's event mask travels to the browser, which sends only the events
 // someone handles. Controls (Slider, Number, Toggle, Button, Select,
 // TextInput) bind Go values; a viewer's change is applied on the sim
-// goroutine and broadcast to every viewer. LineChart and Histogram draw
-// live plots of sim metrics as retained nodes.
+// goroutine and broadcast to every viewer.
+//
+// # Plots
+//
+// Plot draws live charts of sim metrics as retained nodes: linear, log
+// and time scales with nice ticks, grid lines, axis titles, a legend
+// outside the data, a second y axis, and line, scatter, area, bar,
+// histogram and heatmap marks; PanelPlot puts one in the page's side
+// panel. docs/plots.md is the guide. LineChart and Histogram are the
+// older, simpler charts.
 //
 // # Viewers
 //

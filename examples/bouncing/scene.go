@@ -53,7 +53,7 @@ type world struct {
 	rng        *rand.Rand
 	layer      *scene.Node
 	nodes      []*scene.Node // nodes[i] draws st.Balls[i]
-	energy     *scene.Series
+	energy     *scene.Mark
 }
 
 // newWorld builds n balls at random places (from seed), the controls and
@@ -70,8 +70,10 @@ func newWorld(n int, seed uint64) *world {
 	root := w.s.Root()
 	root.Rect(0, 0, width, boxHeight, `id="box"`, "fill:#f4f6fb;stroke:#99a")
 	w.layer = root.Group(`id="balls"`)
-	chart := root.LineChart(10, boxHeight+10, width-20, height-boxHeight-20, 300)
-	w.energy = chart.Series("energy", "stroke:#c62828")
+	chart := root.Plot(0, boxHeight, width, height-boxHeight)
+	chart.X().Time().Window(5)
+	chart.Y().Title("energy")
+	w.energy = chart.Line("energy").Color("#c62828")
 
 	rng := rand.New(rand.NewPCG(seed, 1))
 	for range n {
@@ -144,7 +146,7 @@ func (w *world) tick(dt float64) {
 		}
 		w.nodes[i].SetXY(b.X, b.Y)
 	}
-	w.energy.Add(w.totalEnergy())
+	w.energy.Add(w.s.SimTime(), w.totalEnergy())
 }
 
 // totalEnergy is the kinetic and potential energy of all balls, per unit

@@ -9,7 +9,7 @@ import {
 import { ApplyError, type Node, Scene } from "./scene";
 import { View } from "./view";
 import { Input, type Sink } from "./input";
-import { HUD, Notices, Overlay, Panel, type State, Status } from "./ui";
+import { HUD, Notices, Overlay, Panel, PanelPlots, type State, Status } from "./ui";
 import { RunControls } from "./runctl";
 
 /** Reconnect delays: the first within 100 ms, doubling, at most 2 s. */
@@ -61,6 +61,7 @@ export class Client implements Sink {
   private readonly overlay: Overlay;
   private readonly notices: Notices;
   readonly panel: Panel;
+  private readonly plots: PanelPlots;
   readonly run: RunControls;
   private readonly enc = new Encoder();
 
@@ -97,6 +98,8 @@ export class Client implements Sink {
     const first = Array.from(els.view.children).find((c) => c.localName === "svg") || null;
     this.view = new View(els.view, first);
     this.scene = new Scene(els.view, first, (root) => {
+      this.plots.reset();
+      this.plots.sync(root);
       this.view.setRoot(root);
       this.input.reset();
     });
@@ -107,6 +110,8 @@ export class Client implements Sink {
     this.notices = new Notices(els.overlay?.parentElement ?? null);
     this.run = new RunControls(els.run, els.overlay, (cmd, speed) => this.runCmd(cmd, speed));
     this.panel = new Panel(els.controls, els.panel, els.drawer, (name, v) => this.control(name, v), () => this.wake());
+    this.plots = new PanelPlots(els.panel, (n) => this.panel.setPlots(n));
+    if (first) this.plots.sync(first);
   }
 
   start(): void {
@@ -234,6 +239,8 @@ export class Client implements Sink {
         applied = true;
       }
       if (merge) this.scene.endMerge();
+      const root = this.scene.rootNode()?.el;
+      if (applied && root) this.plots.sync(root);
     } catch (err) {
       // An invalid keyframe or create (ApplyError), or an element or
       // attribute name the DOM refuses: the batch cannot be applied.

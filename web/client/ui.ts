@@ -7,7 +7,7 @@
 import {
   C_BUTTON, C_NUMBER, C_SELECT, C_SLIDER, C_TEXT, C_TOGGLE, MAX_TEXT_LEN, type Control, type Stats, type Value,
 } from "./wire";
-import { XHTML_NS } from "./scene";
+import { SVG_NS, XHTML_NS } from "./scene";
 
 type Attrs = Record<string, string>;
 
@@ -223,6 +223,58 @@ interface ControlView {
   active: boolean; // the viewer is dragging the slider
 }
 
+/**
+ * PanelPlots gives the scene's panel plots (scene.PanelPlot: a top-level
+ * g.vz-plot[data-vz-slot=panel]) their place in the side panel: each moves
+ * into an <svg> of its own under the controls, whose viewBox frames the
+ * plot and which the panel's width scales. The elements stay the scene's
+ * (its ops reach them where they are); a keyframe brings new ones.
+ */
+export class PanelPlots {
+  private box: HTMLElement | null = null;
+
+  constructor(
+    private readonly panel: HTMLElement | null,
+    private readonly onCount: (n: number) => void,
+  ) {}
+
+  /** Forgets the plots of a root a keyframe replaced. */
+  reset(): void {
+    this.box?.replaceChildren();
+    this.onCount(0);
+  }
+
+  /** Moves the root's panel plots into the panel; drops the removed ones. */
+  sync(root: Element): void {
+    if (!this.panel) return;
+    let changed = false;
+    for (const g of Array.from(root.children)) {
+      if (g.getAttribute("data-vz-slot") !== "panel") continue;
+      if (!this.box) {
+        this.box = h("div", { class: "vz-panel-plots" });
+        this.panel.append(this.box);
+      }
+      const svg = document.createElementNS(SVG_NS, "svg");
+      svg.setAttribute("class", "vz-panel-plot");
+      const m = /translate\(([^,)]+),([^)]+)\)/.exec(g.getAttribute("transform") || "");
+      const w = Number(g.getAttribute("data-vz-w")) || 244;
+      const ht = Number(g.getAttribute("data-vz-h")) || 150;
+      svg.setAttribute("viewBox", `${m ? Number(m[1]) : 0} ${m ? Number(m[2]) : 0} ${w} ${ht}`);
+      svg.append(g);
+      this.box.append(svg);
+      changed = true;
+    }
+    if (!this.box) return;
+    for (const s of Array.from(this.box.children)) {
+      if (!s.firstElementChild) {
+        s.remove();
+        changed = true;
+      }
+    }
+    if (changed) this.onCount(this.box.childElementCount);
+  }
+}
+
 export type Sender = (name: string, v: Value) => void;
 
 /**
@@ -236,6 +288,8 @@ export class Panel {
   readonly keys = new Map<string, string>();
   /** Slider values waiting for the next frame (at most one send each per frame). */
   private queued = new Map<string, Value>();
+  private controls = 0;
+  private plots = 0;
 
   constructor(
     private readonly form: HTMLElement | null,
@@ -271,8 +325,20 @@ export class Panel {
       this.bindAll();
     }
     for (const c of cs) this.setValue(c.name, c.value);
-    if (this.box) this.box.hidden = cs.length === 0;
-    if (this.toggle) this.toggle.hidden = cs.length === 0;
+    this.controls = cs.length;
+    this.showBox();
+  }
+
+  /** Tells the panel how many plots it holds (PanelPlots): it shows while it has any. */
+  setPlots(n: number): void {
+    this.plots = n;
+    this.showBox();
+  }
+
+  private showBox(): void {
+    const empty = this.controls === 0 && this.plots === 0;
+    if (this.box) this.box.hidden = empty;
+    if (this.toggle) this.toggle.hidden = empty;
   }
 
   /** Shows a control's new value (unless the viewer is editing it). */
