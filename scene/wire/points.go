@@ -138,13 +138,14 @@ func (e *PointsEdit) Apply(v []byte, name string) []byte {
 
 // AppendOps appends the ops that make the edit to node h's attribute
 // name: a trim-points when Keep ≥ 0, then an append-points when there is
-// something to drop or append. The append-points op holds e.XY: do not
-// edit e afterwards.
+// something to drop or append, or no trim (an op on an absent attribute
+// sets it, so an edit of nothing is still an op). The append-points op
+// holds e.XY: do not edit e afterwards.
 func (e *PointsEdit) AppendOps(ops []Op, h Handle, name string) []Op {
 	if e.Keep >= 0 {
 		ops = append(ops, Op{Code: OpTrimPoints, Node: h, Name: name, Count: e.Keep})
 	}
-	if e.Drop > 0 || len(e.XY) > 0 {
+	if e.Drop > 0 || len(e.XY) > 0 || e.Keep < 0 {
 		ops = append(ops, Op{Code: OpAppendPoints, Node: h, Name: name, Count: e.Drop, XY: e.XY})
 	}
 	return ops
