@@ -4,7 +4,7 @@
 import {
   type Entry, type Op, OP_CREATE, OP_DEL_ATTR, OP_KEYFRAME, OP_LISTEN, OP_MOVE,
   OP_REMOVE, OP_SET_ATTR, OP_SET_NUM, OP_SET_TEXT, OP_SET_XY, PAIRS, PAIR_TRANSLATE, fmtNum,
-  OP_SET_POSE, OP_SET_POSE_SCALED, fmtPose,
+  OP_SET_POSE, OP_SET_POSE_SCALED, fmtPose, OP_APPEND_POINTS, OP_TRIM_POINTS, appendPoints, trimPoints,
 } from "./wire";
 import { Canvas, isRec } from "./canvas";
 
@@ -204,6 +204,23 @@ export class Scene {
    */
   hold: ((n: Node, name: string, v: string | null) => boolean) | null = null;
 
+  /**
+   * The text an attribute has for the ops so far: the value held while
+   * merging, else the record's or the element's ("" when it has none);
+   * undefined for an unknown handle. A point-list edit applies to it.
+   */
+  private current(h: number, name: string): string | undefined {
+    const n = this.nodes.get(h);
+    if (!n) return undefined;
+    const held = this.held?.get(name);
+    if (held?.has(h)) return text(held.get(h)!) ?? "";
+    if (isRec(n)) {
+      const v = n.attrs.get(name);
+      return typeof v === "number" ? fmtNum(v) : v ?? "";
+    }
+    return n.el.getAttribute(name) ?? "";
+  }
+
   private write(h: number, name: string, v: Held): void {
     const n = this.nodes.get(h);
     if (!n) return;
@@ -301,6 +318,15 @@ export class Scene {
       case OP_SET_POSE_SCALED:
         this.put(op.h, "transform", fmtPose(op.x, op.y, op.a, op.s, op.c === OP_SET_POSE_SCALED));
         return;
+      case OP_APPEND_POINTS:
+      case OP_TRIM_POINTS: {
+        const v = this.current(op.h, op.name);
+        if (v === undefined) return;
+        this.put(op.h, op.name, op.c === OP_APPEND_POINTS
+          ? appendPoints(v, op.name, op.drop, op.xy)
+          : trimPoints(v, op.name, op.keep));
+        return;
+      }
       case OP_SET_TEXT:
         this.put(op.h, TEXT, op.text);
         return;
