@@ -4,7 +4,7 @@ package assets
 
 // manifest maps each asset's logical name to its content-hashed file in dist.
 var manifest = map[string]string{
-	"client.js":   "client-e37a7c578e6c.js",
+	"client.js":   "client-423208ea52a7.js",
 	"favicon.svg": "favicon-86287a197763.svg",
-	"style.css":   "style-0043d3d91b64.css",
+	"style.css":   "style-fa4cc60f7c60.css",
 }

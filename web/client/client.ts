@@ -11,6 +11,7 @@ import { View } from "./view";
 import { Input, type Sink } from "./input";
 import { HUD, Notices, Overlay, Panel, type State, Status } from "./ui";
 import { RunControls } from "./runctl";
+import { Plots } from "./plot";
 
 /** Reconnect delays: the first within 100 ms, doubling, at most 2 s. */
 const FIRST_RETRY_MS = 100;
@@ -56,6 +57,7 @@ export class Client implements Sink {
   readonly scene: Scene;
   readonly view: View;
   readonly input: Input;
+  readonly plots: Plots;
   private readonly status: Status;
   private readonly hud: HUD;
   private readonly overlay: Overlay;
@@ -99,7 +101,9 @@ export class Client implements Sink {
     this.scene = new Scene(els.view, first, (root) => {
       this.view.setRoot(root);
       this.input.reset();
+      this.plots.adopt();
     });
+    this.plots = new Plots(this.scene, els.view);
     this.input = new Input(this.scene, this.view, this);
     this.status = new Status(els.status);
     this.hud = new HUD(els.hud);

@@ -61,6 +61,10 @@ function boot(): void {
     get view() { return c.view.state(); },
     get canvas() { return c.scene.canvas.stats(); },
     parseTransform,
+    plotDomain: (id: string) => c.plots.domain(id),
+    plotCSV: (id: string) => c.plots.csv(id),
+    get lastPlotCSV() { return c.plots.lastCSV; },
+    resetPlot: (id: string) => c.plots.reset(id),
     resetView: () => c.view.reset(),
     toggleHUD: () => c.toggleHUD(),
   });
