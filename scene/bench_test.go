@@ -187,46 +187,63 @@ func BenchmarkScrollingSeries(b *testing.B) {
 		x := float64(i) / 60
 		return x, 100*math.Sin(x) + float64(i%13)
 	}
+	// Each case fills the window at once, then adds one sample a frame.
 	cases := []struct {
 		name  string
-		setup func(line *scene.Node) func(i int)
+		setup func(line *scene.Node) (fill func(n int), add func(i int))
 	}{
-		{"set-points", func(line *scene.Node) func(int) {
+		{"set-points", func(line *scene.Node) (func(int), func(int)) {
 			xs, ys := make([]float64, 0, 2*window), make([]float64, 0, 2*window)
-			return func(i int) {
+			push := func(i int) {
 				x, y := sample(i)
 				xs, ys = append(xs, x), append(ys, y)
 				if len(xs) > window {
 					xs, ys = xs[1:], ys[1:]
 				}
-				line.Set("points", scene.Points(xs, ys))
 			}
+			return func(n int) {
+					for i := range n {
+						push(i)
+					}
+					line.Set("points", scene.Points(xs, ys))
+				}, func(i int) {
+					push(i)
+					line.Set("points", scene.Points(xs, ys))
+				}
 		}},
-		{"append-trim", func(line *scene.Node) func(int) {
-			return func(i int) {
+		{"append-trim", func(line *scene.Node) (func(int), func(int)) {
+			add := func(i int) {
 				x, y := sample(i)
 				line.AppendPoints(float32(x), float32(y))
 				if line.NumPoints() > window {
 					line.TrimPoints(1)
 				}
 			}
+			return func(n int) {
+				for i := range n {
+					add(i)
+				}
+			}, add
 		}},
-		{"lttb-10", func(line *scene.Node) func(int) {
+		{"lttb-10", func(line *scene.Node) (func(int), func(int)) {
 			buf := scene.NewSeriesBuffer(line, &scene.SeriesOptions{Bucket: 10, Window: window})
-			return func(i int) { buf.Add(sample(i)) }
+			add := func(i int) { buf.Add(sample(i)) }
+			return func(n int) {
+				for i := range n {
+					add(i)
+				}
+			}, add
 		}},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
 			s := scene.New(scene.Options{})
 			line := s.Root().El("polyline", `fill="none" stroke="black"`)
-			add := c.setup(line)
+			fill, add := c.setup(line)
 			cnt := &counter{}
 			s.Subscribe(cnt)
-			i := 0
-			for ; i < window; i++ {
-				add(i)
-			}
+			fill(window)
+			i := window
 			s.Advance(0)
 			cnt.bytes = 0
 			b.ReportAllocs()
