@@ -2,6 +2,7 @@ package scene_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/vizserve/vizserve/scene"
@@ -65,6 +66,16 @@ func TestPoints(t *testing.T) {
 	sameState(t, "merged", slow.mirror, v.mirror)
 	if n := line.NumPoints(); n != 2 {
 		t.Fatalf("NumPoints = %d, want 2", n)
+	}
+	// The snapshot (and so an export) has the edited lists.
+	var svg strings.Builder
+	if err := s.WriteSVG(&svg); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`points="5,5 6,6"`, `d="M7,7"`, `points="1,1"`} {
+		if !strings.Contains(svg.String(), want) {
+			t.Errorf("the snapshot lacks %s:\n%s", want, svg.String())
+		}
 	}
 }
 

@@ -147,7 +147,9 @@ func TestPlotReadout(t *testing.T) {
 		X0, X1 float64
 		Zoomed bool
 	}
-	dom := func() domain { return Eval[domain](t, p, `(() => { const d = vizserve.plotDomain("p1"); return {X0: d.x0, X1: d.x1, Zoomed: d.zoomed}; })()`) }
+	dom := func() domain {
+		return Eval[domain](t, p, `(() => { const d = vizserve.plotDomain("p1"); return {X0: d.x0, X1: d.x1, Zoomed: d.zoomed}; })()`)
+	}
 	if d := dom(); math.Abs(d.X0) > 1e-6 || math.Abs(d.X1-10) > 1e-6 || d.Zoomed {
 		t.Fatalf("the domain before zooming is %+v, want 0..10", d)
 	}
