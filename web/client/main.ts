@@ -6,6 +6,7 @@
 import { Client } from "./client";
 import { drawer } from "./ui";
 import { parseTransform } from "./canvas";
+import { decodeBatch } from "./wire";
 
 /** wsURL derives the websocket URL from the document's URL and the path. */
 export function wsURL(docURL: string, path: string): string {
@@ -61,6 +62,15 @@ function boot(): void {
     get view() { return c.view.state(); },
     get canvas() { return c.scene.canvas.stats(); },
     parseTransform,
+    /** The decoder's verdict on a message: "" if it decodes, else the error (for its fuzz test). */
+    decode: (bytes: number[]) => {
+      try {
+        decodeBatch(new Uint8Array(bytes));
+        return "";
+      } catch (err) {
+        return (err as Error).message;
+      }
+    },
     plotDomain: (id: string) => c.plots.domain(id),
     plotCSV: (id: string) => c.plots.csv(id),
     get lastPlotCSV() { return c.plots.lastCSV; },

@@ -365,7 +365,10 @@ export class Plots {
   }
 
   private points(s: Element): Parsed {
-    const text = s.getAttribute(s.localName === "path" ? "d" : "points") || "";
+    let text = s.getAttribute(s.localName === "path" ? "d" : "points") || "";
+    // A path is read as a line only when it is made of points (M and L):
+    // scatter marks, areas and bars drawn with other commands are not.
+    if (s.localName === "path" && !/^[\sML0-9.,eE+-]*$/.test(text)) text = "";
     let c = this.parsed.get(s);
     if (!c || c.text !== text) {
       c = { text, ...parsePoints(text) };
