@@ -248,6 +248,7 @@ export class Client implements Sink {
       return;
     }
     this.pending = [];
+    if (applied) this.plots.refresh(); // a readout shown follows the data
     if (applied && this.seq !== this.acked && this.live) {
       this.acked = this.seq;
       this.sendMsg(this.enc.start(EV_ACK).uv(this.seq).bytes());

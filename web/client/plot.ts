@@ -159,7 +159,10 @@ export class Plots {
     private readonly view: SVGSVGElement,
   ) {
     view.addEventListener("pointermove", (e) => this.move(e), true);
-    view.addEventListener("pointerleave", () => this.hide());
+    view.addEventListener("pointerleave", () => {
+      this.pointer = null;
+      this.hide();
+    });
     // Capture: before Input's listeners, which a plot gesture stops.
     view.addEventListener("wheel", (e) => this.wheel(e), { capture: true, passive: false });
     view.addEventListener("pointerdown", (e) => this.down(e), true);
@@ -271,12 +274,24 @@ export class Plots {
       return;
     }
     if (e.buttons !== 0) return;
+    this.pointer = [e.clientX, e.clientY];
     const hit = this.at(e.clientX, e.clientY);
     if (!hit) {
       this.hide();
       return;
     }
     this.draw(hit.p, hit.ax);
+  }
+
+  /** The pointer's last client position while over the view, for refresh. */
+  private pointer: [number, number] | null = null;
+
+  /** After a frame applied batches: the readout shown is drawn again, for the new data. */
+  refresh(): void {
+    if (!this.hoverPlot || !this.pointer || this.pan) return;
+    const hit = this.at(this.pointer[0], this.pointer[1]);
+    if (hit && hit.p.g === this.hoverPlot) this.draw(hit.p, hit.ax);
+    else this.hide();
   }
 
   hide(): void {

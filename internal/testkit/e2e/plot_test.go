@@ -242,5 +242,11 @@ func TestPlotReadout(t *testing.T) {
 	if c := Sim(t, f.s, func() int { return f.clicks }); c != 1 {
 		t.Errorf("the CSV button's click reached the scene (%d clicks)", c)
 	}
+
+	// A readout shown follows the data while the pointer rests.
+	Must(t, p, p.Mouse(Ctx(t), browser.MouseEvent{Type: "mouseMoved", X: vx, Y: vy}))
+	WaitFor(t, p, `document.querySelectorAll(".vz-readout-dot").length === 2`)
+	Sim(t, f.s, func() bool { f.sin.Set("points", "0,0 5,0.5 10,0"); return true })
+	WaitFor(t, p, `[...document.querySelectorAll(".vz-readout-box text")].some(t => t.textContent === "sin 0.50")`)
 	NoPageErrors(t, p)
 }
