@@ -57,7 +57,8 @@ export class Client implements Sink {
   readonly scene: Scene;
   readonly view: View;
   readonly input: Input;
-  readonly plots: Plots;
+  /** Reading values in plots: readout, zoom, CSV (plot.ts). */
+  readonly readouts: Plots;
   private readonly status: Status;
   private readonly hud: HUD;
   private readonly overlay: Overlay;
@@ -101,9 +102,9 @@ export class Client implements Sink {
     this.scene = new Scene(els.view, first, (root) => {
       this.view.setRoot(root);
       this.input.reset();
-      this.plots.adopt();
+      this.readouts.adopt();
     });
-    this.plots = new Plots(this.scene, els.view);
+    this.readouts = new Plots(this.scene, [els.view, els.panel]);
     this.input = new Input(this.scene, this.view, this);
     this.status = new Status(els.status);
     this.hud = new HUD(els.hud);
@@ -248,7 +249,7 @@ export class Client implements Sink {
       return;
     }
     this.pending = [];
-    if (applied) this.plots.refresh(); // a readout shown follows the data
+    if (applied) this.readouts.refresh(); // a readout shown follows the data
     if (applied && this.seq !== this.acked && this.live) {
       this.acked = this.seq;
       this.sendMsg(this.enc.start(EV_ACK).uv(this.seq).bytes());

@@ -71,10 +71,10 @@ function boot(): void {
         return (err as Error).message;
       }
     },
-    plotDomain: (id: string) => c.plots.domain(id),
-    plotCSV: (id: string) => c.plots.csv(id),
-    get lastPlotCSV() { return c.plots.lastCSV; },
-    resetPlot: (id: string) => c.plots.reset(id),
+    plotDomain: (id: string) => c.readouts.domain(id),
+    plotCSV: (id: string) => c.readouts.csv(id),
+    get lastPlotCSV() { return c.readouts.lastCSV; },
+    resetPlot: (id: string) => c.readouts.reset(id),
     resetView: () => c.view.reset(),
     toggleHUD: () => c.toggleHUD(),
   });

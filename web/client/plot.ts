@@ -31,12 +31,16 @@ interface Mat {
   f: number;
 }
 
-/** A plot's zoomed domain, in data coordinates, and the server's matrix it replaces. */
+/** A plot's zoomed domain, in data coordinates. */
 interface Zoom {
   x0: number;
   x1: number;
-  base: string; // the server's transform
-  ours: string; // the transform written here
+}
+
+/** What the zoom replaced in one .vz-plot-data group: the server's transform, and ours. */
+interface Swap {
+  base: string;
+  ours: string;
 }
 
 const MATRIX = /^\s*matrix\(\s*([^\s,()]+)[\s,]+([^\s,()]+)[\s,]+([^\s,()]+)[\s,]+([^\s,()]+)[\s,]+([^\s,()]+)[\s,]+([^\s,()]+)\s*\)\s*$/;
@@ -140,13 +144,15 @@ function el(tag: string, attrs: Record<string, string | number>, parent?: Elemen
 interface Parts {
   g: SVGGElement; // .vz-plot
   area: SVGGElement;
-  data: SVGGElement;
+  data: SVGGElement; // the first .vz-plot-data: its x is the plot's x
+  all: SVGGElement[]; // every .vz-plot-data (a second y axis has its own)
   rect: [number, number, number, number]; // the plotting area in the area's user space
 }
 
 export class Plots {
   private parsed = new WeakMap<Element, Parsed>();
   private zooms = new Map<string, Zoom>();
+  private swaps = new WeakMap<Element, Swap>();
   private pan: { id: number; plot: string; x: number; moved: boolean } | null = null;
   private space = false;
   private hoverPlot: Element | null = null;
@@ -154,27 +160,36 @@ export class Plots {
   /** Set for tests: the CSV of the last download button pressed. */
   lastCSV = "";
 
+  /**
+   * @param roots the elements that hold plots and get their events: the
+   *   view, and the panel (where plots placed in the side panel live)
+   */
   constructor(
     private readonly scene: Scene,
-    private readonly view: SVGSVGElement,
+    roots: (Element | null)[],
   ) {
-    view.addEventListener("pointermove", (e) => this.move(e), true);
-    view.addEventListener("pointerleave", () => {
-      this.pointer = null;
-      this.hide();
-    });
-    // Capture: before Input's listeners, which a plot gesture stops.
-    view.addEventListener("wheel", (e) => this.wheel(e), { capture: true, passive: false });
-    view.addEventListener("pointerdown", (e) => this.down(e), true);
-    view.addEventListener("pointerup", (e) => this.up(e), true);
-    view.addEventListener("pointercancel", (e) => this.up(e), true);
-    view.addEventListener("dblclick", (e) => this.dblclick(e), true);
-    view.addEventListener("click", (e) => {
-      if (this.noClick) {
-        this.noClick = false;
-        e.stopPropagation();
-      }
-    }, true);
+    for (const r of roots) {
+      if (!r) continue;
+      const on = <K extends keyof HTMLElementEventMap>(k: K, fn: (e: HTMLElementEventMap[K]) => void, opt: AddEventListenerOptions | boolean) =>
+        (r as HTMLElement).addEventListener(k, fn, opt);
+      // Capture: before Input's listeners, which a plot gesture stops.
+      on("pointermove", (e) => this.move(e), true);
+      on("pointerleave", () => {
+        this.pointer = null;
+        this.hide();
+      }, false);
+      on("wheel", (e) => this.wheel(e), { capture: true, passive: false });
+      on("pointerdown", (e) => this.down(e, r), true);
+      on("pointerup", (e) => this.up(e), true);
+      on("pointercancel", (e) => this.up(e), true);
+      on("dblclick", (e) => this.dblclick(e), true);
+      on("click", (e) => {
+        if (this.noClick) {
+          this.noClick = false;
+          e.stopPropagation();
+        }
+      }, true);
+    }
     document.addEventListener("keydown", (e) => { if (e.key === " ") this.space = true; });
     document.addEventListener("keyup", (e) => { if (e.key === " ") this.space = false; });
   }
@@ -191,14 +206,13 @@ export class Plots {
         this.zooms.delete(id);
         continue;
       }
-      z.base = p.data.getAttribute("transform") || "";
       this.apply(p, z);
     }
   }
 
+  /** The plots of the document: in the scene, and any the page moved into its panel. */
   private plots(): Element[] {
-    const root = this.scene.root;
-    return root ? Array.from(root.getElementsByClassName("vz-plot")) : [];
+    return Array.from(document.getElementsByClassName("vz-plot"));
   }
 
   private byID(id: string): Parts | null {
@@ -208,9 +222,9 @@ export class Plots {
 
   private parts(g: Element): Parts | null {
     const area = g.querySelector(".vz-plot-area") as SVGGElement | null;
-    const data = area?.querySelector(".vz-plot-data") as SVGGElement | null;
-    if (!area || !data) return null;
-    return { g: g as SVGGElement, area, data, rect: this.areaRect(area) };
+    const all = area ? Array.from(area.querySelectorAll(".vz-plot-data")) as SVGGElement[] : [];
+    if (!area || !all.length) return null;
+    return { g: g as SVGGElement, area, data: all[0]!, all, rect: this.areaRect(area) };
   }
 
   /** The plotting area's rect: its clip path's rect, else its box. */
@@ -242,7 +256,7 @@ export class Plots {
 
   /** Whether some element on the event's path up to the root wants one of the bits: then the scene has the event. */
   private wanted(e: Event, bits: number): boolean {
-    for (let t = e.target as Element | null; t && t !== this.view; t = t.parentElement) {
+    for (let t = e.target as Element | null; t; t = t.parentElement) {
       const n = this.scene.node(t);
       if (n && n.mask & bits) return true;
     }
@@ -260,7 +274,7 @@ export class Plots {
     if (pan && pan.id === e.pointerId) {
       const p = this.byID(pan.plot);
       const m = p && p.area.getScreenCTM();
-      const z = this.zooms.get(pan.plot) ?? (p ? this.startZoom(pan.plot, p) : undefined);
+      const z = this.zooms.get(pan.plot) ?? (p ? this.startZoom(pan.plot) : undefined);
       if (p && m && z && this.mat(p)) {
         const dx = (e.clientX - pan.x) / m.a; // area units
         const a = p.rect[2] / (z.x1 - z.x0);
@@ -313,43 +327,50 @@ export class Plots {
     this.tools(p);
     const xd = (ax - mat.e) / mat.a;
     const xKind = p.data.getAttribute("data-vz-x") || "linear";
-    const yKind = p.data.getAttribute("data-vz-y") || "linear";
-    type Hit = { name: string; color: string; x: number; y: number };
+    type Hit = { name: string; color: string; x: number; y: number; m: Mat; kind: string; axis: string };
     const hits: Hit[] = [];
     let best: Hit | null = null;
-    for (const s of Array.from(p.data.querySelectorAll("[data-vz-series]"))) {
-      if (s.localName !== "polyline" && s.localName !== "path" && s.localName !== "polygon") continue;
-      const d = this.points(s);
-      const i = nearest(d.xs, xd);
-      if (i < 0) continue;
-      const st = getComputedStyle(s);
-      const color = st.stroke && st.stroke !== "none" ? st.stroke : st.fill;
-      const h = { name: s.getAttribute("data-vz-series") || "", color, x: d.xs[i]!, y: d.ys[i]! };
-      hits.push(h);
-      if (!best || Math.abs(h.x - xd) < Math.abs(best.x - xd)) best = h;
+    for (const data of p.all) {
+      const m = parseMatrix(data.getAttribute("transform"));
+      if (!m) continue;
+      const kind = data.getAttribute("data-vz-y") || "linear";
+      const axis = data.getAttribute("data-vz-axis") === "y2" ? "y2" : "y";
+      for (const s of Array.from(data.querySelectorAll("[data-vz-series]"))) {
+        if (s.localName !== "polyline" && s.localName !== "path" && s.localName !== "polygon") continue;
+        const d = this.points(s);
+        const i = nearest(d.xs, xd);
+        if (i < 0) continue;
+        const st = getComputedStyle(s);
+        const color = st.stroke && st.stroke !== "none" ? st.stroke : st.fill;
+        const h = { name: s.getAttribute("data-vz-series") || "", color, x: d.xs[i]!, y: d.ys[i]!, m, kind, axis };
+        hits.push(h);
+        if (!best || Math.abs(h.x - xd) < Math.abs(best.x - xd)) best = h;
+      }
     }
     let ro = p.g.querySelector(":scope > .vz-readout");
     if (!ro) ro = el("g", { class: "vz-readout", "pointer-events": "none" }, p.g);
     ro.replaceChildren();
     if (!best) return;
-    const pt = (x: number, y: number) => new DOMPoint(mat.a * x + mat.e, mat.d * y + mat.f).matrixTransform(toPlot);
+    const pt = (x: number, y: number, m = mat) => new DOMPoint(m.a * x + m.e, m.d * y + m.f).matrixTransform(toPlot);
     const [rx, ry, rw, rh] = p.rect;
     const top = new DOMPoint(rx, ry).matrixTransform(toPlot);
     const bottom = new DOMPoint(rx + rw, ry + rh).matrixTransform(toPlot);
     const rule = pt(best.x, 0).x;
     el("line", { class: "vz-readout-rule", x1: rule, x2: rule, y1: top.y, y2: bottom.y }, ro);
     for (const h of hits) {
-      const q = pt(h.x, h.y);
+      const q = pt(h.x, h.y, h.m);
       if (q.y < top.y - 1 || q.y > bottom.y + 1) continue;
       el("circle", { class: "vz-readout-dot", cx: q.x, cy: q.y, r: 3.5, fill: h.color }, ro);
     }
     // The box: x, then each series' value, formatted as the axes are.
-    const xdec = this.decimals(p, "x", xKind);
-    const ydec = this.decimals(p, "y", yKind);
+    const xdec = this.decimals(p, "x", xKind, mat);
     const un = (v: number, kind: string) => (kind === "log" ? Math.pow(10, v) : v);
     const xlabel = p.data.getAttribute("data-vz-xlabel") || "x";
     const lines: { text: string; color?: string }[] = [{ text: `${xlabel} ${fmtValue(un(best.x, xKind), xKind, xdec + 1)}` }];
-    for (const h of hits) lines.push({ text: `${h.name} ${fmtValue(un(h.y, yKind), yKind, ydec + 1)}`, color: h.color });
+    for (const h of hits) {
+      const dec = this.decimals(p, h.axis, h.kind, h.m);
+      lines.push({ text: `${h.name} ${fmtValue(un(h.y, h.kind), h.kind, dec + 1)}`, color: h.color });
+    }
     const box = el("g", { class: "vz-readout-box" }, ro);
     const bg = el("rect", { rx: 3 }, box);
     const lh = 14;
@@ -367,14 +388,12 @@ export class Plots {
     box.setAttribute("transform", `translate(${bx},${top.y + 4})`);
   }
 
-  private decimals(p: Parts, axis: "x" | "y", kind: string): number {
+  private decimals(p: Parts, axis: string, kind: string, mat: Mat): number {
     const d = axis === "x" && this.zooms.has(p.g.getAttribute("data-vz-plot") || "")
       ? axisDecimals(p.g.querySelector(":scope > .vz-plot-zoom-axis"))
       : axisDecimals(p.g.querySelector(`:scope > .vz-axis-${axis}`));
     if (d !== null || kind === "log") return d ?? 0;
     // No numeric labels: from the data's span.
-    const mat = this.mat(p);
-    if (!mat) return 2;
     const span = axis === "x" ? p.rect[2] / Math.abs(mat.a) : p.rect[3] / Math.abs(mat.d);
     return decimals(niceStep(span, 5));
   }
@@ -405,9 +424,10 @@ export class Plots {
     t.style.display = "";
     const toPlot = p.g.getScreenCTM()?.inverse().multiply(p.area.getScreenCTM()!);
     if (!toPlot) return;
-    const [rx, ry, rw] = p.rect;
-    const tr = new DOMPoint(rx + rw, ry).matrixTransform(toPlot);
-    t.setAttribute("transform", `translate(${tr.x - 4},${tr.y + 4})`);
+    // At the bottom right of the area, away from the readout's box at the top.
+    const [rx, ry, rw, rh] = p.rect;
+    const br = new DOMPoint(rx + rw, ry + rh).matrixTransform(toPlot);
+    t.setAttribute("transform", `translate(${br.x - 4},${br.y - 22})`);
     const reset = t.querySelector(".vz-plot-reset") as SVGElement | null;
     if (reset) reset.style.display = this.zooms.has(id) ? "" : "none";
     if (p.g.lastElementChild !== t) p.g.appendChild(t); // above the readout
@@ -434,15 +454,18 @@ export class Plots {
     const p = this.byID(id);
     if (!p) return "";
     const xKind = p.data.getAttribute("data-vz-x") || "linear";
-    const yKind = p.data.getAttribute("data-vz-y") || "linear";
     const un = (v: number, kind: string) => (kind === "log" ? Math.pow(10, v) : v);
+    // One y column: a second y axis' series have their own unit, named by the series.
     const rows = [["series", p.data.getAttribute("data-vz-xlabel") || "x", p.data.getAttribute("data-vz-ylabel") || "y"].map(csvField).join(",")];
-    for (const s of Array.from(p.data.querySelectorAll("[data-vz-series]"))) {
-      if (s.localName !== "polyline" && s.localName !== "path" && s.localName !== "polygon") continue;
-      const name = csvField(s.getAttribute("data-vz-series") || "");
-      const d = this.points(s);
-      for (let i = 0; i < d.xs.length; i++) {
-        rows.push(`${name},${+un(d.xs[i]!, xKind).toPrecision(9)},${+un(d.ys[i]!, yKind).toPrecision(9)}`);
+    for (const data of p.all) {
+      const yKind = data.getAttribute("data-vz-y") || "linear";
+      for (const s of Array.from(data.querySelectorAll("[data-vz-series]"))) {
+        if (s.localName !== "polyline" && s.localName !== "path" && s.localName !== "polygon") continue;
+        const name = csvField(s.getAttribute("data-vz-series") || "");
+        const d = this.points(s);
+        for (let i = 0; i < d.xs.length; i++) {
+          rows.push(`${name},${+un(d.xs[i]!, xKind).toPrecision(9)},${+un(d.ys[i]!, yKind).toPrecision(9)}`);
+        }
       }
     }
     return rows.join("\n") + "\n";
@@ -470,10 +493,10 @@ export class Plots {
     return { x0: (rx - m.e) / m.a, x1: (rx + rw - m.e) / m.a, zoomed: this.zooms.has(id) };
   }
 
-  private startZoom(id: string, p: Parts): Zoom | undefined {
+  private startZoom(id: string): Zoom | undefined {
     const d = this.domain(id);
     if (!d) return undefined;
-    const z = { x0: d.x0, x1: d.x1, base: p.data.getAttribute("transform") || "", ours: "" };
+    const z = { x0: d.x0, x1: d.x1 };
     this.zooms.set(id, z);
     return z;
   }
@@ -484,7 +507,7 @@ export class Plots {
     const hit = this.at(e.clientX, e.clientY);
     if (!hit) return;
     const id = hit.p.g.getAttribute("data-vz-plot") || "";
-    const z = this.zooms.get(id) ?? this.startZoom(id, hit.p);
+    const z = this.zooms.get(id) ?? this.startZoom(id);
     const m = this.mat(hit.p);
     if (!z || !m) return;
     e.preventDefault();
@@ -499,7 +522,7 @@ export class Plots {
     this.draw(hit.p, hit.ax);
   }
 
-  private down(e: PointerEvent): void {
+  private down(e: PointerEvent, root: Element): void {
     this.noClick = false;
     if (onTools(e)) return;
     if (e.button !== 0 || this.space || this.wanted(e, M_DOWN | M_CAPTURE | M_MOVE | M_CLICK)) return;
@@ -508,7 +531,7 @@ export class Plots {
     this.pan = { id: e.pointerId, plot: hit.p.g.getAttribute("data-vz-plot") || "", x: e.clientX, moved: false };
     this.hide();
     try {
-      this.view.setPointerCapture(e.pointerId);
+      root.setPointerCapture(e.pointerId);
     } catch {
       // The pointer is gone; the pan ends with it.
     }
@@ -541,7 +564,11 @@ export class Plots {
     this.zooms.delete(id);
     const p = this.byID(id);
     if (!p || !z) return;
-    if (p.data.getAttribute("transform") === z.ours) p.data.setAttribute("transform", z.base);
+    for (const data of p.all) {
+      const sw = this.swaps.get(data);
+      if (sw && data.getAttribute("transform") === sw.ours) data.setAttribute("transform", sw.base);
+      this.swaps.delete(data);
+    }
     p.g.removeAttribute("data-vz-zoomed");
     p.g.querySelector(":scope > .vz-plot-zoom-axis")?.remove();
     const reset = p.g.querySelector(":scope > .vz-plot-tools .vz-plot-reset") as SVGElement | null;
@@ -551,13 +578,21 @@ export class Plots {
 
   /** Writes the zoomed transform and the x ticks of its domain. */
   private apply(p: Parts, z: Zoom): void {
-    const base = parseMatrix(z.base);
-    if (!base) return;
     const [rx, ry, rw, rh] = p.rect;
     const a = rw / (z.x1 - z.x0);
     const e = rx - a * z.x0;
-    z.ours = `matrix(${a} 0 0 ${base.d} ${e} ${base.f})`;
-    p.data.setAttribute("transform", z.ours);
+    for (const data of p.all) {
+      let sw = this.swaps.get(data);
+      const t = data.getAttribute("transform") || "";
+      if (!sw) {
+        sw = { base: t, ours: "" };
+        this.swaps.set(data, sw);
+      } else if (t !== sw.ours) sw.base = t; // the server's since
+      const base = parseMatrix(sw.base);
+      if (!base) continue;
+      sw.ours = `matrix(${a} 0 0 ${base.d} ${e} ${base.f})`;
+      data.setAttribute("transform", sw.ours);
+    }
     p.g.setAttribute("data-vz-zoomed", "");
     this.watch();
     // The x axis of the zoomed domain, in the area's place in the plot group.
@@ -591,7 +626,7 @@ export class Plots {
     this.observer.disconnect();
     for (const id of this.zooms.keys()) {
       const p = this.byID(id);
-      if (p) this.observer.observe(p.data, { attributes: true, attributeFilter: ["transform"] });
+      for (const data of p?.all ?? []) this.observer.observe(data, { attributes: true, attributeFilter: ["transform"] });
     }
   }
 
@@ -602,10 +637,9 @@ export class Plots {
       const id = g?.getAttribute("data-vz-plot") || "";
       const z = this.zooms.get(id);
       const t = data.getAttribute("transform") || "";
-      if (!z || t === z.ours) continue;
-      z.base = t;
+      if (!z || t === this.swaps.get(data)?.ours) continue;
       const p = this.byID(id);
-      if (p) this.apply(p, z);
+      if (p) this.apply(p, z); // takes t as the server's new base
     }
   }
 }

@@ -20,10 +20,10 @@ var plotPicture = flag.Bool("plot-picture", false, "rewrite docs/img/plot-readou
 // y −1..1 over 320 px from y=20, two line series fed by SeriesBuffers,
 // and a marker in the plotting area with handlers of its own.
 type plotFixture struct {
-	s              *scene.Scene
-	data, sin, cos *scene.Node
-	bs, bc         *scene.SeriesBuffer
-	wheels, clicks int // the marker's events
+	s                   *scene.Scene
+	data, sin, cos, tmp *scene.Node
+	bs, bc, bt          *scene.SeriesBuffer
+	wheels, clicks      int // the marker's events
 
 	mu    sync.Mutex
 	codes map[wire.Code]int // ops the scene sent
@@ -61,17 +61,28 @@ func newPlotFixture() *plotFixture {
 		grid.Line(60, y, 600, y)
 		ay.Text(54, y+4, fmt.Sprintf("%.1f", v))
 	}
+	ay2 := plot.Group(`class="vz-axis vz-axis-y2"`, "font-size:11px;fill:#444;text-anchor:start")
+	ay2.Line(600, 20, 600, 340, "stroke:#444")
+	for v := 0; v <= 100; v += 25 {
+		ay2.Text(606, 340-3.2*float64(v)+4, fmt.Sprint(v))
+	}
 	leg := plot.Group(`class="vz-legend"`, "font-size:11px;fill:#444")
 	leg.Line(480, 8, 496, 8, "stroke:#1f77b4;stroke-width:2")
 	leg.Text(500, 12, "sin")
 	leg.Line(540, 8, 556, 8, "stroke:#ff7f0e;stroke-width:2")
 	leg.Text(560, 12, "cos")
+	leg.Line(400, 8, 416, 8, "stroke:#2ca02c;stroke-width:2")
+	leg.Text(420, 12, "temp")
 	area := plot.Group(`class="vz-plot-area" clip-path="url(#p1-clip)"`)
 	f.data = area.Group(`class="vz-plot-data" transform="matrix(54 0 0 -160 60 180)" data-vz-x="linear" data-vz-y="linear" data-vz-xlabel="time (s)" data-vz-ylabel="value"`)
 	f.sin = f.data.El("polyline", `data-vz-series="sin" vector-effect="non-scaling-stroke"`, "fill:none;stroke:#1f77b4;stroke-width:2")
 	f.cos = f.data.El("polyline", `data-vz-series="cos" vector-effect="non-scaling-stroke"`, "fill:none;stroke:#ff7f0e;stroke-width:2")
 	f.bs = scene.NewSeriesBuffer(f.sin, nil)
 	f.bc = scene.NewSeriesBuffer(f.cos, nil)
+	// A second y axis (0..100 over the same 320 px) has its own data group.
+	d2 := area.Group(`class="vz-plot-data" data-vz-axis="y2" transform="matrix(54 0 0 -3.2 60 340)" data-vz-x="linear" data-vz-y="linear"`)
+	f.tmp = d2.El("polyline", `data-vz-series="temp" vector-effect="non-scaling-stroke"`, "fill:none;stroke:#2ca02c;stroke-width:2")
+	f.bt = scene.NewSeriesBuffer(f.tmp, nil)
 	// A node of the scene's own in the plotting area: its wheel and clicks
 	// are the scene's, not the plot's zoom and pan.
 	plot.Rect(70, 30, 30, 30, `id="marker"`, "fill:#c33;fill-opacity:.6").
@@ -87,6 +98,7 @@ func (f *plotFixture) add(i0, i1 int) {
 		x := float64(i) / 10
 		f.bs.Add(x, math.Sin(x))
 		f.bc.Add(x, math.Cos(x))
+		f.bt.Add(x, 50+40*math.Sin(x/2))
 	}
 }
 
@@ -107,13 +119,13 @@ func TestPlotReadout(t *testing.T) {
 	for i := 20; i <= 100; i += 10 {
 		Sim(t, f.s, func() bool { f.add(i, min(i+10, 101)); return true })
 	}
-	want := Sim(t, f.s, func() [2]string { return [2]string{f.sin.Attr("points"), f.cos.Attr("points")} })
+	want := Sim(t, f.s, func() [3]string { return [3]string{f.sin.Attr("points"), f.cos.Attr("points"), f.tmp.Attr("points")} })
 	if n := strings.Count(want[0], " ") + 1; n != 101 {
 		t.Fatalf("the scene's sin has %d points, want 101", n)
 	}
 	WaitFor(t, p, fmt.Sprintf(`document.querySelector('[data-vz-series="cos"]').getAttribute("points") === %q`, want[1]))
 	late := Open(t, b, site.URL+"/") // a keyframe of the same state
-	for i, name := range []string{"sin", "cos"} {
+	for i, name := range []string{"sin", "cos", "temp"} {
 		for _, pg := range []*browser.Page{p, late} {
 			if got := Eval[string](t, pg, fmt.Sprintf(`document.querySelector('[data-vz-series=%q]').getAttribute("points")`, name)); got != want[i] {
 				t.Fatalf("%s in a page: %.80s…, the keyframe's %.80s…", name, got, want[i])
@@ -123,7 +135,7 @@ func TestPlotReadout(t *testing.T) {
 	f.mu.Lock()
 	appends, sets := f.codes[wire.OpAppendPoints], f.codes[wire.OpSetAttr]
 	f.mu.Unlock()
-	if appends < 2*8 || sets > 0 {
+	if appends < 3*8 || sets > 0 {
 		t.Errorf("the scene sent %d append-points and %d set-attr ops, want the points appended", appends, sets)
 	}
 	Must(t, p, late.Close(Ctx(t)))
@@ -131,15 +143,17 @@ func TestPlotReadout(t *testing.T) {
 	// The readout at x = 5: the rule, a dot per series, and the values.
 	vx, vy := SceneToViewport(t, p, 60+54*5, 250)
 	Must(t, p, p.Mouse(Ctx(t), browser.MouseEvent{Type: "mouseMoved", X: vx, Y: vy}))
-	WaitFor(t, p, `document.querySelectorAll(".vz-plot > .vz-readout .vz-readout-dot").length === 2`)
+	WaitFor(t, p, `document.querySelectorAll(".vz-plot > .vz-readout .vz-readout-dot").length === 3`)
 	text := Eval[[]string](t, p, `[...document.querySelectorAll(".vz-readout-box text")].map(t => t.textContent)`)
-	wantText := []string{"time (s) 5.0", fmt.Sprintf("sin %.2f", math.Sin(5)), fmt.Sprintf("cos %.2f", math.Cos(5))}
+	wantText := []string{"time (s) 5.0", fmt.Sprintf("sin %.2f", math.Sin(5)), fmt.Sprintf("cos %.2f", math.Cos(5)), fmt.Sprintf("temp %.1f", 50+40*math.Sin(2.5))}
 	if strings.Join(text, "|") != strings.Join(wantText, "|") {
 		t.Errorf("the readout says %q, want %q", text, wantText)
 	}
-	dot := Eval[[]float64](t, p, `(() => { const c = document.querySelector(".vz-readout-dot"); return [+c.getAttribute("cx"), +c.getAttribute("cy")]; })()`)
-	if math.Abs(dot[0]-(60+54*5)) > 0.5 || math.Abs(dot[1]-(180-160*math.Sin(5))) > 0.5 {
-		t.Errorf("the sin dot is at %v, want (330, %.1f)", dot, 180-160*math.Sin(5))
+	dots := Eval[[][]float64](t, p, `[...document.querySelectorAll(".vz-readout-dot")].map(c => [+c.getAttribute("cx"), +c.getAttribute("cy")])`)
+	for i, want := range [][2]float64{{330, 180 - 160*math.Sin(5)}, {330, 180 - 160*math.Cos(5)}, {330, 340 - 3.2*(50+40*math.Sin(2.5))}} {
+		if math.Abs(dots[i][0]-want[0]) > 0.5 || math.Abs(dots[i][1]-want[1]) > 0.5 {
+			t.Errorf("dot %d is at %v, want %v", i, dots[i], want)
+		}
 	}
 	Picture(t, p, 1000, 700, "../../../docs/img/plot-readout.png", *plotPicture)
 
@@ -164,8 +178,12 @@ func TestPlotReadout(t *testing.T) {
 		t.Errorf("the zoomed axis has %d labels", n)
 	}
 	Must(t, p, p.Mouse(Ctx(t), browser.MouseEvent{Type: "mouseMoved", X: vx + 60, Y: vy}))
-	WaitFor(t, p, `document.querySelectorAll(".vz-readout-dot").length === 2`)
+	WaitFor(t, p, `document.querySelectorAll(".vz-readout-dot").length === 3`)
 	Picture(t, p, 1000, 700, "../../../docs/img/plot-zoom.png", *plotPicture)
+	// Both data groups follow the zoom's x, each keeps its y.
+	if tr := Eval[[]string](t, p, `[...document.querySelectorAll(".vz-plot-data")].map(g => g.getAttribute("transform"))`); tr[0][:strings.LastIndex(tr[0], " 0 0 ")] != tr[1][:strings.LastIndex(tr[1], " 0 0 ")] || !strings.Contains(tr[1], " 0 0 -3.2 ") {
+		t.Errorf("zoomed transforms %q: want the same x, each its y", tr)
+	}
 	// Drag left by 100 px: the domain moves right by 100 px of data.
 	scale := Eval[float64](t, p, `document.querySelector(".vz-plot-area").getScreenCTM().a`)
 	Must(t, p, p.Drag(Ctx(t), vx, vy, vx-100, vy, 5))
@@ -221,7 +239,7 @@ func TestPlotReadout(t *testing.T) {
 	for _, s := range []struct {
 		name string
 		buf  *scene.SeriesBuffer
-	}{{"sin", f.bs}, {"cos", f.bc}} {
+	}{{"sin", f.bs}, {"cos", f.bc}, {"temp", f.bt}} {
 		xy := Sim(t, f.s, func() [2][]float64 { x, y := s.buf.Samples(); return [2][]float64{x, y} })
 		xs, ys := xy[0], xy[1]
 		for i := range xs {
@@ -245,7 +263,7 @@ func TestPlotReadout(t *testing.T) {
 
 	// A readout shown follows the data while the pointer rests.
 	Must(t, p, p.Mouse(Ctx(t), browser.MouseEvent{Type: "mouseMoved", X: vx, Y: vy}))
-	WaitFor(t, p, `document.querySelectorAll(".vz-readout-dot").length === 2`)
+	WaitFor(t, p, `document.querySelectorAll(".vz-readout-dot").length === 3`)
 	Sim(t, f.s, func() bool { f.sin.Set("points", "0,0 5,0.5 10,0"); return true })
 	WaitFor(t, p, `[...document.querySelectorAll(".vz-readout-box text")].some(t => t.textContent === "sin 0.50")`)
 	NoPageErrors(t, p)
