@@ -4,7 +4,7 @@ package assets
 
 // manifest maps each asset's logical name to its content-hashed file in dist.
 var manifest = map[string]string{
-	"client.js":   "client-eb15e196040e.js",
+	"client.js":   "client-493a8bc6e3ff.js",
 	"favicon.svg": "favicon-86287a197763.svg",
 	"style.css":   "style-fa4cc60f7c60.css",
 }

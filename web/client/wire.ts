@@ -675,14 +675,31 @@ export function appendPoints(v: string, name: string, drop: number, xy: ArrayLik
   return v + s;
 }
 
+/** countPoints is the number of items of a point list's text. */
+export function countPoints(v: string): number {
+  if (v.length === 0) return 0;
+  let n = 1;
+  for (let i = v.indexOf(" "); i >= 0; i = v.indexOf(" ", i + 1)) n++;
+  return n;
+}
+
 /**
  * trimPoints is the text of a point list after a trim-points op
  * (wire.TrimPointsText): its last keep items; in d, when items were
- * removed, the first one's L reads M.
+ * removed, the first one's L reads M. count, when known, is v's number of
+ * items (countPoints), which makes it scan only the items it drops.
  */
-export function trimPoints(v: string, name: string, keep: number): string {
+export function trimPoints(v: string, name: string, keep: number, count = -1): string {
   if (keep <= 0) return "";
   let i = v.length;
+  if (count >= 0) {
+    // The number of items known: drop the first ones, scanning only them.
+    if (keep >= count) return v;
+    i = -1;
+    for (let k = count - keep; k > 0; k--) i = v.indexOf(" ", i + 1);
+    const r = v.slice(i + 1);
+    return name === "d" && r.charCodeAt(0) === 76 ? "M" + r.slice(1) : r; // "L"
+  }
   for (let k = 0; k < keep; k++) {
     i = i > 0 ? v.lastIndexOf(" ", i - 1) : -1;
     if (i < 0) return v;
