@@ -3,6 +3,7 @@ package scene_test
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"testing"
 
 	svg "github.com/ajstarks/svgo"
@@ -155,6 +156,105 @@ func BenchmarkSvgoOnly(b *testing.B) {
 					c.Circle((i+j)%1000, j/1000, 2, "fill:red")
 				}
 			}
+		})
+	}
+}
+
+// counter is a sink that encodes each batch and counts the bytes.
+type counter struct {
+	buf   []byte
+	bytes int
+}
+
+func (c *counter) Send(b *wire.Batch) bool {
+	var err error
+	c.buf, err = b.AppendBinary(c.buf[:0])
+	if err != nil {
+		panic(err)
+	}
+	c.bytes += len(c.buf)
+	return true
+}
+
+// BenchmarkScrollingSeries: a line chart of the last 10,000 samples that
+// gains one sample a frame, as a 60 Hz sim's chart does. The wire bytes
+// per frame, the sequence number included: setting the whole points
+// attribute (before the point-list ops), appending and trimming, and a
+// SeriesBuffer decimating by 10 (1,000 points drawn).
+func BenchmarkScrollingSeries(b *testing.B) {
+	const window = 10000
+	sample := func(i int) (float64, float64) {
+		x := float64(i) / 60
+		return x, 100*math.Sin(x) + float64(i%13)
+	}
+	// Each case fills the window at once, then adds one sample a frame.
+	cases := []struct {
+		name  string
+		setup func(line *scene.Node) (fill func(n int), add func(i int))
+	}{
+		{"set-points", func(line *scene.Node) (func(int), func(int)) {
+			xs, ys := make([]float64, 0, 2*window), make([]float64, 0, 2*window)
+			push := func(i int) {
+				x, y := sample(i)
+				xs, ys = append(xs, x), append(ys, y)
+				if len(xs) > window {
+					xs, ys = xs[1:], ys[1:]
+				}
+			}
+			return func(n int) {
+					for i := range n {
+						push(i)
+					}
+					line.Set("points", scene.Points(xs, ys))
+				}, func(i int) {
+					push(i)
+					line.Set("points", scene.Points(xs, ys))
+				}
+		}},
+		{"append-trim", func(line *scene.Node) (func(int), func(int)) {
+			add := func(i int) {
+				x, y := sample(i)
+				line.AppendPoints(float32(x), float32(y))
+				if line.NumPoints() > window {
+					line.TrimPoints(1)
+				}
+			}
+			return func(n int) {
+				for i := range n {
+					add(i)
+				}
+			}, add
+		}},
+		{"lttb-10", func(line *scene.Node) (func(int), func(int)) {
+			buf := scene.NewSeriesBuffer(line, &scene.SeriesOptions{Bucket: 10, Window: window})
+			add := func(i int) { buf.Add(sample(i)) }
+			return func(n int) {
+				for i := range n {
+					add(i)
+				}
+			}, add
+		}},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			s := scene.New(scene.Options{})
+			line := s.Root().El("polyline", `fill="none" stroke="black"`)
+			fill, add := c.setup(line)
+			cnt := &counter{}
+			s.Subscribe(cnt)
+			fill(window)
+			i := window
+			s.Advance(0)
+			cnt.bytes = 0
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				add(i)
+				i++
+				s.Advance(0)
+			}
+			b.ReportMetric(float64(cnt.bytes)/float64(b.N), "bytes/frame")
+			b.ReportMetric(float64(line.NumPoints()), "points-drawn")
 		})
 	}
 }

@@ -1,6 +1,7 @@
 package scene
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"strconv"
@@ -49,6 +50,7 @@ const (
 	kPose       // transform by SetPose: x, y, angle
 	kPoseScaled // transform by SetPoseScaled: x, y, angle, scale
 	kDel        // pending removal, to be announced at the next flush
+	kPoints     // a point list (AppendPoints...): the text in buf
 )
 
 type attr struct {
@@ -58,6 +60,16 @@ type attr struct {
 	angle, scale float32 // kPose, kPoseScaled
 	kind         attrKind
 	dirty        bool
+	pts          *points // kPoints
+}
+
+// points is a point list attribute: its text, kept as bytes so that a
+// scrolling chart's appends and trims cost what they add and drop, its
+// number of items, and the edit since the last flush (when not dirty).
+type points struct {
+	buf  []byte
+	n    int
+	edit *wire.PointsEdit
 }
 
 func (a *attr) value() string {
@@ -70,6 +82,8 @@ func (a *attr) value() string {
 		return wire.FormatPose(a.x, a.y, a.angle)
 	case kPoseScaled:
 		return wire.FormatPoseScaled(a.x, a.y, a.angle, a.scale)
+	case kPoints:
+		return string(a.pts.buf)
 	}
 	return a.s
 }
@@ -435,6 +449,120 @@ func (n *Node) Polygon(x, y []float64, s ...string) *Node {
 // Path creates a path with path data d ("M0,0 L10,10 Z").
 func (n *Node) Path(d string, s ...string) *Node {
 	return n.El("path", s...).setFirst("d", d)
+}
+
+// pointsAttr is the attribute AppendPoints edits: d for a path, points
+// for anything else (polyline, polygon).
+func (n *Node) pointsAttr() string {
+	if n.tag == "path" {
+		return "d"
+	}
+	return "points"
+}
+
+// AppendPoints appends points, given as x0, y0, x1, y1..., to the node's
+// point list: the points of a polyline or polygon, or the d of a path
+// (each point a lineto, the first a moveto). Numbers travel as float32
+// and read as FormatNum writes them. Unlike Set, this sends only the new
+// points: 13–15 bytes for one, where setting the whole list again costs
+// about 10 bytes for every point it holds. A live line chart appends each
+// new sample, and trims the oldest with TrimPoints to scroll.
+func (n *Node) AppendPoints(xy ...float32) *Node {
+	return n.ReplaceLastPoints(0, xy...)
+}
+
+// ReplaceLastPoints removes the last k points of the point list (all of
+// them if it has fewer) and appends xy, as one op: the way to redraw the
+// end of a line that is still changing (see SeriesBuffer).
+func (n *Node) ReplaceLastPoints(k int, xy ...float32) *Node {
+	if len(xy)%2 != 0 {
+		panic(fmt.Sprintf("scene: AppendPoints of %d numbers: they go in x, y pairs", len(xy)))
+	}
+	a := n.pointList()
+	if a == nil {
+		return n
+	}
+	k = min(max(k, 0), a.pts.n)
+	a.pts.buf = wire.AppendPointsText(a.pts.buf, n.pointsAttr(), k, xy)
+	a.pts.n += len(xy)/2 - k
+	if a.pts.edit != nil {
+		a.pts.edit.Append(k, xy)
+	}
+	return n
+}
+
+// TrimPoints removes the first k points of the point list (all of them if
+// it has fewer): a scrolling chart trims as many as it appended. On the
+// wire it says which to keep, a few bytes.
+func (n *Node) TrimPoints(k int) *Node {
+	a := n.pointList()
+	if a == nil || k <= 0 || a.pts.n == 0 {
+		return n
+	}
+	k = min(k, a.pts.n)
+	buf := a.pts.buf
+	for range k {
+		i := bytes.IndexByte(buf, ' ')
+		if i < 0 {
+			buf = buf[:0]
+			break
+		}
+		buf = buf[i+1:]
+	}
+	if len(buf) > 0 && buf[0] == 'L' && n.tag == "path" {
+		buf[0] = 'M'
+	}
+	a.pts.buf = buf
+	a.pts.n -= k
+	if a.pts.edit != nil {
+		a.pts.edit.Trim(a.pts.n)
+	}
+	return n
+}
+
+// NumPoints is the number of points in the node's point list.
+func (n *Node) NumPoints() int {
+	if i := n.find(n.pointsAttr()); i >= 0 && n.attrs[i].kind != kDel {
+		if a := &n.attrs[i]; a.kind == kPoints {
+			return a.pts.n
+		}
+		return wire.CountPoints([]byte(n.attrs[i].value()))
+	}
+	return 0
+}
+
+// pointList returns the point list attribute, made one if it holds
+// another value, with an edit started if the change must be sent as one;
+// nil for a removed node.
+func (n *Node) pointList() *attr {
+	if n.removed {
+		return nil
+	}
+	name := n.pointsAttr()
+	i := n.find(name)
+	if i < 0 {
+		// Absent, also in the viewers' DOM: the edit sets it.
+		n.attrs = append(n.attrs, attr{name: name, kind: kPoints, pts: &points{}})
+		i = len(n.attrs) - 1
+	}
+	a := &n.attrs[i]
+	if a.kind != kPoints {
+		v := ""
+		if a.kind != kDel {
+			v = a.value()
+		}
+		*a = attr{name: name, kind: kPoints, dirty: a.dirty, pts: &points{buf: []byte(v), n: wire.CountPoints([]byte(v))}}
+	}
+	if !a.dirty && !n.fresh && a.pts.edit == nil {
+		a.pts.edit = newEdit()
+		n.touch()
+	}
+	return a
+}
+
+func newEdit() *wire.PointsEdit {
+	e := wire.NewPointsEdit()
+	return &e
 }
 
 // Text creates a text element at (x, y).

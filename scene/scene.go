@@ -331,12 +331,19 @@ func (n *Node) appendChanges(ops []wire.Op) []wire.Op {
 	for i := range n.attrs {
 		a := &n.attrs[i]
 		if !a.dirty {
+			if a.kind == kPoints && a.pts.edit != nil {
+				ops = a.pts.edit.AppendOps(ops, n.h, a.name)
+				a.pts.edit = nil // the op holds its points: the next edit is a new one
+			}
 			n.attrs[k] = *a
 			k++
 			continue
 		}
 		a.dirty = false
 		switch a.kind {
+		case kPoints:
+			a.pts.edit = nil
+			ops = append(ops, wire.Op{Code: wire.OpSetAttr, Node: n.h, Name: a.name, Text: a.value()})
 		case kDel:
 			ops = append(ops, wire.Op{Code: wire.OpDelAttr, Node: n.h, Name: a.name})
 			continue // dropped from attrs

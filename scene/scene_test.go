@@ -119,7 +119,26 @@ func TestStreamMatchesKeyframe(t *testing.T) {
 		for frame := range 30 {
 			for range r.IntN(20) {
 				n := pick()
-				switch k := r.IntN(15); k {
+				switch k := r.IntN(16); k {
+				case 15:
+					// Point lists: of polylines and paths, and of whatever
+					// element n is (its points attribute), set or edited.
+					if r.IntN(4) == 0 {
+						c := s.Root().El([]string{"polyline", "path"}[r.IntN(2)])
+						live = append(live, c)
+						n = c
+					}
+					x, y := float32(r.IntN(9)), float32(r.IntN(9))/2
+					switch r.IntN(5) {
+					case 0, 1:
+						n.AppendPoints(x, y, y, x)
+					case 2:
+						n.TrimPoints(r.IntN(3))
+					case 3:
+						n.ReplaceLastPoints(r.IntN(3), x, y)
+					default:
+						n.Set([]string{"points", "d"}[r.IntN(2)], "1,1 2,2")
+					}
 				case 0, 1:
 					p := n
 					if p.Tag() != "g" && p != s.Root() {

@@ -154,6 +154,19 @@ func TestClientKeyframeAndOps(t *testing.T) {
 				w.s.ByID(fmt.Sprintf("tie%d", i)).SetNum("x", v).SetPose(v, -v, v)
 			}
 		}},
+		{"point lists create", func() {
+			w.s.Root().Polyline([]float64{0, 1}, []float64{0, 1}, `id="pl"`)
+			w.s.Root().Path("", `id="pp"`)
+		}},
+		{"append-points", func() {
+			for _, v := range ties {
+				w.s.ByID("pl").AppendPoints(float32(v), float32(-v))
+			}
+			w.s.ByID("pp").AppendPoints(1, 2, 3.5, -4)
+		}},
+		{"trim-points", func() { w.s.ByID("pl").TrimPoints(3); w.s.ByID("pp").TrimPoints(1) }},
+		{"replace last points", func() { w.s.ByID("pl").ReplaceLastPoints(2, 0.1, 0.2); w.s.ByID("pp").ReplaceLastPoints(5, 9, 9) }},
+		{"append to an absent list", func() { w.s.ByID("hot").AppendPoints(1, 1) }},
 	}
 	for _, st := range steps {
 		st.change()
@@ -252,13 +265,21 @@ func TestClientMergesBatches(t *testing.T) {
 	// the held values must reach the DOM before it, and once each.
 	var r9 *scene.Node
 	steps := []func(){
-		func() { r9 = w.box.Rect(1, 2, 3, 4, `id="r9"`, "fill:green") },
+		func() {
+			r9 = w.box.Rect(1, 2, 3, 4, `id="r9"`, "fill:green")
+			w.s.Root().Polyline([]float64{0}, []float64{0}, `id="pl"`)
+		},
 		func() { w.ball.SetXY(1, 1); w.label.SetText("a"); w.hot.Set("fill", "red") },
 		func() { w.ball.SetXY(2, 2); r9.Set("fill", "blue") },
 		func() { r9.SetXY(5, 6); w.ball.SetNum("cx", 7); w.hot.Unset("fill") },
 		func() { w.ball.SetXY(3, 3); w.label.SetText("b"); w.hot.Set("fill", "teal") },
 		func() { r9.Remove(); w.ball.AppendTo(w.box) },
 		func() { w.ball.SetNum("cy", 9); w.hot.Set("data-x", "1") },
+		// Point-list edits, also of a value set in a batch of the same frame.
+		func() { w.s.ByID("pl").AppendPoints(1, 1, 2, 2) },
+		func() { w.s.ByID("pl").TrimPoints(1).AppendPoints(3, 3) },
+		func() { w.s.ByID("pl").Set("points", "5,5") },
+		func() { w.s.ByID("pl").AppendPoints(6, 6.5) },
 	}
 	for i := range 10 {
 		steps = append(steps, func() { w.ball.SetXY(float64(10+i), 20); w.label.SetText(fmt.Sprint("t = ", i)) })
@@ -297,8 +318,9 @@ func TestClientMergesBatches(t *testing.T) {
 	}
 	writes := eval[map[string]int](t, p, `window.writes`)
 	// The ball's and the rect's positions: once before the step that
-	// changes the tree, once after it (the rect's first x is its create).
-	for k, want := range map[string]int{"ball cx": 2, "ball cy": 2, "hot fill": 1, "r9 x": 2, "r9 fill": 1, "hot data-x": 1} {
+	// changes the tree, once after it (the rect's first x is its create,
+	// and so is the polyline's first points).
+	for k, want := range map[string]int{"ball cx": 2, "ball cy": 2, "hot fill": 1, "r9 x": 2, "r9 fill": 1, "hot data-x": 1, "pl points": 2} {
 		if writes[k] != want {
 			t.Errorf("%q written %d times in one frame of %d batches, want %d; all writes: %v", k, writes[k], n, want, writes)
 		}
@@ -912,6 +934,9 @@ func TestClientRefuses(t *testing.T) {
 		{name: "event handler attribute", msg: cat([]byte{seq, 0x05, byte(ball), 0}, str("onclick"), str("alert(1)")), code: 4007},
 		{name: "unknown run flags", msg: []byte{seq, 0x22, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0}, code: 4007},
 		{name: "unknown pair", msg: []byte{seq, 0x08, byte(ball), 9, 0, 0, 0, 0, 0, 0, 0, 0}, code: 4007},
+		{name: "truncated append-points", msg: []byte{seq, 0x0d, byte(ball), 15, 0, 1, 0, 0, 0, 0, 0, 0, 0}, code: 4007},
+		{name: "append-points count too big", msg: []byte{seq, 0x0d, byte(ball), 15, 0x80, 0x80, 0x80, 0x80, 0x08, 0}, code: 4007},
+		{name: "trim-points of an event handler", msg: cat([]byte{seq, 0x0e, byte(ball), 0}, str("onload"), []byte{1}), code: 4007},
 		{name: "create without id", msg: cat([]byte{seq, 0x02, 99, 1, 0}, str("rect"), str(""), []byte{0, 0}, str("")), code: 4007},
 		{name: "keyframe id missing", msg: cat([]byte{seq, 0x01}, str(`<svg id="a"/>`), []byte{1, 1}, str("b"), []byte{0}), code: 4007, apply: true},
 		{name: "keyframe root without handle 1", msg: cat([]byte{seq, 0x01}, str(`<svg id="a"><g id="b"/></svg>`), []byte{1, 2}, str("b"), []byte{0}), code: 4007, apply: true},

@@ -120,8 +120,9 @@ func (t Type) String() string {
 
 // Version is the link protocol version a Hello carries. 4: batches may
 // carry the pose ops (set-pose, set-pose-scaled), which a front of version 3
-// cannot decode, and the child may ask for a restart (TRestart).
-const Version = 4
+// cannot decode, and the child may ask for a restart (TRestart). 5: batches
+// may carry the point-list ops (append-points, trim-points).
+const Version = 5
 
 // Hello is what a child says first.
 type Hello struct {

@@ -79,7 +79,8 @@ const (
 	akPose       // transform by set-pose
 	akPoseScaled // transform by set-pose-scaled
 	akDel
-	akDone // already emitted as half of a pair
+	akPoints // append-points and trim-points on a value not known here: edit
+	akDone   // already emitted as half of a pair
 )
 
 type pendAttr struct {
@@ -87,7 +88,52 @@ type pendAttr struct {
 	kind         attrKind
 	s            string
 	x, y         float32
-	angle, scale float32 // akPose, akPoseScaled
+	angle, scale float32         // akPose, akPoseScaled
+	edit         wire.PointsEdit // akPoints
+}
+
+// text is the attribute's value for a kind whose value is known.
+func (a *pendAttr) text() string {
+	switch a.kind {
+	case akStr:
+		return a.s
+	case akNum:
+		return wire.FormatNum(a.x)
+	case akTranslate:
+		return wire.FormatTranslate(a.x, a.y)
+	case akPose:
+		return wire.FormatPose(a.x, a.y, a.angle)
+	case akPoseScaled:
+		return wire.FormatPoseScaled(a.x, a.y, a.angle, a.scale)
+	}
+	return "" // akDel: the op sets the attribute from nothing
+}
+
+// points folds an append-points or trim-points op into the pending value
+// of its attribute: it edits a value set while pending, which then goes
+// whole, and otherwise joins the attribute's PointsEdit.
+func (n *pendNode) points(op *wire.Op) {
+	i := n.find(op.Name)
+	if i < 0 {
+		n.attrs = append(n.attrs, pendAttr{name: op.Name, kind: akPoints, edit: wire.NewPointsEdit()})
+		i = len(n.attrs) - 1
+	}
+	a := &n.attrs[i]
+	if a.kind == akPoints {
+		if op.Code == wire.OpAppendPoints {
+			a.edit.Append(op.Count, op.XY)
+		} else {
+			a.edit.Trim(op.Count)
+		}
+		return
+	}
+	v := []byte(a.text())
+	if op.Code == wire.OpAppendPoints {
+		v = wire.AppendPointsText(v, op.Name, op.Count, op.XY)
+	} else {
+		v = wire.TrimPointsText(v, op.Name, op.Count)
+	}
+	*a = pendAttr{name: op.Name, kind: akStr, s: string(v)}
 }
 
 type pendNode struct {
@@ -291,6 +337,8 @@ func (m *Merger) op(op *wire.Op) {
 		m.node(op.Node).set(pendAttr{name: "transform", kind: akPose, x: op.X, y: op.Y, angle: op.Angle})
 	case wire.OpSetPoseScaled:
 		m.node(op.Node).set(pendAttr{name: "transform", kind: akPoseScaled, x: op.X, y: op.Y, angle: op.Angle, scale: op.Scale})
+	case wire.OpAppendPoints, wire.OpTrimPoints:
+		m.node(op.Node).points(op)
 	case wire.OpSetText:
 		n := m.node(op.Node)
 		n.text, n.hasText = op.Text, true
@@ -438,6 +486,8 @@ func (n *pendNode) appendOps(ops []wire.Op, h wire.Handle) []wire.Op {
 			ops = append(ops, wire.Op{Code: wire.OpSetPose, Node: h, X: a.x, Y: a.y, Angle: a.angle})
 		case akPoseScaled:
 			ops = append(ops, wire.Op{Code: wire.OpSetPoseScaled, Node: h, X: a.x, Y: a.y, Angle: a.angle, Scale: a.scale})
+		case akPoints:
+			ops = a.edit.AppendOps(ops, h, a.name)
 		case akNum:
 			// Pair up x with y, cx with cy... into one compact SetXY.
 			if p := wire.PairStartingWith(a.name); p != 0 {

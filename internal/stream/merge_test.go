@@ -42,7 +42,7 @@ func (g *gen) handles() []wire.Handle {
 
 func (g *gen) pick(hs []wire.Handle) wire.Handle { return hs[g.r.IntN(len(hs))] }
 
-var attrNames = []string{"x", "y", "cx", "cy", "width", "height", "fill", "transform", "data-q", "rx", "ry"}
+var attrNames = []string{"x", "y", "cx", "cy", "width", "height", "fill", "transform", "data-q", "rx", "ry", "points", "d"}
 
 func (g *gen) op() wire.Op {
 	hs := g.handles()
@@ -53,6 +53,20 @@ func (g *gen) op() wire.Op {
 	}
 	name := attrNames[g.r.IntN(len(attrNames))]
 	val := fmt.Sprint(g.r.IntN(5))
+	if g.r.IntN(6) == 0 {
+		// Point-list edits, mostly on the lists, sometimes on any attribute.
+		if g.r.IntN(4) > 0 {
+			name = []string{"points", "d"}[g.r.IntN(2)]
+		}
+		if g.r.IntN(3) == 0 {
+			return wire.Op{Code: wire.OpTrimPoints, Node: target, Name: name, Count: g.r.IntN(6)}
+		}
+		xy := make([]float32, 2*g.r.IntN(4))
+		for i := range xy {
+			xy[i] = float32(g.r.IntN(50)) / 4
+		}
+		return wire.Op{Code: wire.OpAppendPoints, Node: target, Name: name, Count: g.r.IntN(3), XY: xy}
+	}
 	switch k := g.r.IntN(100); {
 	case k < 18:
 		g.next++

@@ -143,6 +143,16 @@ func (m *Mirror) apply(op *wire.Op) error {
 		if n := m.nodes[op.Node]; n != nil {
 			n.set("transform", wire.FormatPoseScaled(op.X, op.Y, op.Angle, op.Scale))
 		}
+	case wire.OpAppendPoints, wire.OpTrimPoints:
+		if n := m.nodes[op.Node]; n != nil {
+			v := []byte(n.get(op.Name))
+			if op.Code == wire.OpAppendPoints {
+				v = wire.AppendPointsText(v, op.Name, op.Count, op.XY)
+			} else {
+				v = wire.TrimPointsText(v, op.Name, op.Count)
+			}
+			n.set(op.Name, string(v))
+		}
 	case wire.OpSetText:
 		if n := m.nodes[op.Node]; n != nil {
 			n.text = op.Text
@@ -184,6 +194,16 @@ func (n *mnode) set(name, v string) {
 		}
 	}
 	n.attrs = append(n.attrs, wire.Attr{Name: name, Value: v})
+}
+
+// get returns the attribute's value, "" when it has none.
+func (n *mnode) get(name string) string {
+	for i := range n.attrs {
+		if n.attrs[i].Name == name {
+			return n.attrs[i].Value
+		}
+	}
+	return ""
 }
 
 func (n *mnode) del(name string) {

@@ -346,6 +346,25 @@ func appendOp(b []byte, op *Op, v *ViewerStats) ([]byte, error) {
 		if op.Code == OpSetPoseScaled {
 			b = appendF32(b, op.Scale)
 		}
+	case OpAppendPoints, OpTrimPoints:
+		if err := CheckAttrName(op.Name); err != nil {
+			return b, err
+		}
+		if op.Count < 0 || op.Count > MaxPointCount {
+			return b, fmt.Errorf("%v: count %d is outside 0..%d", op.Code, op.Count, MaxPointCount)
+		}
+		if op.Code == OpAppendPoints && len(op.XY)%2 != 0 {
+			return b, fmt.Errorf("append-points: %d numbers do not make points", len(op.XY))
+		}
+		b = appendUvarint(b, uint64(op.Node))
+		b = appendAttrKey(b, op.Name)
+		b = appendUvarint(b, uint64(op.Count))
+		if op.Code == OpAppendPoints {
+			b = appendUvarint(b, uint64(len(op.XY)/2))
+			for _, v := range op.XY {
+				b = appendF32(b, v)
+			}
+		}
 	case OpOverlay, OpNotice:
 		if err := checkUTF8(op.Text); err != nil {
 			return b, err
@@ -691,6 +710,22 @@ func decodeOp(r *reader, op *Op) {
 		op.Angle = r.f32("angle")
 		if op.Code == OpSetPoseScaled {
 			op.Scale = r.f32("scale")
+		}
+	case OpAppendPoints, OpTrimPoints:
+		op.Node = r.handle("handle")
+		op.Name = r.attrKey()
+		c := r.uvarint("count")
+		if r.err == nil && c > MaxPointCount {
+			r.fail("count %d exceeds %d", c, MaxPointCount)
+		}
+		op.Count = int(c)
+		if op.Code == OpAppendPoints {
+			if n := r.count("point count", 8); n > 0 {
+				op.XY = make([]float32, 2*n)
+				for i := range op.XY {
+					op.XY[i] = r.f32("coordinate")
+				}
+			}
 		}
 	case OpOverlay, OpNotice:
 		op.Text = r.str("text")

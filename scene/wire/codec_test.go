@@ -51,6 +51,11 @@ func allOps() []Op {
 		{Code: OpSetPose, Node: 1 << 40, X: float32(math.Copysign(0, -1)), Y: math.MaxFloat32, Angle: -90},
 		{Code: OpSetPoseScaled, Node: 300, X: 1, Y: 2, Angle: 45, Scale: 0.5},
 		{Code: OpSetPoseScaled, Node: 2, X: 1, Y: 2, Angle: 0, Scale: 1},
+		{Code: OpAppendPoints, Node: 2, Name: "points", Count: 0, XY: []float32{1, 2, -3.5, 4e6}},
+		{Code: OpAppendPoints, Node: 1 << 40, Name: "d", Count: 300},
+		{Code: OpAppendPoints, Node: 2, Name: "data-line", Count: 1, XY: []float32{0.1, 0.2}},
+		{Code: OpTrimPoints, Node: 2, Name: "points", Count: 10000},
+		{Code: OpTrimPoints, Node: 300, Name: "d", Count: 0},
 		{Code: OpOverlay, Text: "scene.go:12: undefined: x"},
 		{Code: OpOverlay},
 		{Code: OpAsset, Tag: "css", Name: "client.css", Text: "/assets/client.3f2a.css"},
@@ -151,6 +156,13 @@ func TestByteLayout(t *testing.T) {
 		{"remove", Batch{Seq: 0, Ops: []Op{{Code: OpRemove, Node: 128}}},
 			[]byte{0x00, 0x03, 0x80, 0x01}},
 		{"empty", Batch{Seq: 2}, []byte{0x02}},
+		// One point appended to a polyline: 13 bytes with a one-byte handle.
+		{"appendpoints", Batch{Seq: 1, Ops: []Op{{Code: OpAppendPoints, Node: 5, Name: "points", XY: []float32{1, -2}}}},
+			[]byte{0x01, 0x0d, 0x05, 15, 0x00, 0x01, // handle 5, points, drop 0, 1 point
+				0x00, 0x00, 0x80, 0x3f, // x = 1
+				0x00, 0x00, 0x00, 0xc0}}, // y = -2
+		{"trimpoints", Batch{Seq: 1, Ops: []Op{{Code: OpTrimPoints, Node: 5, Name: "d", Count: 10000}}},
+			[]byte{0x01, 0x0e, 0x05, 14, 0x90, 0x4e}}, // handle 5, d, keep 10000
 		{"setpose", Batch{Seq: 1, Ops: []Op{{Code: OpSetPose, Node: 5, X: 1, Y: -2, Angle: 90}}},
 			[]byte{0x01, 0x0b, 0x05,
 				0x00, 0x00, 0x80, 0x3f, // x = 1
@@ -228,6 +240,10 @@ func TestDecodeBatchErrors(t *testing.T) {
 		{"bad control kind with extras", []byte{1, 0x23, 1, 0x87, 1, 'a', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, "unknown control kind 7"},
 		{"bad control flags", toggleWithExtras(2, 0, 0, 0), "unknown control flags 0x02"},
 		{"truncated control extras", toggleWithExtras(1, 0), "unit"},
+		{"huge point count", []byte{1, 0x0d, 5, 15, 0, 0xff, 0xff, 0x03, 0, 0, 0, 0}, "point count 65535 exceeds"},
+		{"truncated point", []byte{1, 0x0d, 5, 15, 0, 1, 0, 0, 0, 0, 0, 0, 0}, "append-points op: point count 1 exceeds what the remaining 7 bytes can hold"},
+		{"trim count too big", []byte{1, 0x0e, 5, 15, 0x80, 0x80, 0x80, 0x80, 0x08}, "count 2147483648 exceeds 2147483647"},
+		{"trim event handler", []byte{1, 0x0e, 5, 0, 7, 'o', 'n', 'c', 'l', 'i', 'c', 'k', 1}, "event handler"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -260,6 +276,9 @@ func TestEncodeErrors(t *testing.T) {
 		{Code: 0x55},
 		{Code: OpSetXY, Node: 1, Pair: 0},
 		{Code: OpSetText, Node: 1, Text: "\xff"},
+		{Code: OpAppendPoints, Node: 1, Name: "points", XY: []float32{1}},
+		{Code: OpTrimPoints, Node: 1, Name: "points", Count: -1},
+		{Code: OpTrimPoints, Node: 1, Name: "id", Count: 1},
 	} {
 		b := &Batch{Ops: []Op{op}}
 		if _, err := b.MarshalBinary(); err == nil {

@@ -28,7 +28,8 @@ func seedBatches(t testing.TB) [][]byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return append(out, all, []byte{0}, []byte{1, 0x08, 5, 9}, []byte{1, 0x0c, 5, 0, 0, 0x80})
+	return append(out, all, []byte{0}, []byte{1, 0x08, 5, 9}, []byte{1, 0x0c, 5, 0, 0, 0x80},
+		[]byte{1, 0x0d, 5, 15, 0, 2, 0, 0, 0x80, 0x3f}, []byte{1, 0x0e, 5, 14, 0xff, 0xff, 0xff, 0xff, 0x0f})
 }
 
 func seedEvents(t testing.TB) [][]byte {

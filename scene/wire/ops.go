@@ -35,6 +35,8 @@ const (
 	OpListen        Code = 0x0A // set which events an element wants
 	OpSetPose       Code = 0x0B // set transform to translate(X,Y) rotate(Angle)
 	OpSetPoseScaled Code = 0x0C // the same with scale(Scale) after it
+	OpAppendPoints  Code = 0x0D // drop the last Count items of a point list, then append points
+	OpTrimPoints    Code = 0x0E // keep only the last Count items of a point list
 	OpOverlay       Code = 0x20 // show (or clear, with "") the error overlay
 	OpAsset         Code = 0x21 // a stylesheet or script changed URL
 	OpStats         Code = 0x22 // numbers for the HUD
@@ -47,6 +49,7 @@ var codeNames = map[Code]string{
 	OpKeyframe: "keyframe", OpCreate: "create", OpRemove: "remove", OpMove: "move",
 	OpSetAttr: "set-attr", OpDelAttr: "del-attr", OpSetNum: "set-num", OpSetXY: "set-xy",
 	OpSetText: "set-text", OpListen: "listen", OpSetPose: "set-pose", OpSetPoseScaled: "set-pose-scaled",
+	OpAppendPoints: "append-points", OpTrimPoints: "trim-points",
 	OpOverlay: "overlay", OpAsset: "asset",
 	OpStats: "stats", OpControls: "controls", OpControlValue: "control-value",
 	OpNotice: "notice",
@@ -265,6 +268,8 @@ type Stats struct {
 //	OpListen        Node, Mask
 //	OpSetPose       Node, X, Y, Angle (degrees)
 //	OpSetPoseScaled Node, X, Y, Angle, Scale
+//	OpAppendPoints  Node, Name, Count (items dropped from the end first), XY (x0, y0, x1, y1...)
+//	OpTrimPoints    Node, Name, Count (items kept, the last ones)
 //	OpOverlay       Text ("" clears)
 //	OpAsset         Tag ("css" or "js"), Name (the asset's logical name), Text (its new URL)
 //	OpStats         Stats
@@ -281,8 +286,10 @@ type Op struct {
 	Parent   Handle
 	Before   Handle
 	X, Y     float32
-	Angle    float32 // OpSetPose, OpSetPoseScaled: rotation in degrees
-	Scale    float32 // OpSetPoseScaled: uniform scale
+	Angle    float32   // OpSetPose, OpSetPoseScaled: rotation in degrees
+	Scale    float32   // OpSetPoseScaled: uniform scale
+	Count    int       // OpAppendPoints: items dropped first; OpTrimPoints: items kept
+	XY       []float32 // OpAppendPoints: the points, x and y in turn
 	Name     string
 	Tag      string
 	Text     string

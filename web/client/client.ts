@@ -11,6 +11,7 @@ import { View } from "./view";
 import { Input, type Sink } from "./input";
 import { HUD, Notices, Overlay, Panel, PanelPlots, type State, Status } from "./ui";
 import { RunControls } from "./runctl";
+import { Plots } from "./plot";
 
 /** Reconnect delays: the first within 100 ms, doubling, at most 2 s. */
 const FIRST_RETRY_MS = 100;
@@ -56,6 +57,8 @@ export class Client implements Sink {
   readonly scene: Scene;
   readonly view: View;
   readonly input: Input;
+  /** Reading values in plots: readout, zoom, CSV (plot.ts). */
+  readonly readouts: Plots;
   private readonly status: Status;
   private readonly hud: HUD;
   private readonly overlay: Overlay;
@@ -102,7 +105,9 @@ export class Client implements Sink {
       this.plots.sync(root);
       this.view.setRoot(root);
       this.input.reset();
+      this.readouts.adopt();
     });
+    this.readouts = new Plots(this.scene, [els.view, els.panel]);
     this.input = new Input(this.scene, this.view, this);
     this.status = new Status(els.status);
     this.hud = new HUD(els.hud);
@@ -251,6 +256,7 @@ export class Client implements Sink {
       return;
     }
     this.pending = [];
+    if (applied) this.readouts.refresh(); // a readout shown follows the data
     if (applied && this.seq !== this.acked && this.live) {
       this.acked = this.seq;
       this.sendMsg(this.enc.start(EV_ACK).uv(this.seq).bytes());

@@ -6,6 +6,7 @@
 import { Client } from "./client";
 import { drawer } from "./ui";
 import { parseTransform } from "./canvas";
+import { decodeBatch } from "./wire";
 
 /** wsURL derives the websocket URL from the document's URL and the path. */
 export function wsURL(docURL: string, path: string): string {
@@ -61,6 +62,19 @@ function boot(): void {
     get view() { return c.view.state(); },
     get canvas() { return c.scene.canvas.stats(); },
     parseTransform,
+    /** The decoder's verdict on a message: "" if it decodes, else the error (for its fuzz test). */
+    decode: (bytes: number[]) => {
+      try {
+        decodeBatch(new Uint8Array(bytes));
+        return "";
+      } catch (err) {
+        return (err as Error).message;
+      }
+    },
+    plotDomain: (id: string) => c.readouts.domain(id),
+    plotCSV: (id: string) => c.readouts.csv(id),
+    get lastPlotCSV() { return c.readouts.lastCSV; },
+    resetPlot: (id: string) => c.readouts.reset(id),
     resetView: () => c.view.reset(),
     toggleHUD: () => c.toggleHUD(),
   });

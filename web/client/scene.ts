@@ -4,7 +4,7 @@
 import {
   type Entry, type Op, OP_CREATE, OP_DEL_ATTR, OP_KEYFRAME, OP_LISTEN, OP_MOVE,
   OP_REMOVE, OP_SET_ATTR, OP_SET_NUM, OP_SET_TEXT, OP_SET_XY, PAIRS, PAIR_TRANSLATE, fmtNum,
-  OP_SET_POSE, OP_SET_POSE_SCALED, fmtPose,
+  OP_SET_POSE, OP_SET_POSE_SCALED, fmtPose, OP_APPEND_POINTS, OP_TRIM_POINTS, appendPoints, trimPoints, countPoints,
 } from "./wire";
 import { Canvas, isRec } from "./canvas";
 
@@ -108,6 +108,8 @@ export class Scene {
   nodes = new Map<number, Node>();
   /** Element → node, for events: walk up from the event target. */
   byEl = new WeakMap<Element, Node>();
+  /** The number of items of the point lists edited, by attribute name and handle, with the text it counts. */
+  private lengths = new Map<string, { v: string; n: number }>();
   /** Whether a keyframe has been applied since the last reset. */
   ready = false;
   /** The groups drawn on canvases, and their records (canvas.ts). */
@@ -127,6 +129,7 @@ export class Scene {
   /** Forget the handle table (a new connection waits for its keyframe). */
   reset(): void {
     this.nodes = new Map();
+    this.lengths.clear();
     this.byEl = new WeakMap();
     this.ready = false;
   }
@@ -203,6 +206,23 @@ export class Scene {
    * dragged node's position while the pointer moves).
    */
   hold: ((n: Node, name: string, v: string | null) => boolean) | null = null;
+
+  /**
+   * The text an attribute has for the ops so far: the value held while
+   * merging, else the record's or the element's ("" when it has none);
+   * undefined for an unknown handle. A point-list edit applies to it.
+   */
+  private current(h: number, name: string): string | undefined {
+    const n = this.nodes.get(h);
+    if (!n) return undefined;
+    const held = this.held?.get(name);
+    if (held?.has(h)) return text(held.get(h)!) ?? "";
+    if (isRec(n)) {
+      const v = n.attrs.get(name);
+      return typeof v === "number" ? fmtNum(v) : v ?? "";
+    }
+    return n.el.getAttribute(name) ?? "";
+  }
 
   private write(h: number, name: string, v: Held): void {
     const n = this.nodes.get(h);
@@ -301,6 +321,28 @@ export class Scene {
       case OP_SET_POSE_SCALED:
         this.put(op.h, "transform", fmtPose(op.x, op.y, op.a, op.s, op.c === OP_SET_POSE_SCALED));
         return;
+      case OP_APPEND_POINTS:
+      case OP_TRIM_POINTS: {
+        const n = this.nodes.get(op.h);
+        const v = this.current(op.h, op.name);
+        if (!n || v === undefined) return;
+        // The list's length, kept from the last edit while its text is
+        // the same, spares a trim the scan of the items it keeps.
+        const key = op.name + "\u0000" + op.h;
+        const k = this.lengths.get(key);
+        const count = k && k.v === v ? k.n : countPoints(v);
+        let r: string, rn: number;
+        if (op.c === OP_APPEND_POINTS) {
+          r = appendPoints(v, op.name, op.drop, op.xy);
+          rn = count - Math.min(op.drop, count) + (op.xy.length >> 1);
+        } else {
+          r = trimPoints(v, op.name, op.keep, count);
+          rn = Math.min(op.keep, count);
+        }
+        this.lengths.set(key, { v: r, n: rn });
+        this.put(op.h, op.name, r);
+        return;
+      }
       case OP_SET_TEXT:
         this.put(op.h, TEXT, op.text);
         return;
@@ -371,6 +413,7 @@ export class Scene {
     this.view.replaceChildren(root);
     this.root = root;
     this.nodes = nodes;
+    this.lengths.clear();
     this.byEl = byEl;
     this.ready = true;
     this.canvas.adopt(root, nodes, byEl);

@@ -21,6 +21,8 @@ export const OP_SET_TEXT = 0x09;
 export const OP_LISTEN = 0x0a;
 export const OP_SET_POSE = 0x0b;
 export const OP_SET_POSE_SCALED = 0x0c;
+export const OP_APPEND_POINTS = 0x0d;
+export const OP_TRIM_POINTS = 0x0e;
 export const OP_OVERLAY = 0x20;
 export const OP_ASSET = 0x21;
 export const OP_STATS = 0x22;
@@ -148,6 +150,8 @@ export type Op =
   | { c: typeof OP_SET_TEXT; h: number; text: string }
   | { c: typeof OP_LISTEN; h: number; mask: number }
   | { c: typeof OP_SET_POSE | typeof OP_SET_POSE_SCALED; h: number; x: number; y: number; a: number; s: number }
+  | { c: typeof OP_APPEND_POINTS; h: number; name: string; drop: number; xy: Float32Array }
+  | { c: typeof OP_TRIM_POINTS; h: number; name: string; keep: number }
   | { c: typeof OP_OVERLAY; text: string }
   | { c: typeof OP_ASSET; kind: string; name: string; url: string }
   | { c: typeof OP_STATS; stats: Stats }
@@ -164,6 +168,7 @@ export interface Batch {
 const OP_NAMES: Record<number, string> = {
   1: "keyframe", 2: "create", 3: "remove", 4: "move", 5: "set-attr", 6: "del-attr",
   7: "set-num", 8: "set-xy", 9: "set-text", 10: "listen", 11: "set-pose", 12: "set-pose-scaled",
+  13: "append-points", 14: "trim-points",
   32: "overlay", 33: "asset",
   34: "stats", 35: "controls", 36: "control-value", 37: "notice",
 };
@@ -375,6 +380,18 @@ class Reader {
         const y = this.f32("y");
         const a = this.f32("angle");
         return { c, h, x, y, a, s: c === OP_SET_POSE_SCALED ? this.f32("scale") : 1 };
+      }
+      case OP_APPEND_POINTS:
+      case OP_TRIM_POINTS: {
+        const h = this.uv("handle");
+        const name = this.attrKey();
+        const count = this.uv("count");
+        if (count > MAX_POINT_COUNT) this.fail(`count ${count} exceeds ${MAX_POINT_COUNT}`);
+        if (c === OP_TRIM_POINTS) return { c, h, name, keep: count };
+        const n = this.count("point count", 8);
+        const xy = new Float32Array(2 * n);
+        for (let i = 0; i < 2 * n; i++) xy[i] = this.f32("coordinate");
+        return { c, h, name, drop: count, xy };
       }
       case OP_OVERLAY:
       case OP_NOTICE:
@@ -632,6 +649,63 @@ function expandExp(s: string): string {
   else if (point >= digits.length) out = digits + "0".repeat(point - digits.length);
   else out = digits.slice(0, point) + "." + digits.slice(point);
   return neg ? "-" + out : out;
+}
+
+/** The largest drop or keep of a point-list op (wire.MaxPointCount). */
+const MAX_POINT_COUNT = 2147483647;
+
+/**
+ * appendPoints is the text of a point list (items separated by single
+ * spaces) after an append-points op (wire.AppendPointsText): its last
+ * drop items removed, then "X,Y" per point, "LX,Y" in a path's d ("MX,Y"
+ * for a point that becomes the first item).
+ */
+export function appendPoints(v: string, name: string, drop: number, xy: ArrayLike<number>): string {
+  for (; drop > 0 && v.length > 0; drop--) {
+    const i = v.lastIndexOf(" ");
+    v = i < 0 ? "" : v.slice(0, i);
+  }
+  const d = name === "d";
+  let s = "";
+  for (let i = 0; i + 1 < xy.length; i += 2) {
+    const p = fmtNum(xy[i]!) + "," + fmtNum(xy[i + 1]!);
+    if (v.length === 0 && s.length === 0) s = d ? "M" + p : p;
+    else s += d ? " L" + p : " " + p;
+  }
+  return v + s;
+}
+
+/** countPoints is the number of items of a point list's text. */
+export function countPoints(v: string): number {
+  if (v.length === 0) return 0;
+  let n = 1;
+  for (let i = v.indexOf(" "); i >= 0; i = v.indexOf(" ", i + 1)) n++;
+  return n;
+}
+
+/**
+ * trimPoints is the text of a point list after a trim-points op
+ * (wire.TrimPointsText): its last keep items; in d, when items were
+ * removed, the first one's L reads M. count, when known, is v's number of
+ * items (countPoints), which makes it scan only the items it drops.
+ */
+export function trimPoints(v: string, name: string, keep: number, count = -1): string {
+  if (keep <= 0) return "";
+  let i = v.length;
+  if (count >= 0) {
+    // The number of items known: drop the first ones, scanning only them.
+    if (keep >= count) return v;
+    i = -1;
+    for (let k = count - keep; k > 0; k--) i = v.indexOf(" ", i + 1);
+    const r = v.slice(i + 1);
+    return name === "d" && r.charCodeAt(0) === 76 ? "M" + r.slice(1) : r; // "L"
+  }
+  for (let k = 0; k < keep; k++) {
+    i = i > 0 ? v.lastIndexOf(" ", i - 1) : -1;
+    if (i < 0) return v;
+  }
+  const r = v.slice(i + 1);
+  return name === "d" && r.charCodeAt(0) === 76 ? "M" + r.slice(1) : r; // "L"
 }
 
 /**

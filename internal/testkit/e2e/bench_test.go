@@ -855,3 +855,99 @@ const frame = t => {
 };
 requestAnimationFrame(frame);
 </script></body></html>`
+
+// BenchmarkBrowserScrollingChart: headless Chromium showing a line chart
+// of the last 10,000 samples of a 60 Hz sim that adds one sample a tick,
+// three ways, one page after the other in the same run: the whole points
+// attribute set again (set-points, before the point-list ops), appended
+// and trimmed (append-trim), and a SeriesBuffer decimating by 10
+// (lttb-10). Per painted frame that changed the line it reports the bytes
+// the page was sent and its main-thread JavaScript time (DevTools'
+// ScriptDuration: decoding, and applying the edit to the attribute's
+// text); and the rate of such frames.
+func BenchmarkBrowserScrollingChart(b *testing.B) {
+	window := envDuration(b, envBrowserWindow, 5*time.Second)
+	logMachine(b)
+	br := browserForBench(b)
+	const n = 10000
+	sample := func(i int) (float64, float64) {
+		x := float64(i) / 60
+		return x, 100*math.Sin(x) + float64(i%13)
+	}
+	for _, kind := range []string{"set-points", "append-trim", "lttb-10"} {
+		b.Run(kind, func(b *testing.B) {
+			s := scene.New(scene.Options{Width: 800, Height: 400})
+			line := s.Root().El("polyline", `id="line" fill="none" stroke="#1f77b4"`).SetTransform("translate(0,200) scale(0.08,1)")
+			var add func(i int)
+			switch kind {
+			case "set-points":
+				var xs, ys []float64
+				add = func(i int) {
+					x, y := sample(i)
+					xs, ys = append(xs, x), append(ys, y)
+					if len(xs) > n {
+						xs, ys = xs[1:], ys[1:]
+					}
+					line.Set("points", scene.Points(xs, ys))
+				}
+			case "append-trim":
+				add = func(i int) {
+					x, y := sample(i)
+					line.AppendPoints(float32(x), float32(y))
+					if line.NumPoints() > n {
+						line.TrimPoints(1)
+					}
+				}
+			default:
+				buf := scene.NewSeriesBuffer(line, &scene.SeriesOptions{Bucket: 10, Window: n})
+				add = func(i int) { buf.Add(sample(i)) }
+			}
+			for i := range n {
+				add(i)
+			}
+			i := n
+			s.OnTick(func(float64) {
+				add(i)
+				i++
+				line.SetTransform(fmt.Sprintf("translate(%g,200) scale(0.08,1)", -0.08*float64(i-n)/60))
+			})
+			site := serveForBench(b, s)
+			p := openForBench(b, br, site.URL+"/")
+			ctx, cancel := context.WithTimeout(context.Background(), 3*window+Patience)
+			defer cancel()
+			if _, err := p.FrameRate(ctx, time.Second); err != nil {
+				b.Fatal(err)
+			}
+			probe := `(() => {
+				if (window.updates) return true;
+				window.updates = { n: 0 };
+				let moved = false;
+				new MutationObserver(() => { moved = true; }).observe(document.getElementById("line"), { attributes: true, attributeFilter: ["points"] });
+				const f = () => { if (moved) { moved = false; updates.n++; } requestAnimationFrame(f); };
+				requestAnimationFrame(f);
+				return true;
+			})()`
+			var u0, u1 float64
+			Must(b, p, p.Eval(ctx, probe, nil))
+			Must(b, p, p.Eval(ctx, `updates.n`, &u0))
+			m0, err := p.Metrics(ctx)
+			Must(b, p, err)
+			sent0 := site.Hub.Stats().Bytes
+			t0 := time.Now()
+			b.ResetTimer()
+			fps, err := p.FrameRate(ctx, window)
+			Must(b, p, err)
+			el := time.Since(t0).Seconds()
+			sent := site.Hub.Stats().Bytes - sent0
+			m1, err := p.Metrics(ctx)
+			Must(b, p, err)
+			Must(b, p, p.Eval(ctx, `updates.n`, &u1))
+			b.StopTimer()
+			up := u1 - u0
+			b.ReportMetric(fps, "fps")
+			b.ReportMetric(up/el, "line-frames/s")
+			b.ReportMetric(float64(sent)/up, "bytes/frame")
+			b.ReportMetric(1e3*(m1["ScriptDuration"]-m0["ScriptDuration"])/up, "js-ms/frame")
+		})
+	}
+}

@@ -331,7 +331,7 @@ func TestCanvasEvents(t *testing.T) {
 type patched struct {
 	s                 *scene.Scene
 	g, c1, c2, c3, tx *scene.Node
-	bg                *scene.Node
+	bg, ln            *scene.Node
 	step              int
 	canvas            bool
 }
@@ -348,6 +348,7 @@ func newPatched(canvas bool) *patched {
 	p.c2 = p.g.Circle(150, 110, 40, "fill:#33c")
 	p.c3 = p.g.Rect(250, 50, 80, 60, "fill:#3a3")
 	p.tx = p.g.Text(40, 250, "before", "font-size:24px;fill:#222")
+	p.ln = p.g.Polyline([]float64{20, 60}, []float64{280, 200}, "fill:none;stroke:#960;stroke-width:6")
 	return p
 }
 
@@ -391,6 +392,7 @@ func TestCanvasPatches(t *testing.T) {
 		{"text", func(q *patched) { q.tx.SetText("after, longer") }},
 		{"transform", func(q *patched) { q.c3.SetTransform("rotate(20 290 80)") }},
 		{"raise", func(q *patched) { q.c1.SetXY(120, 120).Raise() }},
+		{"append points", func(q *patched) { q.ln.AppendPoints(120, 280, 200, 190, 380, 290).TrimPoints(1) }},
 		{"remove", func(q *patched) { q.c2.Remove() }},
 		{"create", func(q *patched) {
 			sub := q.g.Group(`transform="translate(300,200) scale(2)"`)
