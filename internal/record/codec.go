@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/vizserve/vizserve/scene/wire"
 )
@@ -14,12 +15,14 @@ const (
 	chunkWire  = 2 // ops in their wire encoding (a batch numbered 0)
 )
 
-// slot names one number of one element that moves: which op and which of
-// its numbers (a pair's x or y, a pose's angle, a set-num's attribute).
-type slot struct {
-	h wire.Handle
-	k uint32
-}
+// slot names one number of one element that moves: its handle and which
+// of its numbers (a pair's x or y, a pose's angle, a set-num's attribute),
+// in one word for a fast map. Two numbers that share a slot (handles past
+// 2^48, a segment with thousands of set-num names) only predict each other
+// worse: both sides keep the same state, so coding stays exact.
+type slot uint64
+
+func slotOf(h wire.Handle, k uint32) slot { return slot(uint64(h)<<16 ^ uint64(k)) }
 
 // pred predicts a number's next bits from its last two: linear
 // extrapolation in the order of float32 values, so that a thing moving at
@@ -149,14 +152,14 @@ func (c *coder) appendMoves(b []byte, ops []wire.Op) []byte {
 		case wire.OpSetXY:
 			b = append(b, byte(op.Pair))
 			k := uint32(op.Pair) * 2
-			b = c.putNum(b, slot{op.Node, k}, op.X)
-			b = c.putNum(b, slot{op.Node, k + 1}, op.Y)
+			b = c.putNum(b, slotOf(op.Node, k), op.X)
+			b = c.putNum(b, slotOf(op.Node, k+1), op.Y)
 		case wire.OpSetPose, wire.OpSetPoseScaled:
-			b = c.putNum(b, slot{op.Node, slotPose}, op.X)
-			b = c.putNum(b, slot{op.Node, slotPose + 1}, op.Y)
-			b = c.putNum(b, slot{op.Node, slotPose + 2}, op.Angle)
+			b = c.putNum(b, slotOf(op.Node, slotPose), op.X)
+			b = c.putNum(b, slotOf(op.Node, slotPose+1), op.Y)
+			b = c.putNum(b, slotOf(op.Node, slotPose+2), op.Angle)
 			if op.Code == wire.OpSetPoseScaled {
-				b = c.putNum(b, slot{op.Node, slotPose + 3}, op.Scale)
+				b = c.putNum(b, slotOf(op.Node, slotPose+3), op.Scale)
 			}
 		case wire.OpSetNum:
 			id, ok := c.names[op.Name]
@@ -171,17 +174,17 @@ func (c *coder) appendMoves(b []byte, ops []wire.Op) []byte {
 			} else {
 				b = binary.AppendUvarint(b, uint64(id))
 			}
-			b = c.putNum(b, slot{op.Node, slotNum + 4*id}, op.X)
+			b = c.putNum(b, slotOf(op.Node, slotNum+4*id), op.X)
 		}
 	}
 	return b
 }
 
-// decodeBody decodes a batch record's body into a new batch.
-func (c *coder) decodeBody(body []byte) (*wire.Batch, error) {
+// decodeBody decodes a batch record's body into out, reusing its ops.
+func (c *coder) decodeBody(body []byte, out *wire.Batch) error {
 	d := &dec{b: body}
 	c.seq += d.uvarint("sequence number")
-	out := &wire.Batch{Seq: c.seq}
+	out.Seq, out.Ops = c.seq, out.Ops[:0]
 	for d.err == nil && d.left() > 0 {
 		switch k := d.byte1("chunk"); k {
 		case chunkMoves:
@@ -193,7 +196,7 @@ func (c *coder) decodeBody(body []byte) (*wire.Batch, error) {
 			}
 			var wb wire.Batch
 			if err := wb.UnmarshalBinary(enc); err != nil {
-				return nil, err
+				return err
 			}
 			if wb.Seq != 0 {
 				d.fail("wire chunk numbered %d", wb.Seq)
@@ -203,10 +206,7 @@ func (c *coder) decodeBody(body []byte) (*wire.Batch, error) {
 			d.fail("unknown chunk %d", k)
 		}
 	}
-	if d.err != nil {
-		return nil, d.err
-	}
-	return out, nil
+	return d.err
 }
 
 func (c *coder) decodeMoves(d *dec, out *wire.Batch) {
@@ -214,8 +214,9 @@ func (c *coder) decodeMoves(d *dec, out *wire.Batch) {
 	if d.err != nil {
 		return
 	}
-	out.Ops = append(out.Ops, make([]wire.Op, n)...)
+	out.Ops = slices.Grow(out.Ops, n)[:len(out.Ops)+n]
 	ops := out.Ops[len(out.Ops)-n:]
+	clear(ops)
 	for i := range ops {
 		op := &ops[i]
 		op.Code = wire.Code(d.byte1("op code"))
@@ -229,14 +230,14 @@ func (c *coder) decodeMoves(d *dec, out *wire.Batch) {
 				return
 			}
 			k := uint32(op.Pair) * 2
-			op.X = c.getNum(d, slot{h, k})
-			op.Y = c.getNum(d, slot{h, k + 1})
+			op.X = c.getNum(d, slotOf(h, k))
+			op.Y = c.getNum(d, slotOf(h, k+1))
 		case wire.OpSetPose, wire.OpSetPoseScaled:
-			op.X = c.getNum(d, slot{h, slotPose})
-			op.Y = c.getNum(d, slot{h, slotPose + 1})
-			op.Angle = c.getNum(d, slot{h, slotPose + 2})
+			op.X = c.getNum(d, slotOf(h, slotPose))
+			op.Y = c.getNum(d, slotOf(h, slotPose+1))
+			op.Angle = c.getNum(d, slotOf(h, slotPose+2))
 			if op.Code == wire.OpSetPoseScaled {
-				op.Scale = c.getNum(d, slot{h, slotPose + 3})
+				op.Scale = c.getNum(d, slotOf(h, slotPose+3))
 			}
 		case wire.OpSetNum:
 			id := d.uvarint("attribute")
@@ -255,7 +256,7 @@ func (c *coder) decodeMoves(d *dec, out *wire.Batch) {
 				return
 			}
 			op.Name = c.byID[id-1]
-			op.X = c.getNum(d, slot{h, slotNum + 4*uint32(id)})
+			op.X = c.getNum(d, slotOf(h, slotNum+4*uint32(id)))
 		default:
 			d.fail("%v is not a move", op.Code)
 		}

@@ -259,8 +259,24 @@ func (r *Reader) Seek(t time.Duration) (*stream.Mirror, error) {
 			return nil, fmt.Errorf("record: seek: %w", err)
 		}
 	}
+	if m, err := r.seekIn(span, off, t, true); err != errOverflow {
+		return m, err
+	}
+	return r.seekIn(span, off, t, false)
+}
+
+var errOverflow = errors.New("record: the merger overflowed")
+
+// seekIn plays the segment in span (at off in the file) up to t. With
+// merge, the batches after the keyframe are merged (stream.Merger: the
+// same DOM as applying each in order) and the result applied once, which
+// saves formatting every intermediate number; a merger that overflows
+// returns errOverflow, and the caller plays the batches one by one.
+func (r *Reader) seekIn(span []byte, off int64, t time.Duration, merge bool) (*stream.Mirror, error) {
 	m := stream.NewMirror()
 	var d segDecoder
+	var mg stream.Merger
+	var b wire.Batch
 	for p := 0; p < len(span); {
 		kind, body, n, err := splitRecord(span[p:])
 		if err != nil {
@@ -275,15 +291,26 @@ func (r *Reader) Seek(t time.Duration) (*stream.Mirror, error) {
 					break
 				}
 			}
-			rec, err := d.record(kind, body, r.head.compression)
+			rec, err := d.decode(kind, body, r.head.compression, &b)
 			if err != nil {
 				return nil, errorf(off+int64(p), "%v", err)
 			}
-			if err := m.Apply(rec.Batch); err != nil {
+			switch {
+			case p == 0 || !merge:
+				err = m.Apply(rec.Batch)
+			case !mg.Add(rec.Batch):
+				return nil, errOverflow
+			}
+			if err != nil {
 				return nil, errorf(off+int64(p), "%v", err)
 			}
 		}
 		p += n
+	}
+	if mg.Take(&b) {
+		if err := m.Apply(&b); err != nil {
+			return nil, errorf(off, "%v", err)
+		}
 	}
 	return m, nil
 }
@@ -338,6 +365,12 @@ func (m *multi) ReadByte() (byte, error) {
 }
 
 func (d *segDecoder) record(kind byte, body []byte, compression byte) (Record, error) {
+	return d.decode(kind, body, compression, nil)
+}
+
+// decode decodes a record; a batch record's ops go into into's, reused,
+// if into is not nil.
+func (d *segDecoder) decode(kind byte, body []byte, compression byte, into *wire.Batch) (Record, error) {
 	h := &dec{b: body}
 	var rec Record
 	var flags byte
@@ -385,11 +418,13 @@ func (d *segDecoder) record(kind byte, body []byte, compression byte) (Record, e
 		rec.Batch = b
 		return rec, nil
 	}
-	b, err := d.cod.decodeBody(raw)
-	if err != nil {
+	if into == nil {
+		into = new(wire.Batch)
+	}
+	if err := d.cod.decodeBody(raw, into); err != nil {
 		return rec, err
 	}
-	rec.Batch = b
+	rec.Batch = into
 	return rec, nil
 }
 
