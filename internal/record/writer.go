@@ -217,7 +217,9 @@ func (w *Writer) take(dst []entry) []entry {
 		w.merger.Take(&out)
 		b := &wire.Batch{Seq: out.Seq, Ops: slices.Clone(out.Ops)}
 		dst = append(dst, entry{t: w.mergedT, b: b, merged: w.mergedN - 1})
-		w.stats.Merged += int64(w.mergedN)
+		if w.mergedN > 1 {
+			w.stats.Merged += int64(w.mergedN)
+		}
 		w.mergedN = 0
 	}
 	return dst
