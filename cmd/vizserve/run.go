@@ -30,6 +30,7 @@ Usage:
   vizserve init [DIR]                   start a project in DIR (default .): go.mod, scene.go
   vizserve export [flags] PATH -o FILE  run PATH headless, write a frame as SVG
   vizserve record -o FILE [-for D] URL  record the scene served at URL, as a viewer
+  vizserve replay [-addr A] FILE        serve a recording, played at 1×, with a /replay control
   vizserve version                      print the version
   vizserve help                         print this help
 
@@ -59,6 +60,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return runInit(ctx, args[1:], stdout, stderr)
 		case "record":
 			return runRecord(ctx, args[1:], stdout, stderr)
+		case "replay":
+			return runReplay(ctx, args[1:], stdout, stderr)
 		}
 	}
 	return runServe(ctx, args, stdout, stderr)
@@ -111,6 +114,8 @@ func printUsage(w io.Writer, fs *flag.FlagSet) {
 	exportFlags(new(exportOpts), w).PrintDefaults()
 	fmt.Fprint(w, "\nFlags of vizserve record:\n")
 	recordFlags(new(recordOpts), w).PrintDefaults()
+	fmt.Fprint(w, "\nFlags of vizserve replay:\n")
+	replayFlags(new(replayOpts), w).PrintDefaults()
 }
 
 // parse parses flags placed before and after the positional arguments.

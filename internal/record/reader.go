@@ -47,6 +47,7 @@ type Reader struct {
 
 	// Next's position.
 	next  int64
+	pend  *Record // what Next returns first, read by skipTo
 	dec   segDecoder
 	frame []byte
 }
@@ -210,6 +211,10 @@ func (r *Reader) Indexed() bool { return r.indexed }
 
 // Next returns the next record, from the first; io.EOF after the last.
 func (r *Reader) Next() (Record, error) {
+	if p := r.pend; p != nil {
+		r.pend = nil
+		return *p, nil
+	}
 	for {
 		if r.next >= r.size {
 			return Record{}, io.EOF
@@ -236,6 +241,27 @@ func (r *Reader) Next() (Record, error) {
 func (r *Reader) Rewind() {
 	r.next = r.segs[0].Offset
 	r.dec = segDecoder{}
+	r.pend = nil
+}
+
+// skipTo makes Next return the first record after t: it decodes the
+// segment before t from its start, as the coding needs.
+func (r *Reader) skipTo(t time.Duration) error {
+	i := max(0, sort.Search(len(r.segs), func(i int) bool { return r.segs[i].T > t })-1)
+	r.next, r.dec, r.pend = r.segs[i].Offset, segDecoder{}, nil
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if rec.T > t {
+			r.pend = &rec
+			return nil
+		}
+	}
 }
 
 // Seek returns the scene's state at t, as a browser that played the
