@@ -69,6 +69,7 @@ type Writer struct {
 	mergedN  int           // batches in merger
 	mergedT  time.Duration // time of the last of them
 	flushers []chan error
+	free     [][]wire.Op // ops slices written, cleared, for Send's copies
 	closed   bool
 	err      error // the first write error; the Writer then drops everything
 	stats    Stats
@@ -89,6 +90,9 @@ type Writer struct {
 	body     []byte
 	frame    []byte
 }
+
+// maxFree bounds the ops slices kept for reuse.
+const maxFree = 8
 
 type entry struct {
 	t      time.Duration
@@ -152,7 +156,13 @@ func (w *Writer) Send(b *wire.Batch) bool {
 		w.poke()
 		return ok
 	}
-	c := &wire.Batch{Seq: b.Seq, Ops: slices.Clone(b.Ops)}
+	// The copy reuses the ops of a batch already written: the sim's
+	// goroutine pays a copy, not an allocation and its collection.
+	var ops []wire.Op
+	if n := len(w.free); n > 0 {
+		ops, w.free = w.free[n-1], w.free[:n-1]
+	}
+	c := &wire.Batch{Seq: b.Seq, Ops: append(ops[:0], b.Ops...)}
 	for i := range c.Ops {
 		if st := c.Ops[i].Stats; st != nil {
 			s := *st
@@ -261,8 +271,16 @@ func (w *Writer) run() {
 						failed = true
 					}
 				}
+			}
+			w.mu.Lock()
+			for i := range work {
+				if ops := work[i].b.Ops; len(w.free) < maxFree {
+					clear(ops) // the strings and slices they name may go
+					w.free = append(w.free, ops[:0])
+				}
 				work[i] = entry{}
 			}
+			w.mu.Unlock()
 		}
 	}
 }
