@@ -88,26 +88,48 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		ctx, cancel = context.WithTimeout(ctx, o.dur)
 		defer cancel()
 	}
-	c, _, err := ws.Dial(ctx, wsURL, &ws.DialOptions{Subprotocols: []string{wire.Subprotocol}})
-	if err != nil {
-		return fmt.Errorf("record: %w", err)
+	dial := func() (*ws.Conn, error) {
+		c, _, err := ws.Dial(ctx, wsURL, &ws.DialOptions{Subprotocols: []string{wire.Subprotocol}})
+		if err != nil {
+			return nil, fmt.Errorf("record: %w", err)
+		}
+		if c.Subprotocol() != wire.Subprotocol {
+			c.CloseNow()
+			return nil, fmt.Errorf("record: %s is not a vizserve %s server", pos[0], wire.Subprotocol)
+		}
+		return c, nil
 	}
-	defer c.CloseNow()
-	if c.Subprotocol() != wire.Subprotocol {
-		return fmt.Errorf("record: %s is not a vizserve %s server", pos[0], wire.Subprotocol)
-	}
-	rec, err := createRecording(o.out, pos[0])
+	c, err := dial()
 	if err != nil {
 		return err
 	}
-	err = recordViewer(ctx, c, rec)
-	c.Close(ws.StatusNormalClosure, "")
+	rec, err := createRecording(o.out, pos[0])
+	if err != nil {
+		c.CloseNow()
+		return err
+	}
+	for {
+		err = recordViewer(ctx, c, rec)
+		c.Close(ws.StatusNormalClosure, "")
+		if err != errNeedKeyframe {
+			break
+		}
+		// The recording fell so far behind that it needs a keyframe, and
+		// a viewer gets one when it connects.
+		if c, err = dial(); err != nil {
+			break
+		}
+	}
 	if cerr := rec.Close(); err == nil {
 		err = cerr
 	}
 	fmt.Fprintln(stdout, "vizserve:", rec.summary())
 	return err
 }
+
+// errNeedKeyframe: the recording's merger overflowed and waits for a
+// keyframe.
+var errNeedKeyframe = errors.New("record: the recording needs a keyframe")
 
 // recordViewer reads batches from c into w until ctx ends or the server
 // closes, acknowledging each as a browser does once it applied it, so
@@ -118,7 +140,7 @@ func recordViewer(ctx context.Context, c *ws.Conn, w wire.Sink) error {
 	for {
 		typ, msg, err := c.Read(ctx)
 		if err != nil {
-			if ctx.Err() != nil || ws.CloseStatus(err) == ws.StatusNormalClosure || ws.CloseStatus(err) == ws.StatusGoingAway {
+			if ended(ctx, err) || ws.CloseStatus(err) == ws.StatusNormalClosure || ws.CloseStatus(err) == ws.StatusGoingAway {
 				return nil
 			}
 			return fmt.Errorf("record: %w", err)
@@ -130,18 +152,26 @@ func recordViewer(ctx context.Context, c *ws.Conn, w wire.Sink) error {
 			c.Close(ws.StatusInvalidFramePayloadData, err.Error())
 			return fmt.Errorf("record: %w", err)
 		}
-		w.Send(&b)
+		if !w.Send(&b) {
+			return errNeedKeyframe
+		}
 		ev := wire.Event{Kind: wire.Ack, Seq: b.Seq}
 		if ack, err = ev.AppendBinary(ack[:0]); err != nil {
 			return err
 		}
 		if err := c.Write(ctx, ws.MessageBinary, ack); err != nil {
-			if ctx.Err() != nil {
+			if ended(ctx, err) {
 				return nil
 			}
 			return fmt.Errorf("record: ack: %w", err)
 		}
 	}
+}
+
+// ended reports whether err is ctx's end (-for's time, a Ctrl-C): the
+// connection may see the deadline an instant before ctx does.
+func ended(ctx context.Context, err error) bool {
+	return ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
 }
 
 // viewerURL turns a page's URL (http://127.0.0.1:8000/?token=…) into its
