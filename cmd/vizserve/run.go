@@ -29,6 +29,8 @@ Usage:
   vizserve [flags] PATH                 serve PATH, rebuild and reload on save
   vizserve init [DIR]                   start a project in DIR (default .): go.mod, scene.go
   vizserve export [flags] PATH -o FILE  run PATH headless, write a frame as SVG
+  vizserve record -o FILE [-for D] URL  record the scene served at URL, as a viewer
+  vizserve replay [-addr A] FILE        serve a recording, played at 1×, with a /replay control
   vizserve version                      print the version
   vizserve help                         print this help
 
@@ -56,6 +58,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return runExport(ctx, args[1:], stdout, stderr)
 		case "init":
 			return runInit(ctx, args[1:], stdout, stderr)
+		case "record":
+			return runRecord(ctx, args[1:], stdout, stderr)
+		case "replay":
+			return runReplay(ctx, args[1:], stdout, stderr)
 		}
 	}
 	return runServe(ctx, args, stdout, stderr)
@@ -63,6 +69,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 type serveOpts struct {
 	addr, tlsCert, tlsKey string
+	record                string
 	noWatch, public, open bool
 	verbose               bool
 	tokenTTL              time.Duration
@@ -95,6 +102,7 @@ func serveFlags(o *serveOpts, out io.Writer) *flag.FlagSet {
 	fs.Var(&o.allowHosts, "allow-host", "also answer requests for this host `name` (repeatable, or comma-separated); without it, a server on loopback answers only localhost, 127.0.0.0/8 and [::1]")
 	fs.BoolVar(&o.open, "open", false, "open the page in the system's browser")
 	fs.BoolVar(&o.verbose, "v", false, "log debug detail")
+	fs.StringVar(&o.record, "record", "", "record everything the viewers see, from the start, to `file` (docs/recording.md)")
 	return fs
 }
 
@@ -104,6 +112,10 @@ func printUsage(w io.Writer, fs *flag.FlagSet) {
 	fs.PrintDefaults()
 	fmt.Fprint(w, "\nFlags of vizserve export:\n")
 	exportFlags(new(exportOpts), w).PrintDefaults()
+	fmt.Fprint(w, "\nFlags of vizserve record:\n")
+	recordFlags(new(recordOpts), w).PrintDefaults()
+	fmt.Fprint(w, "\nFlags of vizserve replay:\n")
+	replayFlags(new(replayOpts), w).PrintDefaults()
 }
 
 // parse parses flags placed before and after the positional arguments.
@@ -149,7 +161,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	var opener sync.WaitGroup
 	defer opener.Wait()
-	return dev.Run(ctx, dev.Config{
+	cfg := dev.Config{
 		Path:     pos[0],
 		Addr:     o.addr,
 		NoWatch:  o.noWatch,
@@ -167,7 +179,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				opener.Go(func() { openBrowser(url, stderr) })
 			}
 		},
-	})
+	}
+	if o.record == "" {
+		return dev.Run(ctx, cfg)
+	}
+	rec, err := createRecording(o.record, pos[0])
+	if err != nil {
+		return err
+	}
+	cfg.Record = rec
+	err = dev.Run(ctx, cfg)
+	if cerr := rec.Close(); err == nil {
+		err = cerr
+	}
+	fmt.Fprintln(stdout, "vizserve:", rec.summary())
+	return err
 }
 
 // openBrowser opens url in the system's browser, if there is a way to.

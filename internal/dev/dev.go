@@ -30,6 +30,7 @@ import (
 	"github.com/vizserve/vizserve/internal/dev/bundle"
 	"github.com/vizserve/vizserve/internal/dev/watch"
 	"github.com/vizserve/vizserve/internal/stream"
+	"github.com/vizserve/vizserve/scene/wire"
 	"github.com/vizserve/vizserve/server"
 )
 
@@ -84,6 +85,10 @@ type Config struct {
 	// OnReady, if set, is called with the page's URL once the server
 	// listens.
 	OnReady func(url string)
+	// Record, if set, receives every batch the viewers get, from the
+	// first (the placeholder's keyframe) until Run returns: a recording's
+	// writer (internal/record). Its Send must not block.
+	Record wire.Sink
 	// Notify, if set, receives what happens (for tests and benchmarks).
 	// It is called from the dev loop's goroutine and must not block.
 	Notify func(Note)
@@ -256,6 +261,9 @@ func (d *front) run(ctx context.Context) (err error) {
 	d.relay = stream.NewRelay(d.dispatch)
 	d.placeholder = newPlaceholder(d.what())
 	d.relay.Send(d.placeholder.keyframe())
+	if d.cfg.Record != nil {
+		defer d.relay.Subscribe(d.cfg.Record)()
+	}
 	d.builder.OnProgress(func(p build.Progress) {
 		select { // never hold the build up: a report the loop has no room for is dropped
 		case d.inbox <- buildProgress{p}:

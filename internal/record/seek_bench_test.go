@@ -1,0 +1,35 @@
+package record
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+)
+
+// BenchmarkSeek seeks to random times of the 60 s recording of 1,000
+// balls (TestSize's) and reports the latency's percentiles: a seek reads
+// the segment before the time (about 2 s), inflates it, and applies its
+// keyframe and batches to a new Mirror.
+func BenchmarkSeek(b *testing.B) {
+	file, _, _ := recording(b, newBalls(sizeBalls, 3, false), sizeFrames, nil)
+	r := open(b, file)
+	rng := rand.New(rand.NewPCG(11, 11))
+	var lat []time.Duration
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		at := time.Duration(rng.Int64N(int64(r.Duration())))
+		t0 := time.Now()
+		if _, err := r.Seek(at); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	slices.Sort(lat)
+	pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
+	b.ReportMetric(pct(0.5), "p50-ms")
+	b.ReportMetric(pct(0.95), "p95-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
+	b.ReportMetric(float64(len(file))/1e6, "file-MB")
+}
