@@ -36,6 +36,15 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	if c.rCompressed {
+		out, off, err := c.inflateWhole(ctx)
+		if err != nil {
+			return 0, nil, c.midMessage(err)
+		}
+		p := append([]byte{}, (*out)[off:]...)
+		putInflateBuf(out)
+		return typ, p, nil
+	}
 	if !c.rCompressed && c.rFin && c.rRemain <= int64(c.rb.w-c.rb.r) {
 		// The whole message is buffered already: one exact allocation.
 		buf := make([]byte, c.rRemain)
@@ -88,7 +97,7 @@ func (c *Conn) readChunks(ctx context.Context) ([]byte, error) {
 			if err == io.EOF {
 				parts = append(parts, chunk[:n])
 				if len(parts) == 1 {
-					return append([]byte(nil), parts[0]...), nil
+					return append([]byte{}, parts[0]...), nil
 				}
 				return bytes.Join(parts, nil), nil
 			}
@@ -137,6 +146,15 @@ func (c *Conn) ReadInto(ctx context.Context, buf []byte) (MessageType, int, erro
 	typ, err := c.startMessage(ctx)
 	if err != nil {
 		return 0, 0, err
+	}
+	if c.rCompressed {
+		out, off, err := c.inflateWhole(ctx)
+		if err != nil {
+			return 0, 0, c.midMessage(err)
+		}
+		n := copy(buf, (*out)[off:])
+		putInflateBuf(out)
+		return typ, n, nil
 	}
 	n := 0
 	for {
