@@ -68,6 +68,7 @@ type AllocStats struct {
 	TotalAlloc uint64 `json:"total_alloc"`
 	CPU        int64  `json:"cpu_ns"` // user + system CPU time of the process
 	Conns      int    `json:"conns"`  // connections that reached their echo loop
+	NumGC      uint32 `json:"num_gc"` // garbage collections completed
 }
 
 // CPUTime returns the user + system CPU time the process has used, all
@@ -146,7 +147,7 @@ func serveCommands(srv *Server, stdin io.Reader, stdout io.Writer) error {
 		case f[0] == "stats" && len(f) == 1:
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
-			enc.Encode(AllocStats{Mallocs: ms.Mallocs, TotalAlloc: ms.TotalAlloc, CPU: int64(CPUTime()), Conns: srv.Total()})
+			enc.Encode(AllocStats{Mallocs: ms.Mallocs, TotalAlloc: ms.TotalAlloc, CPU: int64(CPUTime()), Conns: srv.Total(), NumGC: ms.NumGC})
 		case f[0] == "mem" && len(f) == 1:
 			enc.Encode(ReadMem())
 		case f[0] == "wait" && len(f) == 3:

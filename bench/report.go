@@ -113,6 +113,7 @@ func WriteReport(w io.Writer, samples []*Sample, idle []IdleResult) {
 			writeTable(w, b.title+", "+size, b.unit, rows)
 		}
 	}
+	writeLatency(w, samples, "RoundTrip", "### Round trip, server in a separate process: latency percentiles and garbage collections")
 	if len(idle) > 0 {
 		fmt.Fprintln(w, "### Idle memory per connection (10,000 connections, client in another process)")
 		fmt.Fprintln(w)
@@ -300,6 +301,9 @@ func WriteSummary(w io.Writer, samples []*Sample, idle []IdleResult) {
 			writeGrid(w, samples, t.bench, "ns/op", t.title+": time per round trip")
 		}
 		writeGrid(w, samples, t.bench, "cpu-ns/op", t.title+": CPU time per message, client and server together")
+		if t.bench == "RoundTrip" {
+			writeLatency(w, samples, t.bench, "#### "+t.title+": latency percentiles and garbage collections")
+		}
 		fmt.Fprintf(w, "%s:\n\n", strings.ToUpper(t.allocs[:1])+t.allocs[1:])
 		writeHead(w, sizes)
 		for _, lib := range libs {
@@ -447,4 +451,44 @@ func ReplaceBetweenMarkers(doc, body string) (string, error) {
 		return "", fmt.Errorf("the document has no %q … %q block", BeginMarker, EndMarker)
 	}
 	return doc[:i+len(BeginMarker)] + "\n\n" + body + doc[j:], nil
+}
+
+// writeLatency writes, for each library and size, the per-message latency
+// percentiles of one benchmark (p50 / p99 / p99.9 / max, each the median
+// over the runs) and the garbage collections during a run in the client
+// and server processes (medians over the runs), all from the same runs as
+// the time per round trip.
+func writeLatency(w io.Writer, samples []*Sample, bench, title string) {
+	sizes, libs := axes(samples, bench)
+	found := false
+	for _, s := range samples {
+		if s.Bench == bench && len(s.Metrics["p50-ns"]) > 0 {
+			found = true
+		}
+	}
+	if !found {
+		return
+	}
+	fmt.Fprintf(w, "%s\n\n", title)
+	fmt.Fprintln(w, "Cells read `p50 / p99 / p99.9 / max · GCs client/server per run`.")
+	fmt.Fprintln(w)
+	writeHead(w, sizes)
+	for _, lib := range libs {
+		fmt.Fprintf(w, "| %s |", lib)
+		for _, size := range sizes {
+			s := find(samples, bench, lib, size)
+			if s == nil || len(s.Metrics["p50-ns"]) == 0 {
+				fmt.Fprint(w, " – |")
+				continue
+			}
+			srv := "–"
+			if len(s.Metrics["srv-gcs"]) > 0 {
+				srv = fmtAllocs(s.med("srv-gcs"))
+			}
+			fmt.Fprintf(w, " %s / %s / %s / %s · %s/%s |", formatNs(s.med("p50-ns")), formatNs(s.med("p99-ns")),
+				formatNs(s.med("p99.9-ns")), formatNs(s.med("max-ns")), fmtAllocs(s.med("gcs")), srv)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w)
 }

@@ -9,7 +9,7 @@ const sampleOutput = `goos: linux
 BenchmarkRoundTrip/lib=ours-readinto/size=16B-2   	   37482	     30000 ns/op	   0.50 MB/s	     33000 cpu-ns/op	         0 srv-allocs/op	       0 B/op	       0 allocs/op
 BenchmarkRoundTrip/lib=ours-readinto/size=16B-2   	   37482	     20000 ns/op	   0.50 MB/s	         0 srv-allocs/op	       0 B/op	       0 allocs/op
 BenchmarkRoundTrip/lib=ours-readinto/size=16B-2   	   37482	     22000 ns/op	   0.50 MB/s	         0 srv-allocs/op	       0 B/op	       0 allocs/op
-BenchmarkRoundTrip/lib=gorilla/size=16B-2         	   22917	     44000 ns/op	   0.36 MB/s	         2 srv-allocs/op	     568 B/op	       3 allocs/op
+BenchmarkRoundTrip/lib=gorilla/size=16B-2         	   22917	     44000 ns/op	   0.36 MB/s	         2 srv-allocs/op	     40000 p50-ns	     90000 p99-ns	     300000 p99.9-ns	     2500000 max-ns	         3.000 gcs	         1.000 srv-gcs	     568 B/op	       3 allocs/op
 BenchmarkRoundTrip/lib=raw/size=16B-2             	   20970	     20000 ns/op	   0.29 MB/s	     30000 cpu-ns/op	         0 srv-allocs/op	       0 B/op	       0 allocs/op
 BenchmarkThroughput/lib=ours/size=16B-2           	   46950	     25419 ns/op	   0.63 MB/s	     40000 msgs/s	     513 B/op	       1 allocs/op
 BenchmarkThroughput/lib=raw/size=16B-2            	   46950	     25419 ns/op	   0.63 MB/s	     50000 msgs/s	     513 B/op	       1 allocs/op
@@ -52,6 +52,8 @@ func TestWriteReport(t *testing.T) {
 		// ours-readinto is the fastest ws library and 1.10× raw.
 		"| ours-readinto | 22.0 µs | ±36% | 1.00× | 1.10× | 33.0 µs | 0 | 0 | 0.00 | 3 |",
 		"| gorilla | 44.0 µs | ±0% | 2.00× | 2.20× | – | 3 | 568 | 2.00 | 1 |",
+		// Latency percentiles and GCs from the same run.
+		"| gorilla | 40.0 µs / 90.0 µs / 300.0 µs / 2.50 ms · 3/1 |",
 		// Throughput ratios are of time per message.
 		"| ours | 40000 | ±0% | 1.00× | 1.25× |",
 		"| RoundTrip 16B: ours-readinto within 1.2× raw TCP | 1.10× (spread ours ±36%, raw ±0%) | yes |",

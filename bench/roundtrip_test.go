@@ -56,11 +56,15 @@ func roundTrip(b *testing.B, lib *Lib, addr string, e *echoProc, size int) {
 	if e != nil {
 		before = e.stats(b)
 	}
+	lat := latencies()
+	gc0 := numGC()
 	cpu0 := CPUTime()
 	b.SetBytes(int64(len(msg)))
 	b.ReportAllocs()
 	for b.Loop() {
+		t0 := time.Now()
 		got, err := c.Echo(msg, buf)
+		lat.add(time.Since(t0))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -69,12 +73,16 @@ func roundTrip(b *testing.B, lib *Lib, addr string, e *echoProc, size int) {
 		}
 	}
 	cpu := CPUTime() - cpu0
+	gcs := numGC() - gc0
 	if e != nil {
 		after := e.stats(b)
 		mallocs := float64(after.Mallocs-before.Mallocs) - float64(e.overhead)
 		b.ReportMetric(max(mallocs, 0)/float64(b.N), "srv-allocs/op")
 		cpu += time.Duration(after.CPU - before.CPU)
+		b.ReportMetric(float64(after.NumGC-before.NumGC), "srv-gcs")
 	}
+	b.ReportMetric(float64(gcs), "gcs")
+	lat.report(b)
 	// CPU time of both sides: far less sensitive than wall time to other
 	// processes on the machine, which make a round trip wait for a core.
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")

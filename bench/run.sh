@@ -4,8 +4,10 @@
 # that a change in machine load hits every library alike), idle.jsonl and
 # idle.md (idle memory per connection), benchstat.txt, report.md (one table
 # per benchmark and size: medians, spread, ratios, targets), summary.md
-# (the same, compact) and machine.txt. With UPDATE_DOC=1 it also rewrites
-# the generated results block of ../docs/benchmarks.md.
+# (the same, compact), machine.txt and latency.csv.gz (every round trip's
+# latency in order, per benchmark and pass: bench,pass,seq,ns). With
+# UPDATE_DOC=1 it also rewrites the generated results block of
+# ../docs/benchmarks.md.
 #
 #   ./run.sh                       # COUNT=6 BENCHTIME=1s IDLE_N=10000
 #   COUNT=10 BENCH='RoundTrip$' ./run.sh
@@ -40,16 +42,18 @@ trap 'rm -rf "$tmp"' EXIT
 
 go test -c -o "$tmp/bench.test" .
 : > results/bench.txt.tmp
+: > results/latency.csv.gz.tmp
 for i in $(seq 1 "$COUNT"); do
 	echo "pass $i of $COUNT, load $(cut -d' ' -f1 /proc/loadavg)" >&2
 	"$tmp/bench.test" -test.run='^$' -test.bench="$BENCH" -test.benchmem \
-		-test.count=1 -test.benchtime="$BENCHTIME" -test.timeout=0 | tee -a results/bench.txt.tmp
+		-test.count=1 -test.benchtime="$BENCHTIME" -test.timeout=0 \
+		-latency=results/latency.csv.gz.tmp -latency-pass="$i" | tee -a results/bench.txt.tmp
 done
 
 go run ./cmd/idlebench -n "$IDLE_N" -out results/idle.jsonl.tmp > results/idle.md.tmp
 
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> results/machine.txt.tmp
-for f in machine.txt bench.txt idle.jsonl idle.md; do
+for f in machine.txt bench.txt idle.jsonl idle.md latency.csv.gz; do
 	mv "results/$f.tmp" "results/$f"
 done
 

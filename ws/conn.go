@@ -133,6 +133,7 @@ type Conn struct {
 	rCompressed bool // the current message is compressed
 	rSrc        *inflateSrc
 	rFlate      io.ReadCloser
+	rFlateDone  bool   // the current compressed message is decoded to its end
 	rOut        int64  // decompressed bytes of the current message
 	rHist       []byte // decompressed history, for context takeover
 	rGen        uint64 // counts Reader calls, to retire stale readers

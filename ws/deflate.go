@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 
 	"github.com/vizserve/vizserve/ws/internal/deflate"
+	"github.com/vizserve/vizserve/ws/internal/inflate"
 )
 
 // CompressionOptions turns on permessage-deflate (RFC 7692) in
@@ -250,12 +252,21 @@ func (s *inflateSrc) Read(p []byte) (int, error) {
 // done reports whether all the message's input, tail included, was read.
 func (s *inflateSrc) done() bool { return s.rawEOF && s.tail == len(deflateTail) && s.r == s.w }
 
-// startInflate prepares to decompress the message that starts now.
+// startInflate prepares to decompress the message that starts now. The
+// streaming decompressor is taken only when a Reader needs it (see
+// readInflated): Read and ReadInto decode the message whole.
 func (c *Conn) startInflate(ctx context.Context) {
 	if c.rSrc == nil {
 		c.rSrc = &inflateSrc{}
 	}
 	c.rSrc.reset(c, ctx)
+	c.rFlate = nil
+	c.rFlateDone = false
+	c.rOut = 0
+}
+
+// takeFlate gives the current message a streaming decompressor.
+func (c *Conn) takeFlate() {
 	dict := c.history()
 	if fr, ok := flateReaders.Get().(io.ReadCloser); ok {
 		fr.(flate.Resetter).Reset(c.rSrc, dict)
@@ -263,11 +274,11 @@ func (c *Conn) startInflate(ctx context.Context) {
 	} else {
 		c.rFlate = flate.NewReaderDict(c.rSrc, dict)
 	}
-	c.rOut = 0
 }
 
 // endInflate returns the decompressor to the pool.
 func (c *Conn) endInflate() {
+	c.rFlateDone = true
 	if c.rFlate != nil {
 		flateReaders.Put(c.rFlate)
 		c.rFlate = nil
@@ -277,8 +288,11 @@ func (c *Conn) endInflate() {
 // readInflated reads decompressed bytes of the current message. It returns
 // io.EOF at the end of the message.
 func (c *Conn) readInflated(ctx context.Context, p []byte) (int, error) {
-	if c.rFlate == nil {
+	if c.rFlateDone {
 		return 0, io.EOF
+	}
+	if c.rFlate == nil {
+		c.takeFlate()
 	}
 	c.rSrc.ctx = ctx
 	if len(p) == 0 {
@@ -453,4 +467,91 @@ func (pm *PreparedMessage) deflated(bits, level int) []byte {
 	frame = append(frame, payload...)
 	f, _ := pm.compressed.LoadOrStore(key, frame)
 	return f.([]byte)
+}
+
+// Whole-message decoding: Read and ReadInto take the rest of a compressed
+// message's payload into memory and decode it in one go, which is much
+// faster than streaming it through compress/flate. Both buffers come from
+// pools and go back when the message is read: an idle connection holds
+// neither.
+var (
+	inflaters    = sync.Pool{New: func() any { return new(inflate.Decoder) }}
+	inflateBufs  sync.Pool // *[]byte: compressed input, then decoded output
+	maxPooledBuf = 4 << 20
+)
+
+func getInflateBuf() *[]byte {
+	if bp, ok := inflateBufs.Get().(*[]byte); ok {
+		return bp
+	}
+	b := make([]byte, 0, 4096)
+	return &b
+}
+
+func putInflateBuf(bp *[]byte) {
+	if cap(*bp) <= maxPooledBuf {
+		*bp = (*bp)[:0]
+		inflateBufs.Put(bp)
+	}
+}
+
+// inflateWhole reads the rest of the current compressed message and
+// decodes it. It returns the message in *out, a pooled buffer the caller
+// gives back with putInflateBuf, as out[off:]. Errors are terminal, except
+// a context's, as for readData.
+func (c *Conn) inflateWhole(ctx context.Context) (out *[]byte, off int, err error) {
+	in := getInflateBuf()
+	defer putInflateBuf(in)
+	// The compressed payload, in a buffer that grows with the bytes that
+	// arrive.
+	buf := *in
+	for {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, len(buf))
+		}
+		n, err := c.readRawPayload(ctx, buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			*in = buf
+			return nil, 0, err
+		}
+	}
+	buf = append(buf, deflateTail[:]...)
+	*in = buf
+	c.rFlateDone = true
+
+	history := c.history()
+	limit := c.limit()
+	d := inflaters.Get().(*inflate.Decoder)
+	out = getInflateBuf()
+	dec, res, derr := d.Decode(*out, history, buf, int(min(limit, int64(^uint(0)>>1))))
+	inflaters.Put(d)
+	*out = dec
+	fail := func(code StatusCode, reason string) (*[]byte, int, error) {
+		putInflateBuf(out)
+		return nil, 0, c.fail(code, reason)
+	}
+	switch {
+	case derr == inflate.ErrLimit:
+		return fail(StatusMessageTooBig, fmt.Sprintf("decompressed message exceeds the read limit of %d bytes", limit))
+	case derr != nil:
+		return fail(StatusInvalidFramePayloadData, "invalid compressed data: "+derr.Error())
+	case res.Final && res.Consumed != len(buf):
+		return fail(StatusInvalidFramePayloadData, "data after the final deflate block")
+	}
+	msg := dec[len(history):]
+	if c.rType == MessageText {
+		if !c.rUTF8.write(msg) {
+			return fail(StatusInvalidFramePayloadData, "invalid UTF-8 in text message")
+		}
+		if !c.rUTF8.complete() {
+			return fail(StatusInvalidFramePayloadData, "text message ends inside a UTF-8 sequence")
+		}
+	}
+	c.remember(msg)
+	c.rMsg = false
+	return out, len(history), nil
 }

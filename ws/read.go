@@ -1,13 +1,15 @@
 package ws
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"net"
-	"slices"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -34,47 +36,97 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	var buf []byte
-	for {
-		if len(buf) == cap(buf) {
-			// Full: see whether the message goes on before growing.
-			_, err := c.readData(ctx, nil)
+	if c.rCompressed {
+		out, off, err := c.inflateWhole(ctx)
+		if err != nil {
+			return 0, nil, c.midMessage(err)
+		}
+		p := append([]byte{}, (*out)[off:]...)
+		putInflateBuf(out)
+		return typ, p, nil
+	}
+	if !c.rCompressed && c.rFin && c.rRemain <= int64(c.rb.w-c.rb.r) {
+		// The whole message is buffered already: one exact allocation.
+		buf := make([]byte, c.rRemain)
+		n := 0
+		for {
+			m, err := c.readData(ctx, buf[n:])
+			n += m
 			if err == io.EOF {
-				return typ, buf, nil
+				return typ, buf[:n], nil
 			}
 			if err != nil {
 				return 0, nil, c.midMessage(err)
 			}
-			buf = slices.Grow(buf, c.growth(len(buf)))
 		}
-		n, err := c.readData(ctx, buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			return typ, buf, nil
+	}
+	p, err := c.readChunks(ctx)
+	if err != nil {
+		return 0, nil, c.midMessage(err)
+	}
+	return typ, p, nil
+}
+
+// readChunks reads the rest of the message into pooled chunks and returns
+// it in one new slice of exactly its length. Memory follows the bytes that
+// arrived, never the length a frame header announces: a peer that
+// announces 16 MiB and sends nothing costs one small chunk. Chunks double
+// in size as payload arrives (so a large message costs few reads and no
+// copy but the last), and the result is allocated once, without zeroing,
+// when the length is known.
+func (c *Conn) readChunks(ctx context.Context) ([]byte, error) {
+	var stack [16][]byte
+	parts := stack[:0]
+	var held [16]*[]byte
+	chunks := held[:0]
+	defer func() {
+		for i, bp := range chunks {
+			putReadChunk(bp)
+			chunks[i] = nil
 		}
-		if err != nil {
-			return 0, nil, c.midMessage(err)
+	}()
+	class := 0
+	for {
+		bp := getReadChunk(class)
+		chunks = append(chunks, bp)
+		chunk := *bp
+		n := 0
+		for n < len(chunk) {
+			m, err := c.readData(ctx, chunk[n:])
+			n += m
+			if err == io.EOF {
+				parts = append(parts, chunk[:n])
+				if len(parts) == 1 {
+					return append([]byte{}, parts[0]...), nil
+				}
+				return bytes.Join(parts, nil), nil
+			}
+			if err != nil {
+				return nil, err
+			}
 		}
+		parts = append(parts, chunk)
+		class = min(class+1, len(readChunks)-1)
 	}
 }
 
-// growth says by how much Read grows a buffer holding have bytes of the
-// message. Memory follows the bytes that arrived, never the length a frame
-// header announces: a peer that announces 16 MiB and sends nothing costs a
-// small buffer, not 16 MiB. The buffer doubles as payload arrives (so a
-// large message costs O(log n) allocations), takes at once whatever is
-// already buffered, and never goes past the end of an uncompressed frame.
-func (c *Conn) growth(have int) int {
-	n := max(have, minReadGrowth, c.rb.w-c.rb.r)
-	if !c.rCompressed && c.rRemain < int64(n) {
-		n = int(c.rRemain)
+// readChunks pool the chunks Read collects a message in: 4 KiB, doubling
+// up to 256 KiB. A connection holds them only while Read runs.
+var readChunks [7]sync.Pool
+
+func init() {
+	for i := range readChunks {
+		size := 4096 << i
+		readChunks[i].New = func() any { b := make([]byte, size); return &b }
 	}
-	return n
 }
 
-// minReadGrowth is the first buffer Read allocates for a message whose
-// bytes have not arrived yet.
-const minReadGrowth = 512
+func getReadChunk(class int) *[]byte { return readChunks[class].Get().(*[]byte) }
+
+func putReadChunk(bp *[]byte) {
+	class := bits.TrailingZeros(uint(len(*bp) / 4096))
+	readChunks[class].Put(bp)
+}
 
 // ReadInto reads the next data message whole into buf and returns its type
 // and length. It allocates nothing, so a loop over ReadInto with one buffer
@@ -94,6 +146,15 @@ func (c *Conn) ReadInto(ctx context.Context, buf []byte) (MessageType, int, erro
 	typ, err := c.startMessage(ctx)
 	if err != nil {
 		return 0, 0, err
+	}
+	if c.rCompressed {
+		out, off, err := c.inflateWhole(ctx)
+		if err != nil {
+			return 0, 0, c.midMessage(err)
+		}
+		n := copy(buf, (*out)[off:])
+		putInflateBuf(out)
+		return typ, n, nil
 	}
 	n := 0
 	for {

@@ -16,6 +16,7 @@ const (
 
 // levelConfig tunes the matcher for one level.
 type levelConfig struct {
+	fast  bool // one candidate per position, no chains (compressFast)
 	lazy  bool // look one byte ahead for a longer match before taking one
 	chain int  // hash chain entries to look at per search
 	good  int  // with a pending match this long, look at a quarter of the chain
@@ -24,7 +25,7 @@ type levelConfig struct {
 
 var levels = [10]levelConfig{
 	0: {},
-	1: {lazy: false, chain: 4, nice: 16},
+	1: {fast: true},
 	2: {lazy: false, chain: 8, nice: 32},
 	3: {lazy: false, chain: 24, nice: 64},
 	4: {lazy: true, chain: 16, good: 8, nice: 32},

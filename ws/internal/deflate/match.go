@@ -14,6 +14,8 @@ func (c *Compressor) compress(limit int) {
 	switch {
 	case c.level == NoCompression:
 		c.pos = limit
+	case c.cfg.fast:
+		c.compressFast(limit)
 	case c.cfg.lazy:
 		c.compressLazy(limit)
 	default:
@@ -187,6 +189,67 @@ func (c *Compressor) compressLazy(limit int) {
 		} else {
 			c.literal(buf[i-1])
 		}
+	}
+	c.pos = i
+}
+
+// compressFast is BestSpeed: one candidate per hash (head only, no
+// chains), matches extended byte by byte from a 4-byte agreement, only the
+// last positions of a match entered in the table, and a search that skips
+// ahead faster the longer it finds nothing (one more byte per 32 misses);
+// where the table has no match, the last match's distance is tried.
+// The table holds absolute positions, as for the chains, so that Reset
+// and slides cost nothing; prev is not used.
+func (c *Compressor) compressFast(limit int) {
+	buf := c.buf
+	end := len(buf)
+	head := c.head
+	shift := c.hashShift
+	base := c.base
+	window := uint32(c.window)
+	i := c.pos
+	misses := 0
+	last := 0 // distance of the last match
+	// Stop hashing where fewer than 4 bytes remain; the tail goes out as
+	// literals.
+	hashEnd := min(limit, end-minMatch+1)
+	for i < hashEnd {
+		x := binary.LittleEndian.Uint32(buf[i:])
+		h := x * 0x9E3779B1 >> shift
+		cand := head[h]
+		cur := base + uint32(i)
+		head[h] = cur
+		dist := 0
+		if cand >= base && cur-cand <= window && binary.LittleEndian.Uint32(buf[cand-base:]) == x {
+			dist = int(cur - cand)
+		} else if last > 0 && i >= last && binary.LittleEndian.Uint32(buf[i-last:]) == x {
+			// The distance of the last match, which the table may have
+			// lost: what repeats once often repeats again.
+			dist = last
+		}
+		if dist > 0 {
+			ci := i - dist
+			maxLen := min(maxMatch, end-i)
+			length := minMatch + matchLen(buf[ci+minMatch:], buf[i+minMatch:i+maxLen])
+			c.addMatch(i, length, dist)
+			last = dist
+			// The two positions before the match's end, so that a repeat
+			// of what follows finds it.
+			for j := max(i+1, i+length-2); j < i+length && j+minMatch <= end; j++ {
+				head[binary.LittleEndian.Uint32(buf[j:])*0x9E3779B1>>shift] = base + uint32(j)
+			}
+			i += length
+			misses = 0
+			continue
+		}
+		stop := min(i+1+misses>>5, limit)
+		for ; i < stop; i++ {
+			c.litFreq[buf[i]]++
+		}
+		misses++
+	}
+	for ; i < limit; i++ {
+		c.litFreq[buf[i]]++
 	}
 	c.pos = i
 }
