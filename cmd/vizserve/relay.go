@@ -169,7 +169,7 @@ func runRelay(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if tok != "" {
 		u += "?" + server.TokenParam + "=" + url.QueryEscape(tok)
 	}
-	fmt.Fprintf(stdout, "vizserve: relay %s of scene %q from %s: open %s\n", sub.Name(), o.nats.scene, o.url, u)
+	fmt.Fprintf(stdout, "vizserve: relay %s (pid %d) of scene %q from %s: open %s\n", sub.Name(), os.Getpid(), o.nats.scene, o.url, u)
 	return srv.Run(ctx)
 }
 
@@ -200,6 +200,7 @@ func runRelayProcs(ctx context.Context, o *relayOpts, args []string, stdout, std
 				args := append(child[:len(child):len(child)], "-name", o.nats.scene+"-"+strconv.Itoa(os.Getpid())+"-"+strconv.Itoa(i)+"-"+strconv.Itoa(int(nextGen())))
 				cmd := exec.CommandContext(ctx, exe, args...)
 				cmd.Stdout, cmd.Stderr = stdout, stderr
+				dieWithParent(cmd)
 				if err := cmd.Run(); err != nil && ctx.Err() == nil {
 					fmt.Fprintf(stderr, "vizserve: relay process %d ended (%v); starting another\n", i+1, err)
 				}
