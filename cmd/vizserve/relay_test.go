@@ -27,7 +27,7 @@ import (
 var relayLine = regexp.MustCompile(`^vizserve: relay \S+ \(pid (\d+)\) .*: open (\S+)`)
 
 // freePort returns a loopback port that was free a moment ago.
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
