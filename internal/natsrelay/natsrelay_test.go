@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -405,4 +407,30 @@ func TestPresence(t *testing.T) {
 			t.Fatalf("presence: origin counts %d, relay %d; want 21", r.pub.Viewers(1), r.relays[0].sub.Viewers(10))
 		}
 	}
+}
+
+// TestSilentOriginShowsOverlay: the sim dies (its publisher with it); the
+// relays' pages show StaleText, then a new sim swaps in and the overlay
+// goes.
+func TestSilentOriginShowsOverlay(t *testing.T) {
+	ctx, cancel := deadline.Context(t)
+	defer cancel()
+	r := newRig(t, 20, 2)
+	r.settle(ctx)
+	r.pub.Close()
+	died := time.Now()
+	for i, x := range r.relays {
+		if err := x.sub.Wait(ctx, func(st SubscriberStats) bool { return st.Stale }); err != nil {
+			t.Fatalf("relay %d: %v", i+1, err)
+		}
+		if !strings.Contains(x.view.Dump(), "overlay "+strconv.Quote(StaleText)) {
+			t.Errorf("relay %d's viewer shows no overlay:\n%.400s", i+1, x.view.Dump())
+		}
+	}
+	if d := time.Since(died); d > 3*time.Second {
+		t.Errorf("the overlay came %v after the sim died; want ≤ 3 s", d)
+	}
+	r.sim = newSim(t, 30, 3)
+	r.startPublisher(r.sim)
+	r.settle(ctx) // the oracle has no overlay: it went
 }

@@ -21,7 +21,14 @@ const (
 	// DefaultHold is how many publications a relay holds while it waits
 	// for a keyframe.
 	DefaultHold = 256
+	// DefaultStaleAfter is how long a relay waits without a word from the
+	// origin (publications and heartbeats, DefaultHeartbeat apart) before
+	// its pages show the overlay StaleText.
+	DefaultStaleAfter = 1500 * time.Millisecond
 )
+
+// StaleText is the overlay a relay's pages show while the origin is silent.
+const StaleText = "the simulation is not reachable: waiting for it to come back"
 
 // SubscriberOptions configures NewSubscriber.
 type SubscriberOptions struct {
@@ -59,6 +66,9 @@ type Subscriber struct {
 	last    uint64
 	synced  bool
 	held    []heldPub
+	heard   time.Time // the last frame from the origin
+	stale   bool      // the relay shows StaleText
+	overlay string    // the origin's own overlay, shown again when it comes back
 	stats   SubscriberStats
 	changed chan struct{} // closed and replaced at every change of stats
 
@@ -83,6 +93,7 @@ type SubscriberStats struct {
 	Keyframes    uint64 // keyframes applied
 	Requests     uint64 // keyframe requests sent
 	Heartbeats   uint64
+	Stale        bool // the origin has been silent: the pages show StaleText
 }
 
 // NewSubscriber starts feeding a Relay from nc; serve it with
@@ -135,9 +146,11 @@ func NewSubscriber(nc *nats.Conn, opts *SubscriberOptions) (*Subscriber, error) 
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	s.done.Add(2)
+	s.heard = time.Now()
+	s.done.Add(3)
 	go s.requester(ctx)
 	go s.presenceLoop(ctx)
+	go s.watch(ctx)
 	s.want()
 	return s, nil
 }
@@ -178,7 +191,7 @@ func (s *Subscriber) Wait(ctx context.Context, cond func(SubscriberStats) bool) 
 
 // note publishes a change of stats; called with mu held.
 func (s *Subscriber) note() {
-	s.stats.Epoch, s.stats.Pub, s.stats.Synced = s.epoch, s.last, s.synced
+	s.stats.Epoch, s.stats.Pub, s.stats.Synced, s.stats.Stale = s.epoch, s.last, s.synced, s.stale
 	close(s.changed)
 	s.changed = make(chan struct{})
 }
@@ -200,6 +213,7 @@ func (s *Subscriber) onStream(m *nats.Msg) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.heard = time.Now()
 	switch h.Kind {
 	case kindHeartbeat:
 		s.stats.Heartbeats++
@@ -267,6 +281,7 @@ func (s *Subscriber) apply(pub uint64, data []byte) {
 		return
 	}
 	b.Seq = pub
+	s.seeOverlay(b)
 	if !s.relay.Send(b) {
 		s.synced = false
 		s.want()
@@ -274,6 +289,50 @@ func (s *Subscriber) apply(pub uint64, data []byte) {
 	}
 	s.last = pub
 	s.stats.Publications++
+	s.fresh()
+}
+
+// seeOverlay records the origin's overlay; called with mu held.
+func (s *Subscriber) seeOverlay(b *wire.Batch) {
+	if b.IsKeyframe() {
+		s.overlay = ""
+	}
+	for i := range b.Ops {
+		if b.Ops[i].Code == wire.OpOverlay {
+			s.overlay = b.Ops[i].Text
+		}
+	}
+}
+
+// fresh takes StaleText away after the origin spoke again, putting back
+// its own overlay; called with mu held, after a publication or keyframe.
+func (s *Subscriber) fresh() {
+	if !s.stale {
+		return
+	}
+	s.stale = false
+	s.relay.Send(&wire.Batch{Seq: s.last, Ops: []wire.Op{{Code: wire.OpOverlay, Text: s.overlay}}})
+}
+
+// watch shows StaleText while the origin is silent.
+func (s *Subscriber) watch(ctx context.Context) {
+	defer s.done.Done()
+	t := time.NewTicker(DefaultHeartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		s.mu.Lock()
+		if !s.stale && s.stats.Keyframes > 0 && time.Since(s.heard) > DefaultStaleAfter {
+			s.stale = true
+			s.relay.Send(&wire.Batch{Seq: s.last, Ops: []wire.Op{{Code: wire.OpOverlay, Text: StaleText}}})
+			s.note()
+		}
+		s.mu.Unlock()
+	}
 }
 
 // onKeyframe applies a keyframe at publication pub of epoch and then the
@@ -286,12 +345,14 @@ func (s *Subscriber) onKeyframe(epoch, pub uint64, data []byte) {
 		return
 	}
 	b.Seq = pub
+	s.seeOverlay(b)
 	if !s.relay.Send(b) {
 		s.want()
 		return
 	}
 	s.epoch, s.last, s.synced = epoch, pub, true
 	s.stats.Keyframes++
+	s.fresh()
 	held := s.held
 	s.held = nil
 	for _, h := range held {
