@@ -319,3 +319,55 @@ func peerPorts(t *testing.T, pid, port int) map[int]bool {
 	}
 	return peers
 }
+
+// TestPublishToRelay: vizserve -broker -publish serves a scene and
+// publishes it; vizserve relay serves it too. A viewer of the relay sees
+// the scene, and a save swaps the new version in on the relay as on the
+// front, without a new connection.
+func TestPublishToRelay(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := deadline.Context(t)
+	defer cancel()
+	file := copyScene(t)
+	natsAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	origin := startVizserve(t, "-broker", natsAddr, "-publish", "nats://"+natsAddr, "-scene", "cmd", "-addr", "127.0.0.1:0", file)
+	origin.running()
+	relay := peers.Run(t, exec.Command(bin, "relay", "-nats", "nats://"+natsAddr, "-scene", "cmd", "-addr", "127.0.0.1:0"))
+	l, err := relay.Line(ctx)
+	if err != nil {
+		t.Fatalf("vizserve relay: %v", err)
+	}
+	m := relayLine.FindStringSubmatch(l)
+	if m == nil {
+		t.Fatalf("vizserve relay said %q", l)
+	}
+	v := newWSViewer("ws" + m[2][len("http"):] + "ws")
+	vctx, stop := context.WithCancel(ctx)
+	var vwg sync.WaitGroup
+	defer vwg.Wait()
+	defer stop()
+	vwg.Go(func() { v.run(vctx) })
+	text := func(id string) func(*wsViewer) bool {
+		return func(v *wsViewer) bool {
+			e, ok := v.m.ByID(id)
+			return ok && e.Text != ""
+		}
+	}
+	if !v.wait(ctx, text("label")) {
+		t.Fatal("the relay's viewer got no scene")
+	}
+	if !v.wait(ctx, func(v *wsViewer) bool { e, _ := v.m.ByID("label"); return e.Text == "v1" }) {
+		t.Fatal("the relay's viewer shows no v1 label")
+	}
+	edit(t, file, `"v1"`, `"v2"`)
+	origin.running()
+	if !v.wait(ctx, func(v *wsViewer) bool { e, _ := v.m.ByID("label"); return e.Text == "v2" }) {
+		t.Fatal("the new version did not reach the relay's viewer")
+	}
+	v.mu.Lock()
+	conns := v.conns
+	v.mu.Unlock()
+	if conns != 1 {
+		t.Errorf("the relay's viewer connected %d times; want once", conns)
+	}
+}
