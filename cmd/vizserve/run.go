@@ -121,6 +121,8 @@ func printUsage(w io.Writer, fs *flag.FlagSet) {
 	recordFlags(new(recordOpts), w).PrintDefaults()
 	fmt.Fprint(w, "\nFlags of vizserve replay:\n")
 	replayFlags(new(replayOpts), w).PrintDefaults()
+	fmt.Fprint(w, "\nFlags of vizserve relay:\n")
+	relayFlags(new(relayOpts), w).PrintDefaults()
 }
 
 // parse parses flags placed before and after the positional arguments.
