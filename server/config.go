@@ -29,6 +29,12 @@ type Config struct {
 	// Port 0 picks a free port; Addr and URL report it.
 	Addr string
 
+	// ReusePort lets several processes listen on the same Addr
+	// (SO_REUSEPORT, Linux only): the kernel spreads new connections over
+	// them, and those of one that dies go to the others (vizserve relay
+	// -procs).
+	ReusePort bool
+
 	// TLS: TLSConfig, or a certificate and key file pair. Then the server
 	// speaks https and wss on the same port.
 	TLSConfig   *tls.Config

@@ -31,6 +31,8 @@ type Hub struct {
 	sent    atomic.Uint64 // batches written to viewers
 	bytes   atomic.Uint64
 
+	count atomic.Pointer[func(local int) int] // see CountViewers
+
 	encMu    sync.Mutex
 	encBatch *wire.Batch // the last batch encoded for the viewers that keep up
 	encSeq   uint64
@@ -71,6 +73,26 @@ type HubStats struct {
 // Stats returns the hub's counters.
 func (h *Hub) Stats() HubStats {
 	return HubStats{Viewers: int(h.viewers.Load()), Events: h.events.Load(), Dropped: h.over.Load(), Batches: h.sent.Load(), Bytes: h.bytes.Load()}
+}
+
+// CountViewers makes the HUD show count(local) viewers instead of the
+// hub's own count (local): a relay shows its scene's viewers on every
+// relay. count is called for every batch written and must be cheap; nil
+// goes back to the hub's own count.
+func (h *Hub) CountViewers(count func(local int) int) {
+	if count == nil {
+		h.count.Store(nil)
+		return
+	}
+	h.count.Store(&count)
+}
+
+func (h *Hub) shownViewers() int {
+	n := int(h.viewers.Load())
+	if f := h.count.Load(); f != nil {
+		return (*f)(n)
+	}
+	return n
 }
 
 // Window is how many batches a viewer may have unacknowledged. The writer
@@ -124,7 +146,7 @@ func (h *Hub) newViewer(c *ws.Conn) *viewer {
 		Ready: v.mayWrite,
 		Encode: func(dst []byte, b *stream.Outgoing) ([]byte, error) {
 			v.num++
-			dst, err := b.Append(dst, v.num, &wire.ViewerStats{Viewers: uint64(h.viewers.Load()), Lag: v.lag(b.Seq)})
+			dst, err := b.Append(dst, v.num, &wire.ViewerStats{Viewers: uint64(h.shownViewers()), Lag: v.lag(b.Seq)})
 			if err != nil {
 				h.log.Error("hub: cannot encode a batch", "err", err)
 				c.Close(ws.StatusInternalError, "cannot encode a batch")

@@ -33,7 +33,11 @@ func (s *Server) Open() error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", s.cfg.Addr)
+	lc := net.ListenConfig{}
+	if s.cfg.ReusePort {
+		lc.Control = reusePort
+	}
+	ln, err := lc.Listen(context.Background(), "tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
 	}

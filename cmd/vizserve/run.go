@@ -31,6 +31,7 @@ Usage:
   vizserve export [flags] PATH -o FILE  run PATH headless, write a frame as SVG
   vizserve record -o FILE [-for D] URL  record the scene served at URL, as a viewer
   vizserve replay [-addr A] FILE        serve a recording, played at 1×, with a /replay control
+  vizserve relay -nats URL -scene NAME  serve a scene published over NATS (docs/scale.md)
   vizserve version                      print the version
   vizserve help                         print this help
 
@@ -62,6 +63,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return runRecord(ctx, args[1:], stdout, stderr)
 		case "replay":
 			return runReplay(ctx, args[1:], stdout, stderr)
+		case "relay":
+			return runRelay(ctx, args[1:], stdout, stderr)
 		}
 	}
 	return runServe(ctx, args, stdout, stderr)
@@ -74,6 +77,7 @@ type serveOpts struct {
 	verbose               bool
 	tokenTTL              time.Duration
 	allowHosts            hostList
+	nats                  natsOpts
 }
 
 // hostList is the repeatable -allow-host flag.
@@ -103,6 +107,7 @@ func serveFlags(o *serveOpts, out io.Writer) *flag.FlagSet {
 	fs.BoolVar(&o.open, "open", false, "open the page in the system's browser")
 	fs.BoolVar(&o.verbose, "v", false, "log debug detail")
 	fs.StringVar(&o.record, "record", "", "record everything the viewers see, from the start, to `file` (docs/recording.md)")
+	natsFlags(fs, &o.nats)
 	return fs
 }
 
@@ -116,6 +121,8 @@ func printUsage(w io.Writer, fs *flag.FlagSet) {
 	recordFlags(new(recordOpts), w).PrintDefaults()
 	fmt.Fprint(w, "\nFlags of vizserve replay:\n")
 	replayFlags(new(replayOpts), w).PrintDefaults()
+	fmt.Fprint(w, "\nFlags of vizserve relay:\n")
+	relayFlags(new(relayOpts), w).PrintDefaults()
 }
 
 // parse parses flags placed before and after the positional arguments.
@@ -159,9 +166,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if (o.tlsCert == "") != (o.tlsKey == "") {
 		return errors.New("-tls-cert and -tls-key go together")
 	}
+	attach, err := o.nats.attach(stderr)
+	if err != nil {
+		return err
+	}
+	closeBroker, err := o.nats.startBroker(stdout)
+	if err != nil {
+		return err
+	}
+	defer closeBroker()
 	var opener sync.WaitGroup
 	defer opener.Wait()
 	cfg := dev.Config{
+		Attach:   attach,
 		Path:     pos[0],
 		Addr:     o.addr,
 		NoWatch:  o.noWatch,

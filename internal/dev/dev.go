@@ -82,6 +82,11 @@ type Config struct {
 	ConnectTimeout time.Duration
 	// Watch tunes the watcher's debouncing.
 	Watch *watch.Options
+	// Attach, if set, is called once the server listens with the relay
+	// the viewers watch and their hub (vizserve -publish publishes the
+	// relay's stream); what it returns is called at shutdown, before the
+	// server closes.
+	Attach func(relay *stream.Relay, hub *server.Hub) (detach func())
 	// OnReady, if set, is called with the page's URL once the server
 	// listens.
 	OnReady func(url string)
@@ -171,6 +176,7 @@ type front struct {
 	cast cast // which child serves the viewers, which starts
 
 	srvDone chan struct{} // closed when Serve has returned
+	detach  func()        // Config.Attach's
 
 	// loop-owned
 	nchild                                   int
@@ -317,7 +323,7 @@ func (d *front) serve() error {
 		tok = cfg.Tokens.Mint("/", d.cfg.TokenTTL)
 	}
 	d.srv = server.New(cfg)
-	server.MountScene(d.srv, d.relay, &server.SceneOptions{
+	hub := server.MountScene(d.srv, d.relay, &server.SceneOptions{
 		Title: "vizserve · " + d.what(),
 		// Asked at every page load, so that a stylesheet or script added
 		// next to the scene appears on the next load.
@@ -343,6 +349,9 @@ func (d *front) serve() error {
 			fmt.Fprintf(d.errw, "vizserve: server: %v\n", err)
 		}
 	}()
+	if d.cfg.Attach != nil {
+		d.detach = d.cfg.Attach(d.relay, hub)
+	}
 	u := d.srv.URL() + "/"
 	if tok != "" {
 		u += "?" + server.TokenParam + "=" + url.QueryEscape(tok)
@@ -376,6 +385,9 @@ func (d *front) shutdown() {
 	// goroutines, which see ctx end; goroutines that post to the loop
 	// give up when ctx ends.
 	d.wg.Wait()
+	if d.detach != nil {
+		d.detach()
+	}
 	if err := d.srv.Close(); err != nil {
 		fmt.Fprintf(d.errw, "vizserve: %v\n", err)
 	}
