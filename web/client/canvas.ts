@@ -8,6 +8,7 @@
 // canvas lives in a foreignObject.
 
 import type { Node } from "./scene";
+import { type Cellular, Grid, NONE } from "./hittest";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const XHTML_NS = "http://www.w3.org/1999/xhtml";
@@ -176,8 +177,16 @@ function opac(v: string | undefined): number {
 }
 
 /** A record: one element of a canvas layer, addressed by its handle like a DOM node. */
-export class Rec implements Node {
+export class Rec implements Node, Cellular {
   parent: Rec | null = null;
+  /** Paint order in the layer (hit testing), valid while the layer's ordered is set. */
+  ord = 0;
+  /** In the layer (not removed). */
+  live = true;
+  bb: number[] | null = null;
+  cell = NONE;
+  ci = 0;
+  gd = false;
   kids: Rec[] = [];
   /** Attributes: text, or the number a set-num or set-xy op gave (no formatting and parsing back). */
   attrs = new Map<string, string | number>();
@@ -214,11 +223,13 @@ export class Rec implements Node {
       this.path = null;
       this.nums = null;
     }
+    if (this.layer.grid) this.layer.touch(this);
     this.layer.dirty();
   }
 
   setText(t: string): void {
     this.text = t;
+    if (this.layer.grid) this.layer.touch(this);
     this.layer.dirty();
   }
 
@@ -347,6 +358,7 @@ export class Layer {
     this.watch = new MutationObserver((l) => {
       if (l.some((r) => r.target === this.g)) {
         this.base = null;
+        this.grid = null;
         for (const k of this.kids) k.stale();
       }
       this.dirty();
@@ -467,6 +479,8 @@ export class Layer {
     this.curM = ID;
     for (const r of this.kids) this.drawRec(r, ID, base, B);
     ctx.globalAlpha = 1;
+    // The moves of this frame, placed in the grid now rather than by the next event.
+    if (this.grid) this.flush();
   }
 
   private curAlpha = 1;
@@ -522,6 +536,7 @@ export class Layer {
   restyle(): void {
     this.classes.clear();
     this.base = null;
+    this.grid = null;
     for (const k of this.kids) k.stale();
     this.dirty();
   }
@@ -708,7 +723,10 @@ export class Layer {
       s.images.set(href, img);
     }
     if (!img.complete) {
-      img.addEventListener("load", () => this.dirty(), { once: true });
+      img.addEventListener("load", () => {
+        this.touch(r);
+        this.dirty();
+      }, { once: true });
       return;
     }
     if (!img.naturalWidth) return;
@@ -717,10 +735,224 @@ export class Layer {
     this.ctx.drawImage(img, b[0], b[1], b[2], b[3]);
   }
 
+  /** The grid of the records' boxes: built at the first event, then kept up to date. */
+  grid: Grid<Rec> | null = null;
+  /** Whether the records' ord are their paint order. */
+  ordered = false;
+  private cand: Rec[] = [];
+
+  /** Notes that r's box may have changed (r or a record in it or around it). */
+  touch(r: Rec): void {
+    const g = this.grid;
+    if (!g) return;
+    if (r.tag === "g" || r.tag === "a") {
+      for (const k of r.kids) this.touch(k);
+      return;
+    }
+    const x = this.leafOf(r);
+    if (x) g.touch(x);
+  }
+
+  /** A record's structure changed: the order is to be counted again, the subtree placed again. */
+  restructured(r: Rec | null): void {
+    this.ordered = false;
+    if (r) this.touch(r);
+  }
+
+  /** Takes r's subtree out of the grid (r was removed or moved). */
+  unlink(r: Rec): void {
+    r.live = false;
+    if (this.grid) this.grid.unlink(r);
+    for (const k of r.kids) this.unlink(k);
+  }
+
+  // The record the grid holds for r: r's outermost ancestor (or r) that
+  // is not a group and is below groups only; null for records not drawn
+  // (in defs, a clipPath...).
+  private leafOf(r: Rec): Rec | null {
+    let x = r;
+    while (x.parent && x.parent.tag !== "g" && x.parent.tag !== "a") x = x.parent;
+    for (let a = x.parent; a; a = a.parent) if (a.tag !== "g" && a.tag !== "a") return null;
+    return x.tag === "g" || x.tag === "a" ? null : x;
+  }
+
+  /** The transform from r's user space to the group's. */
+  cmOf(r: Rec): M {
+    const own = this.ownOf(r);
+    if (!r.parent) return own;
+    const pm = this.cmOf(r.parent);
+    return own === ID ? pm : mul(pm, own);
+  }
+
+  /** r's style, resolving its ancestors' as needed. */
+  styleFor(r: Rec): Style {
+    if (r.st) return r.st;
+    return this.styleOf(r, r.parent ? this.styleFor(r.parent) : this.baseStyle());
+  }
+
+  // A box that holds what r covers (fill, stroke) in the group's user
+  // space; null when not known (r is tested for every event).
+  private bounds(r: Rec): number[] | null {
+    const st = this.styleFor(r);
+    let b: number[] | null = null;
+    switch (r.tag) {
+      case "circle": {
+        const cx = r.n("cx"), cy = r.n("cy"), rr = Math.max(0, r.n("r"));
+        b = [cx - rr, cy - rr, cx + rr, cy + rr];
+        break;
+      }
+      case "ellipse": {
+        const cx = r.n("cx"), cy = r.n("cy");
+        const rx = Math.max(0, r.n("rx"), r.n("ry")), ry = rx;
+        b = [cx - rx, cy - ry, cx + rx, cy + ry];
+        break;
+      }
+      case "rect":
+      case "image":
+        if (r.tag === "image") {
+          const href = r.attr("href") ?? r.attr("xlink:href");
+          const img = href ? sh().images.get(href) : undefined;
+          if (img && img.naturalWidth) {
+            const q = imageBox(r, img.naturalWidth, img.naturalHeight);
+            b = [q[0], q[1], q[0] + q[2], q[1] + q[3]];
+            break;
+          }
+          if (!r.attrs.has("width") || !r.attrs.has("height")) return null;
+        }
+        b = [r.n("x"), r.n("y"), r.n("x") + Math.max(0, r.n("width")), r.n("y") + Math.max(0, r.n("height"))];
+        break;
+      case "line":
+        b = [Math.min(r.n("x1"), r.n("x2")), Math.min(r.n("y1"), r.n("y2")), Math.max(r.n("x1"), r.n("x2")), Math.max(r.n("y1"), r.n("y2"))];
+        break;
+      case "polyline":
+      case "polygon": {
+        const v = nums(r.attr("points"));
+        if (v.length < 2) return null;
+        b = [Infinity, Infinity, -Infinity, -Infinity];
+        for (let i = 0; i + 1 < v.length; i += 2) {
+          b[0] = Math.min(b[0]!, v[i]!);
+          b[1] = Math.min(b[1]!, v[i + 1]!);
+          b[2] = Math.max(b[2]!, v[i]!);
+          b[3] = Math.max(b[3]!, v[i + 1]!);
+        }
+        break;
+      }
+      case "path":
+        b = pathInfo(r.attr("d") ?? "").box;
+        if (!b) return null;
+        break;
+      case "text": {
+        if (r.kids.length) return null;
+        const t = this.textBox(r, st);
+        if (!t) return null;
+        b = t;
+        break;
+      }
+      default:
+        return null;
+    }
+    // The stroke reaches past the shape by half its width, more at miter joins and square caps.
+    const pad = r.tag === "image" || r.tag === "text" ? 0 : (Math.max(0, st.sw) / 2) * Math.max(Math.SQRT2, st.join === "miter" ? st.miter : 1);
+    const m = this.cmOf(r);
+    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    for (const [px, py] of [[b[0]! - pad, b[1]! - pad], [b[2]! + pad, b[1]! - pad], [b[0]! - pad, b[3]! + pad], [b[2]! + pad, b[3]! + pad]] as const) {
+      const x = m[0] * px + m[2] * py + m[4], y = m[1] * px + m[3] * py + m[5];
+      x0 = Math.min(x0, x);
+      y0 = Math.min(y0, y);
+      x1 = Math.max(x1, x);
+      y1 = Math.max(y1, y);
+    }
+    return isFinite(x0) && isFinite(y0) && isFinite(x1) && isFinite(y1) ? [x0, y0, x1, y1] : null;
+  }
+
+  /** A text record's box, as hit testing sees it (the first x and y, the font's ascent and descent). */
+  private textBox(r: Rec, st: Style): number[] | null {
+    if (r.text === "") return null;
+    const c = sh().scratch;
+    c.font = st.font;
+    const m = c.measureText(r.text);
+    const x0 = first(r.attr("x")), y0 = first(r.attr("y"));
+    const w = m.width;
+    const left = st.anchor === "center" ? x0 - w / 2 : st.anchor === "right" ? x0 - w : x0;
+    const asc = m.fontBoundingBoxAscent ?? m.actualBoundingBoxAscent;
+    const desc = m.fontBoundingBoxDescent ?? m.actualBoundingBoxDescent;
+    return [left, y0 - asc, left + w, y0 + desc];
+  }
+
+  /** Builds the grid from every record drawn. */
+  private build(): void {
+    const leaves: Rec[] = [];
+    const walk = (ks: Rec[]) => {
+      for (const r of ks) {
+        r.cell = NONE;
+        r.gd = false;
+        if (r.tag === "g" || r.tag === "a") walk(r.kids);
+        else leaves.push(r);
+      }
+    };
+    walk(this.kids);
+    for (const r of leaves) r.bb = this.bounds(r);
+    const g = new Grid<Rec>(Grid.size(leaves.map((r) => r.bb)));
+    for (const r of leaves) g.place(r);
+    g.stale = false;
+    this.grid = g;
+  }
+
+  /** Places the records that changed since the last flush. */
+  flush(): void {
+    const g = this.grid;
+    if (!g) return;
+    const d = g.dirty;
+    for (let i = 0; i < d.length; i++) {
+      const r = d[i]!;
+      r.gd = false;
+      if (!r.live) continue;
+      r.bb = this.bounds(r);
+      g.place(r);
+    }
+    d.length = 0;
+    if (g.stale) this.build();
+  }
+
+  private renumber(): void {
+    let i = 0;
+    const walk = (ks: Rec[]) => {
+      for (const r of ks) {
+        r.ord = i++;
+        if (r.kids.length) walk(r.kids);
+      }
+    };
+    walk(this.kids);
+    this.ordered = true;
+  }
+
   /** The topmost record at (x, y) in the group's user space that takes pointer events. */
   hit(x: number, y: number): Rec | null {
-    const base = this.baseStyle();
-    return this.hitIn(this.kids, ID, base, x, y);
+    if (this.owner.scan) return this.hitIn(this.kids, ID, this.baseStyle(), x, y);
+    if (!this.grid) this.build();
+    else this.flush();
+    if (!this.ordered) this.renumber();
+    const c = this.grid!.near(x, y, this.cand);
+    if (c.length > 1) c.sort((a, b) => b.ord - a.ord);
+    let found: Rec | null = null;
+    for (const r of c) {
+      if (this.hitsRec(r, x, y)) {
+        found = r;
+        break;
+      }
+    }
+    c.length = 0;
+    return found;
+  }
+
+  // Whether the point (x, y) of the group's user space is on r, drawn.
+  private hitsRec(r: Rec, x: number, y: number): boolean {
+    for (let a: Rec | null = r; a; a = a.parent) if (!this.styleFor(a).shown) return false;
+    const st = this.styleFor(r);
+    if (st.events === "none") return false;
+    const im = inv(this.cmOf(r));
+    if (!im) return false;
+    return this.hitsShape(r, st, im[0] * x + im[2] * y + im[4], im[1] * x + im[3] * y + im[5]);
   }
 
   private hitIn(ks: Rec[], pm: M, ps: Style, x: number, y: number): Rec | null {
@@ -760,16 +992,8 @@ export class Layer {
         return (fillOK && d <= rr) || (strokeOK && Math.abs(d - rr) <= sw / 2);
       }
       case "text": {
-        if (r.text === "") return false;
-        const c = sh().scratch;
-        c.font = st.font;
-        const m = c.measureText(r.text);
-        const x0 = first(r.attr("x")), y0 = first(r.attr("y"));
-        const w = m.width;
-        const left = st.anchor === "center" ? x0 - w / 2 : st.anchor === "right" ? x0 - w : x0;
-        const asc = m.fontBoundingBoxAscent ?? m.actualBoundingBoxAscent;
-        const desc = m.fontBoundingBoxDescent ?? m.actualBoundingBoxDescent;
-        return x >= left && x <= left + w && y >= y0 - asc && y <= y0 + desc;
+        const b = this.textBox(r, st);
+        return !!b && x >= b[0]! && x <= b[2]! && y >= b[1]! && y <= b[3]!;
       }
       case "image": {
         const href = r.attr("href") ?? r.attr("xlink:href");
@@ -896,6 +1120,8 @@ export function geometry(r: Rec): Path2D | null {
 /** The canvas layers of a scene, by their group's element. */
 export class Canvas {
   layers = new Map<Element, Layer>();
+  /** Hit testing by a scan of every record, as before the grid: for comparisons. */
+  scan = false;
 
   /** Forgets every layer (a keyframe replaced the scene). */
   reset(): void {
@@ -984,6 +1210,8 @@ export class Canvas {
     if (i >= 0) at.kids.splice(i, 0, r);
     else at.kids.push(r);
     r.stale();
+    revive(r);
+    at.l.restructured(r);
   }
 
   private detach(r: Rec): void {
@@ -991,6 +1219,8 @@ export class Canvas {
     const i = ks.indexOf(r);
     if (i >= 0) ks.splice(i, 1);
     r.parent = null;
+    r.layer.unlink(r);
+    r.layer.restructured(null);
     r.layer.dirty();
   }
 
@@ -1034,11 +1264,38 @@ export class Canvas {
     return ls;
   }
 
-  /** Counters for the console and the tests. */
-  stats(): { layers: number; draws: number } {
-    let draws = 0;
-    for (const l of this.layers.values()) draws += l.draws;
-    return { layers: this.layers.size, draws };
+  /**
+   * Counters for the console and the tests, and two hooks for the tests:
+   * hits(xs, ys, scan) hit-tests points of the first layer's user space
+   * (the handles hit, 0 for none) with the grid or with a scan of every
+   * record; scan(on) makes events hit-test by the scan (dropping the
+   * grids, which are no longer kept up to date) or by the grid; and
+   * pathInfo is the path reader of hit testing and markers.
+   */
+  stats(): { layers: number; draws: number; cells: number; hits: (xs: number[], ys: number[], scan: boolean) => number[]; scan: (on: boolean) => void; pathInfo: typeof pathInfo } {
+    let draws = 0, cells = 0;
+    for (const l of this.layers.values()) {
+      draws += l.draws;
+      cells += l.grid ? l.grid.cells.size : 0;
+    }
+    return {
+      layers: this.layers.size, draws, cells, pathInfo,
+      scan: (on) => {
+        this.scan = on;
+        if (on) for (const l of this.layers.values()) l.grid = null;
+      },
+      hits: (xs, ys, scan) => {
+        const l = this.layers.values().next().value;
+        if (!l) return [];
+        const was = this.scan;
+        this.scan = scan;
+        try {
+          return xs.map((x, i) => l.hit(x, ys[i]!)?.h ?? 0);
+        } finally {
+          this.scan = was;
+        }
+      },
+    };
   }
 
   /** Forgets what the page's CSS said, in every layer. */
@@ -1047,7 +1304,169 @@ export class Canvas {
   }
 }
 
+function revive(r: Rec): void {
+  r.live = true;
+  for (const k of r.kids) revive(k);
+}
+
 function forgetRecs(r: Rec, nodes: Map<number, Node>): void {
   if (r.h && nodes.get(r.h) === r) nodes.delete(r.h);
   for (const k of r.kids) forgetRecs(k, nodes);
+}
+
+/** A vertex of a path, with the directions (radians, NaN: none) of the segments into and out of it. */
+export interface Vertex {
+  x: number;
+  y: number;
+  in: number;
+  out: number;
+}
+
+/** What a path's d says to hit testing and markers: a box that holds it, and its vertices. */
+export interface PathInfo {
+  /** [x0, y0, x1, y1]: the end and control points' box (and arcs' radii); null for no segment. */
+  box: number[] | null;
+  verts: Vertex[];
+}
+
+const PATH_ARGS: Record<string, number> = { m: 2, l: 2, h: 1, v: 1, c: 6, s: 4, q: 4, t: 2, a: 7, z: 0 };
+const PNUM = /\s*,?\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)/y;
+const FLAG = /\s*,?\s*([01])/y;
+
+/**
+ * pathInfo reads a path's d as SVG does, up to its first error (what
+ * comes before an error is drawn): the box of its points and its
+ * vertices with the directions markers are oriented by.
+ */
+export function pathInfo(d: string): PathInfo {
+  const verts: Vertex[] = [];
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  const pt = (x: number, y: number) => {
+    x0 = Math.min(x0, x);
+    y0 = Math.min(y0, y);
+    x1 = Math.max(x1, x);
+    y1 = Math.max(y1, y);
+  };
+  let i = 0;
+  const n = d.length;
+  let cx = 0, cy = 0, sx = 0, sy = 0; // current point, subpath start
+  let px = 0, py = 0; // last control point, for S and T
+  let prev = "";
+  let start = -1; // index of the subpath's first vertex
+  const dir = (ax: number, ay: number, bx: number, by: number) => (ax === bx && ay === by ? NaN : Math.atan2(by - ay, bx - ax));
+  // A segment from the current point to (x, y), leaving along a0 and arriving along a1.
+  const seg = (x: number, y: number, a0: number, a1: number) => {
+    const v = verts[verts.length - 1]!;
+    if (isNaN(v.out)) v.out = a0;
+    verts.push({ x, y, in: a1, out: NaN });
+    cx = x;
+    cy = y;
+    pt(x, y);
+  };
+  const nums: number[] = [];
+  const read = (k: number, flags: boolean): boolean => {
+    nums.length = 0;
+    for (let j = 0; j < k; j++) {
+      const re = flags && (j === 3 || j === 4) ? FLAG : PNUM;
+      re.lastIndex = i;
+      const m = re.exec(d);
+      if (!m) return false;
+      nums.push(parseFloat(m[1]!));
+      i = re.lastIndex;
+    }
+    return true;
+  };
+  while (i < n && /[\s]/.test(d[i]!)) i++;
+  let cmd = "";
+  for (;;) {
+    while (i < n && /\s/.test(d[i]!)) i++;
+    if (i >= n) break;
+    const ch = d[i]!;
+    if (/[a-zA-Z]/.test(ch)) {
+      if (PATH_ARGS[ch.toLowerCase()] === undefined) break;
+      cmd = ch;
+      i++;
+      while (i < n && /\s/.test(d[i]!)) i++;
+      if (d[i] === ",") break; // no comma after a command's letter
+    } else if (!cmd || cmd === "z" || cmd === "Z") break;
+    if (!verts.length && cmd !== "m" && cmd !== "M") break;
+    const lc = cmd.toLowerCase();
+    const rel = cmd !== cmd.toUpperCase();
+    const k = PATH_ARGS[lc]!;
+    if (k && !read(k, lc === "a")) break;
+    const a = nums;
+    const ox = rel ? cx : 0, oy = rel ? cy : 0;
+    switch (lc) {
+      case "m": {
+        const x = a[0]! + ox, y = a[1]! + oy;
+        verts.push({ x, y, in: NaN, out: NaN });
+        start = verts.length - 1;
+        cx = sx = px = x;
+        cy = sy = py = y;
+        pt(x, y);
+        cmd = rel ? "l" : "L"; // the numbers after a moveto are linetos
+        break;
+      }
+      case "l":
+      case "h":
+      case "v": {
+        const x = lc === "v" ? cx : a[0]! + ox, y = lc === "h" ? cy : lc === "v" ? a[0]! + oy : a[1]! + oy;
+        const t = dir(cx, cy, x, y);
+        seg(x, y, t, t);
+        px = x;
+        py = y;
+        break;
+      }
+      case "c":
+      case "s":
+      case "q":
+      case "t": {
+        let c1x: number, c1y: number, c2x: number, c2y: number, x: number, y: number;
+        const smooth = lc === "s" || lc === "t";
+        const reflect = smooth && (lc === "s" ? /[cs]/i.test(prev) : /[qt]/i.test(prev));
+        const rx = reflect ? 2 * cx - px : cx, ry = reflect ? 2 * cy - py : cy;
+        if (lc === "c") [c1x, c1y, c2x, c2y, x, y] = [a[0]! + ox, a[1]! + oy, a[2]! + ox, a[3]! + oy, a[4]! + ox, a[5]! + oy];
+        else if (lc === "s") [c1x, c1y, c2x, c2y, x, y] = [rx, ry, a[0]! + ox, a[1]! + oy, a[2]! + ox, a[3]! + oy];
+        else if (lc === "q") [c1x, c1y, x, y] = [a[0]! + ox, a[1]! + oy, a[2]! + ox, a[3]! + oy], [c2x, c2y] = [c1x, c1y];
+        else [c1x, c1y, x, y] = [rx, ry, a[0]! + ox, a[1]! + oy], [c2x, c2y] = [c1x, c1y];
+        pt(c1x, c1y);
+        pt(c2x, c2y);
+        let t0 = dir(cx, cy, c1x, c1y);
+        if (isNaN(t0)) t0 = dir(cx, cy, c2x, c2y);
+        if (isNaN(t0)) t0 = dir(cx, cy, x, y);
+        let t1 = dir(c2x, c2y, x, y);
+        if (isNaN(t1)) t1 = dir(c1x, c1y, x, y);
+        if (isNaN(t1)) t1 = dir(cx, cy, x, y);
+        px = c2x;
+        py = c2y;
+        seg(x, y, t0, t1);
+        break;
+      }
+      case "a": {
+        const x = a[5]! + ox, y = a[6]! + oy;
+        const r = Math.max(Math.abs(a[0]!), Math.abs(a[1]!));
+        // The arc lies within its ellipse, whose centre is at most a radius from either end.
+        if (r > 0 && (x !== cx || y !== cy)) {
+          pt(cx - 2 * r, cy - 2 * r);
+          pt(cx + 2 * r, cy + 2 * r);
+        }
+        const t = dir(cx, cy, x, y);
+        seg(x, y, t, t); // the chord's direction: close enough for markers on gentle arcs
+        px = x;
+        py = y;
+        break;
+      }
+      case "z": {
+        const t = dir(cx, cy, sx, sy);
+        seg(sx, sy, t, t);
+        const s0 = verts[start];
+        if (s0 && isNaN(s0.in)) s0.in = t;
+        px = sx;
+        py = sy;
+        break;
+      }
+    }
+    prev = lc;
+  }
+  return { box: verts.length > 1 || (verts.length === 1 && isFinite(x0)) ? [x0, y0, x1, y1] : null, verts };
 }

@@ -1,0 +1,225 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/vizserve/vizserve/internal/testkit/browser"
+	"github.com/vizserve/vizserve/scene"
+)
+
+// clutter is a canvas group of n records of every kind that hit testing
+// knows, overlapping, some in transformed groups, some hidden, some with
+// pointer-events none, seeded so that each run is the same scene.
+func clutter(n int, seed uint64) (*scene.Scene, []*scene.Node) {
+	s := scene.New(scene.Options{Width: 600, Height: 400})
+	root := s.Root()
+	root.Rect(0, 0, 600, 400, `id="bg"`, "fill:#fff")
+	layer := root.Group(`id="layer"`).Canvas()
+	rng := rand.New(rand.NewPCG(seed, 1))
+	f := func(lo, hi float64) float64 { return lo + rng.Float64()*(hi-lo) }
+	var all []*scene.Node
+	parent := layer
+	for i := range n {
+		if i%40 == 0 {
+			parent = layer.Group(fmt.Sprintf(`transform="translate(%.1f,%.1f) rotate(%.0f) scale(%.2f)"`, f(-50, 50), f(-50, 50), f(-30, 30), f(0.7, 1.4)))
+		}
+		if i%3 == 0 {
+			parent = layer
+		}
+		x, y := f(0, 600), f(0, 400)
+		var nd *scene.Node
+		switch i % 7 {
+		case 0:
+			nd = parent.Circle(x, y, f(2, 20), "fill:#c33")
+		case 1:
+			nd = parent.Rect(x, y, f(2, 40), f(2, 30), "fill:#3c3;stroke:#000;stroke-width:3")
+		case 2:
+			nd = parent.Ellipse(x, y, f(2, 25), f(2, 10), "fill:#33c")
+		case 3:
+			nd = parent.Line(x, y, x+f(-40, 40), y+f(-40, 40), "stroke:#000;stroke-width:4")
+		case 4:
+			nd = parent.Path(fmt.Sprintf("M%.1f,%.1f q20,-30 40,0 t40,0 l-20,20 z", x, y), "fill:#fc3;stroke:#630")
+		case 5:
+			nd = parent.Polygon([]float64{x, x + 20, x + 10}, []float64{y, y, y - 18}, "fill:none;stroke:#609;stroke-width:5")
+		default:
+			nd = parent.Text(x, y, "txt", "font:14px sans-serif")
+		}
+		switch {
+		case i%23 == 0:
+			nd.Set("display", "none")
+		case i%29 == 0:
+			nd.Set("pointer-events", "none")
+		}
+		all = append(all, nd)
+	}
+	return s, all
+}
+
+// TestCanvasHitGrid: the grid finds the same record as a scan of every
+// record in paint order, at thousands of points over a cluttered layer,
+// before and after records move, grow, are raised, removed and created.
+func TestCanvasHitGrid(t *testing.T) {
+	t.Parallel()
+	s, all := clutter(1500, 7)
+	site := Serve(t, s)
+	p := Open(t, browser.ForTest(t), site.URL+"/")
+	WaitFor(t, p, `vizserve.canvas.layers === 1 && vizserve.canvas.draws > 0`)
+	rng := rand.New(rand.NewPCG(3, 3))
+	xs, ys := make([]float64, 4000), make([]float64, 4000)
+	for i := range xs {
+		xs[i], ys[i] = rng.Float64()*640-20, rng.Float64()*440-20
+	}
+	compare := func(when string) {
+		t.Helper()
+		var got struct{ Grid, Scan []int }
+		Must(t, p, p.Eval(Ctx(t), fmt.Sprintf(`(() => {
+			const xs = %s, ys = %s, c = vizserve.canvas;
+			return {Grid: c.hits(xs, ys, false), Scan: c.hits(xs, ys, true)};
+		})()`, jsonOf(xs), jsonOf(ys)), &got))
+		hit, diff := 0, 0
+		for i := range got.Grid {
+			if got.Scan[i] != 0 {
+				hit++
+			}
+			if got.Grid[i] != got.Scan[i] {
+				if diff < 5 {
+					t.Errorf("%s: at (%.1f, %.1f) the grid hits %d, the scan %d", when, xs[i], ys[i], got.Grid[i], got.Scan[i])
+				}
+				diff++
+			}
+		}
+		// The comparison proves something only if many points hit.
+		if hit < len(xs)/4 {
+			t.Fatalf("%s: only %d of %d points hit a record", when, hit, len(xs))
+		}
+		t.Logf("%s: %d points hit, %d differ", when, hit, diff)
+	}
+	compare("at first")
+	step := 0
+	change := func(fn func()) {
+		step++
+		Sim(t, s, func() bool {
+			fn()
+			s.ByID("bg").Set("data-step", fmt.Sprint(step))
+			return true
+		})
+		WaitFor(t, p, fmt.Sprintf(`document.getElementById("bg").getAttribute("data-step") === "%d"`, step))
+	}
+	change(func() {
+		for i, n := range all {
+			if i%2 == 0 {
+				n.SetTransform(fmt.Sprintf("translate(%.1f,%.1f)", rng.Float64()*100-50, rng.Float64()*100-50))
+			}
+		}
+	})
+	compare("after moves")
+	change(func() {
+		for i, n := range all {
+			switch i % 5 {
+			case 0:
+				n.Raise()
+			case 1:
+				n.Remove()
+			case 2:
+				if i%7 == 0 {
+					n.SetNum("r", 60) // bigger than a cell
+				}
+			}
+		}
+		l := s.ByID("layer")
+		for range 50 {
+			l.Circle(rng.Float64()*600, rng.Float64()*400, 15, "fill:#0cc")
+		}
+	})
+	compare("after raises, removals and creates")
+	NoPageErrors(t, p)
+}
+
+func jsonOf(v []float64) string {
+	b := []byte("[")
+	for i, x := range v {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = fmt.Appendf(b, "%.3f", x)
+	}
+	return string(append(b, ']'))
+}
+
+// BenchmarkBrowserHitTest: the JavaScript time of one pointer event over
+// a canvas layer of n moving circles (the movers scene), hit-tested with
+// the grid and with a scan of every record (the way before the grid),
+// interleaved in the same page: each sub-benchmark dispatches batches of
+// pointermove events at random points of the layer, through the client's
+// own listeners. It also reports the frame rate of the same page with
+// the grid kept up to date at every frame ("frames/grid") and without one
+// ("frames/scan"), which is what keeping the grid costs the moves.
+func BenchmarkBrowserHitTest(b *testing.B) {
+	window := envDuration(b, envBrowserWindow, 5*time.Second)
+	logMachine(b)
+	br := browserForBench(b)
+	for _, n := range []int{5000, 20000, 50000} {
+		m := newMovers(n, false)
+		m.layer.Canvas()
+		site := serveForBench(b, m.s)
+		p := openForBench(b, br, site.URL+"/")
+		ctx, cancel := context.WithTimeout(context.Background(), Patience)
+		if err := p.WaitFor(ctx, "vizserve.canvas.layers === 1 && vizserve.canvas.draws > 0"); err != nil {
+			cancel()
+			b.Fatal(err)
+		}
+		cancel()
+		for _, mode := range []string{"scan", "grid"} {
+			b.Run(fmt.Sprintf("elements=%d/events/%s", n, mode), func(b *testing.B) {
+				b.ReportAllocs()
+				ctx, cancel := context.WithTimeout(context.Background(), Patience)
+				defer cancel()
+				// Each b.N is a batch of 200 events; the page reports ms per event.
+				var per []float64
+				for range b.N {
+					var ms float64
+					if err := p.Eval(ctx, fmt.Sprintf(`(() => {
+						const c = vizserve.canvas, l = document.querySelector("#dots"), bg = document.getElementById("bg");
+						const m = l.getScreenCTM(), W = %g, H = %g, scan = %v;
+						const ev = (x, y) => new PointerEvent("pointermove", {bubbles: true, clientX: m.a * x + m.c * y + m.e, clientY: m.b * x + m.d * y + m.f, pointerId: 1, pointerType: "mouse"});
+						c.scan(scan);
+						const evs = [];
+						for (let i = 0; i < 200; i++) evs.push(ev(Math.random() * W, Math.random() * H));
+						bg.dispatchEvent(evs[0]); // builds the grid, out of the timing
+						const t0 = performance.now();
+						for (const e of evs) bg.dispatchEvent(e);
+						return (performance.now() - t0) / evs.length;
+					})()`, moversW, moversH, mode == "scan"), &ms); err != nil {
+						b.Fatal(err)
+					}
+					per = append(per, ms)
+				}
+				b.ReportMetric(median(per)*1000, "µs/event")
+			})
+		}
+		for _, mode := range []string{"scan", "grid"} {
+			b.Run(fmt.Sprintf("elements=%d/frames/%s", n, mode), func(b *testing.B) {
+				ctx, cancel := context.WithTimeout(context.Background(), Patience)
+				defer cancel()
+				js := fmt.Sprintf(`(() => {
+					const c = vizserve.canvas, scan = %v;
+					c.scan(scan);
+					if (!scan) c.hits([1], [1], false); // builds the grid, which each draw then keeps up to date
+					return vizserve.canvas.cells;
+				})()`, mode == "scan")
+				var cells int
+				if err := p.Eval(ctx, js, &cells); err != nil {
+					b.Fatal(err)
+				}
+				if (cells > 0) != (mode == "grid") {
+					b.Fatalf("%d grid cells in mode %s", cells, mode)
+				}
+				measureFrames(b, p, window, func() int64 { return m.ticks.Load() })
+			})
+		}
+	}
+}
