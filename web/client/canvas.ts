@@ -132,9 +132,9 @@ const INHERITED = [
   "fill", "stroke", "stroke-width", "fill-opacity", "stroke-opacity", "font-size", "font-family",
   "font-weight", "font-style", "text-anchor", "dominant-baseline", "visibility", "stroke-dasharray",
   "stroke-dashoffset", "stroke-linecap", "stroke-linejoin", "stroke-miterlimit", "fill-rule",
-  "pointer-events", "cursor",
+  "pointer-events", "cursor", "marker-start", "marker-mid", "marker-end", "clip-rule",
 ] as const;
-const OWN = ["opacity", "display"] as const;
+const OWN = ["opacity", "display", "clip-path", "filter", "stop-color", "stop-opacity"] as const;
 const PROPS: readonly string[] = [...INHERITED, ...OWN];
 const PROP_SET = new Set(PROPS);
 
@@ -146,7 +146,15 @@ interface Style {
   fill: string | null;
   stroke: string | null;
   sw: number;
-  alpha: number; // opacity, times that of the groups above
+  op: number; // the record's own opacity
+  size: number; // font size, px
+  fillRef: string | null; // the id of a paint server (url(#id)); fill is then its fallback
+  strokeRef: string | null;
+  clip: string | null; // clip-path's id
+  filter: string | null; // filter's id, or a CSS filter function list
+  mStart: string | null; // markers' ids
+  mMid: string | null;
+  mEnd: string | null;
   fop: number;
   sop: number;
   font: string;
@@ -169,6 +177,34 @@ function num(v: string | undefined, def: number): number {
   const n = parseFloat(v);
   return isFinite(n) ? n : def;
 }
+
+/** A paint or reference url(#id) [fallback], its id and fallback; null for other values. */
+function urlOf(v: string): { id: string; fallback: string } | null {
+  const m = /^\s*url\(\s*(['"]?)([^'")]*)\1\s*\)\s*(.*)$/.exec(v);
+  if (!m) return null;
+  const h = m[2]!.indexOf("#");
+  return { id: h >= 0 ? m[2]!.slice(h + 1) : m[2]!, fallback: m[3]!.trim() };
+}
+
+/** A font-size value in pixels, relative to the parent's (em, %) where it says so. */
+function fontSize(v: string | undefined, parent: number): number {
+  if (v === undefined) return parent;
+  v = v.trim();
+  const x = parseFloat(v);
+  if (!isFinite(x)) {
+    const k: Record<string, number> = { smaller: 1 / 1.2, larger: 1.2, "xx-small": 9 / 16, "x-small": 10 / 16, small: 13 / 16, medium: 1, large: 18 / 16, "x-large": 1.5, "xx-large": 2 };
+    const f = k[v];
+    return f === undefined ? parent : v === "smaller" || v === "larger" ? parent * f : 16 * f;
+  }
+  if (v.endsWith("em")) return x * parent;
+  if (v.endsWith("rem")) return x * 16;
+  if (v.endsWith("%")) return (x * parent) / 100;
+  if (v.endsWith("ex")) return (x * parent) / 2;
+  return x * (UNITS[v.replace(/^[+-]?[\d.eE+-]+/, "")] ?? 1);
+}
+
+/** Absolute units in pixels. */
+const UNITS: Record<string, number> = { px: 1, "": 1, pt: 4 / 3, pc: 16, in: 96, cm: 96 / 2.54, mm: 96 / 25.4, q: 96 / 101.6 };
 
 function opac(v: string | undefined): number {
   if (v === undefined) return 1;
@@ -200,6 +236,8 @@ export class Rec implements Node, Cellular {
   cm: M = ID;
   /** Geometry, null when stale. */
   path: Path2D | null = null;
+  /** The element's id, for url(#id) and href="#id" references in the layer. */
+  id = "";
   nums: number[] | null = null;
 
   constructor(
@@ -250,7 +288,9 @@ export class Rec implements Node, Cellular {
     if (v === undefined) return 0;
     if (typeof v === "number") return v;
     const x = parseFloat(v);
-    return isFinite(x) ? x : 0;
+    if (!isFinite(x)) return 0;
+    const c = v.charCodeAt(v.length - 1);
+    return (c >= 48 && c <= 57) || c === 46 ? x : this.layer.units(this, name, v.trim(), x);
   }
 }
 
@@ -324,7 +364,7 @@ export class Layer {
   readonly kids: Rec[] = [];
   readonly fo: SVGForeignObjectElement;
   readonly canvas: HTMLCanvasElement;
-  private readonly ctx: CanvasRenderingContext2D;
+  private ctx: CanvasRenderingContext2D;
   readonly probes: SVGGElement;
   private classes = new Map<string, Decl>();
   private base: Style | null = null;
@@ -379,6 +419,7 @@ export class Layer {
   /** Stops watching the page (the layer's group left the scene). */
   close(): void {
     this.watch.disconnect();
+    this.refWatch.disconnect();
     this.sized?.disconnect();
     window.removeEventListener("resize", this.onResize);
     this.queued = true; // never draws again
@@ -459,6 +500,101 @@ export class Layer {
     return true;
   }
 
+  // The target being drawn on: the layer's canvas, an offscreen one
+  // (a group composited as one layer) or a pattern's tile; B maps the
+  // group's user space to its pixels.
+  private B: M = ID;
+  private tw = 0;
+  private th = 0;
+  private pool: HTMLCanvasElement[] = [];
+  private depth = 0;
+  /** The opacity the current record is painted with: its own, times its groups' that are not composited. */
+  private ga = 1;
+  /** Ids from the page's DOM (defs outside the layer): records made of their elements, watched for changes. */
+  private refs = new Map<string, Rec>();
+  private refWatch = new MutationObserver(() => {
+    this.refs.clear();
+    this.dirty();
+  });
+
+  // What is known of the target's state is forgotten (after a restore or a change of target).
+  private forget(): void {
+    this.cur = null;
+    this.curStyle = null;
+    this.curAlpha = NaN;
+    this.curM = null;
+  }
+
+  /** Lengths in em, ex, % and absolute units, as SVG reads an attribute's. */
+  units(r: Rec, name: string, v: string, x: number): number {
+    if (v.endsWith("%")) {
+      const [w, h] = this.viewport();
+      const hor = /^(x|x1|x2|cx|width|rx|dx|fx|refX|markerWidth)$/.test(name);
+      const ver = /^(y|y1|y2|cy|height|ry|dy|fy|refY|markerHeight)$/.test(name);
+      return (x / 100) * (hor ? w : ver ? h : Math.sqrt((w * w + h * h) / 2));
+    }
+    if (v.endsWith("rem")) return x * 16;
+    if (v.endsWith("em")) return x * this.styleFor(r).size;
+    if (v.endsWith("ex")) return (x * this.styleFor(r).size) / 2;
+    return x * (UNITS[v.replace(/^[+-]?[\d.eE+-]+/, "").toLowerCase()] ?? 1);
+  }
+
+  /** A length property (stroke-width) in pixels. */
+  length(v: string | undefined, size: number, def: number): number {
+    if (v === undefined) return def;
+    v = v.trim();
+    const x = parseFloat(v);
+    if (!isFinite(x)) return def;
+    if (v.endsWith("%")) {
+      const [w, h] = this.viewport();
+      return (x / 100) * Math.sqrt((w * w + h * h) / 2);
+    }
+    if (v.endsWith("rem")) return x * 16;
+    if (v.endsWith("em")) return x * size;
+    if (v.endsWith("ex")) return (x * size) / 2;
+    return x * (UNITS[v.replace(/^[+-]?[\d.eE+-]+/, "").toLowerCase()] ?? 1);
+  }
+
+  /** The size of the viewport % lengths refer to: the nearest svg's viewBox, else its size. */
+  viewport(): [number, number] {
+    const svg = (this.g as SVGGraphicsElement).ownerSVGElement;
+    if (!svg) return [100, 100];
+    const vb = svg.viewBox?.baseVal;
+    if (vb && vb.width > 0 && vb.height > 0) return [vb.width, vb.height];
+    return [svg.width.baseVal.value || 100, svg.height.baseVal.value || 100];
+  }
+
+  /** The element an id names: a record of the layer, or one made of a DOM element (defs outside the layer). */
+  ref(id: string): Rec | null {
+    if (!id) return null;
+    const mine = this.byId(id);
+    if (mine) return mine;
+    const had = this.refs.get(id);
+    if (had) return had;
+    const el = document.getElementById(id);
+    if (!el || el.namespaceURI !== SVG_NS) return null; // not kept: it may be created later
+    const r = tempRec(this, el, null);
+    this.refs.set(id, r);
+    this.refWatch.observe(el, { attributes: true, childList: true, subtree: true, characterData: true });
+    return r;
+  }
+
+  private ids: Map<string, Rec> | null = null;
+  private byId(id: string): Rec | null {
+    if (!this.ids) {
+      const m = new Map<string, Rec>();
+      const walk = (ks: Rec[]) => {
+        for (const r of ks) {
+          if (r.id) m.set(r.id, r);
+          walk(r.kids);
+        }
+      };
+      walk(this.kids);
+      this.ids = m;
+    }
+    return this.ids.get(id) ?? null;
+  }
+
   /** Draws every record, in paint order. */
   draw(): void {
     this.queued = false;
@@ -470,14 +606,11 @@ export class Layer {
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
     const base = this.baseStyle();
-    const B: M = [this.k, 0, 0, this.k, -this.x0 * this.k, -this.y0 * this.k];
-    this.cur = null;
-    this.curStyle = null;
-    ctx.globalAlpha = 1;
-    this.curAlpha = 1;
-    ctx.setTransform(B[0], B[1], B[2], B[3], B[4], B[5]);
-    this.curM = ID;
-    for (const r of this.kids) this.drawRec(r, ID, base, B);
+    this.B = [this.k, 0, 0, this.k, -this.x0 * this.k, -this.y0 * this.k];
+    this.tw = this.canvas.width;
+    this.th = this.canvas.height;
+    this.forget();
+    for (const r of this.kids) this.drawRec(r, ID, base, 1);
     ctx.globalAlpha = 1;
     // The moves of this frame, placed in the grid now rather than by the next event.
     if (this.grid) this.flush();
@@ -494,7 +627,611 @@ export class Layer {
 
   private cur: string | null = null;
   private curStyle: Style | null = null;
-  private curM: M = ID;
+  private curM: M | null = ID;
+
+  private setM(cm: M): void {
+    if (cm === this.curM) return;
+    const t = mul(this.B, cm);
+    this.ctx.setTransform(t[0], t[1], t[2], t[3], t[4], t[5]);
+    this.curM = cm;
+  }
+
+  // Draws fn on a cleared offscreen canvas the size of the target, then
+  // that onto the target with alpha and a CSS filter: the group
+  // composited as one layer, as SVG does for opacity and filters.
+  private layered(alpha: number, filter: string, fn: () => void): void {
+    const main = this.ctx;
+    let c = this.pool[this.depth];
+    if (!c) {
+      c = document.createElementNS(XHTML_NS, "canvas") as HTMLCanvasElement;
+      this.pool[this.depth] = c;
+    }
+    if (c.width !== this.tw) c.width = this.tw;
+    if (c.height !== this.th) c.height = this.th;
+    const x = c.getContext("2d")!;
+    x.setTransform(1, 0, 0, 1, 0, 0);
+    x.globalAlpha = 1;
+    x.globalCompositeOperation = "source-over";
+    x.clearRect(0, 0, c.width, c.height);
+    this.depth++;
+    this.ctx = x;
+    this.forget();
+    try {
+      fn();
+    } finally {
+      this.depth--;
+      this.ctx = main;
+    }
+    main.setTransform(1, 0, 0, 1, 0, 0);
+    main.globalAlpha = alpha;
+    if (filter) main.filter = filter;
+    main.drawImage(c, 0, 0);
+    if (filter) main.filter = "none";
+    this.forget();
+  }
+
+  // Whether r's paints overlap, so that its opacity must composite it
+  // as one layer rather than multiply into each paint.
+  private overlaps(r: Rec, st: Style): boolean {
+    if (r.tag === "g" || r.tag === "a") {
+      if (r.kids.length !== 1) return r.kids.length > 1;
+      const k = r.kids[0]!;
+      return k.tag === "g" || k.tag === "a" || k.tag === "use" || k.kids.length > 0 || this.overlaps(k, this.styleOf(k, st));
+    }
+    return r.tag === "use" || r.kids.length > 0 || ((st.fill !== null || st.fillRef !== null) && st.stroke !== null && st.sw > 0) || !!(st.mStart || st.mMid || st.mEnd);
+  }
+
+  private drawRec(r: Rec, pm: M, ps: Style, a: number): void {
+    const st = this.styleOf(r, ps);
+    if (!st.shown) return;
+    const own = this.ownOf(r);
+    const cm = own === ID ? pm : mul(pm, own);
+    r.cm = cm;
+    const group = r.tag === "g" || r.tag === "a";
+    if (!group && !DRAWN.has(r.tag)) return;
+    if (st.op === 1 && st.clip === null && st.filter === null) {
+      // The common case, at every record of every frame.
+      if (group) for (const k of r.kids) this.drawRec(k, cm, st, a);
+      else this.drawLeaf(r, st, cm, a);
+      return;
+    }
+    const op = a * st.op;
+    if (op <= 0) return;
+    const body = (alpha: number) => {
+      if (group) for (const k of r.kids) this.drawRec(k, cm, st, alpha);
+      else this.drawLeaf(r, st, cm, alpha);
+    };
+    const clip = st.clip ? this.clipOf(st.clip, r, cm) : null;
+    if (st.clip && !clip) return; // a reference to nothing: SVG draws nothing
+    const ctx = this.ctx;
+    if (clip) {
+      ctx.save();
+      this.forget();
+      this.setM(clip.m);
+      ctx.clip(clip.p, clip.rule);
+    }
+    const filter = st.filter ? this.filterOf(st.filter, cm) : "";
+    if (filter || (op < 1 && this.overlaps(r, st))) this.layered(op, filter, () => body(1));
+    else body(op);
+    if (clip) {
+      this.ctx.restore();
+      this.forget();
+    }
+  }
+
+  private drawLeaf(r: Rec, st: Style, cm: M, a: number): void {
+    if (!st.visible && r.tag !== "use" && r.tag !== "text") return;
+    this.setM(cm);
+    this.ga = a;
+    const ctx = this.ctx;
+    switch (r.tag) {
+      case "circle": {
+        const rr = r.n("r");
+        if (!(rr > 0)) return;
+        if (st.fillRef || st.strokeRef) break;
+        ctx.beginPath();
+        ctx.arc(r.n("cx"), r.n("cy"), rr, 0, 2 * Math.PI);
+        this.paint(st, null, r);
+        return;
+      }
+      case "text":
+        this.drawText(r, st);
+        return;
+      case "image":
+        this.drawImage(r, st);
+        return;
+      case "use":
+        this.drawUse(r, st, cm, a);
+        return;
+    }
+    const p = geometry(r);
+    if (p) this.paint(st, p, r);
+    if (st.mStart || st.mMid || st.mEnd) this.drawMarkers(r, st, cm, a);
+  }
+
+  // Fills and strokes the current path (p null) or p.
+  private paint(st: Style, p: Path2D | null, r: Rec): void {
+    const ctx = this.ctx;
+    if (st.fillRef !== null && p) {
+      this.alpha(this.ga * st.fop);
+      if (!this.refPaint(st.fillRef, r, st, (x) => x.fill(p, st.rule), false) && st.fill !== null) {
+        ctx.fillStyle = st.fill;
+        this.cur = st.fill;
+        ctx.fill(p, st.rule);
+      }
+    } else if (st.fill !== null) {
+      this.alpha(this.ga * st.fop);
+      if (this.cur !== st.fill) {
+        ctx.fillStyle = st.fill;
+        this.cur = st.fill;
+      }
+      if (p) ctx.fill(p, st.rule);
+      else ctx.fill(st.rule);
+    }
+    if ((st.stroke !== null || (st.strokeRef !== null && p)) && st.sw > 0) {
+      this.alpha(this.ga * st.sop);
+      this.strokeStyle(st);
+      if (st.strokeRef !== null && p && this.refPaint(st.strokeRef, r, st, (x) => x.stroke(p), true)) return;
+      if (st.stroke === null) return;
+      if (p) ctx.stroke(p);
+      else ctx.stroke();
+    }
+  }
+
+  private strokeStyle(st: Style): void {
+    const ctx = this.ctx;
+    if (this.curStyle === st) return;
+    ctx.strokeStyle = st.stroke ?? "#000";
+    ctx.lineWidth = st.sw;
+    ctx.lineCap = st.cap;
+    ctx.lineJoin = st.join;
+    ctx.miterLimit = st.miter;
+    ctx.setLineDash(st.dash);
+    ctx.lineDashOffset = st.dashOff;
+    this.curStyle = st;
+  }
+
+  // Paints shape with the paint server id (a gradient or a pattern):
+  // false when id names none, for the fallback colour.
+  private refPaint(id: string, r: Rec, st: Style, shape: (x: CanvasRenderingContext2D) => void, stroke: boolean): boolean {
+    const ref = this.ref(id);
+    if (!ref) return false;
+    const ctx = this.ctx;
+    let paint: { style: CanvasGradient | CanvasPattern; m: M | null } | null = null;
+    if (ref.tag === "linearGradient" || ref.tag === "radialGradient") paint = this.gradient(ref, r);
+    else if (ref.tag === "pattern") paint = this.pattern(ref, r, st);
+    else return false;
+    if (!paint) return true; // a paint of nothing (an empty box in bounding box units)
+    if (stroke) this.curStyle = null;
+    else this.cur = null;
+    if (!paint.m) {
+      if (stroke) ctx.strokeStyle = paint.style;
+      else ctx.fillStyle = paint.style;
+      shape(ctx);
+      return true;
+    }
+    // A gradient in another space (the box's): the shape in black on an
+    // offscreen canvas, the gradient over it where it is (source-in),
+    // that onto the target.
+    const alpha = this.curAlpha;
+    const cm = r.cm;
+    const m = paint.m;
+    const style = paint.style;
+    const { font, textAlign, textBaseline } = ctx;
+    this.layered(alpha, "", () => {
+      const x = this.ctx;
+      Object.assign(x, { font, textAlign, textBaseline });
+      this.setM(cm);
+      if (stroke) {
+        this.strokeStyle(st);
+        x.strokeStyle = "#000";
+      } else x.fillStyle = "#000";
+      shape(x);
+      x.globalCompositeOperation = "source-in";
+      const t = mul(mul(this.B, cm), m);
+      x.setTransform(t[0], t[1], t[2], t[3], t[4], t[5]);
+      this.curM = null;
+      const it = inv(t);
+      if (it) {
+        let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+        for (const [px, py] of [[0, 0], [this.tw, 0], [0, this.th], [this.tw, this.th]] as const) {
+          const qx = it[0] * px + it[2] * py + it[4], qy = it[1] * px + it[3] * py + it[5];
+          x0 = Math.min(x0, qx);
+          y0 = Math.min(y0, qy);
+          x1 = Math.max(x1, qx);
+          y1 = Math.max(y1, qy);
+        }
+        x.fillStyle = style;
+        x.fillRect(x0, y0, x1 - x0, y1 - y0);
+      }
+      x.globalCompositeOperation = "source-over";
+    });
+    return true;
+  }
+
+  // A record's box in its own user space, unpadded (what objectBoundingBox units refer to).
+  private localBox(r: Rec): number[] | null {
+    switch (r.tag) {
+      case "circle": {
+        const cx = r.n("cx"), cy = r.n("cy"), rr = Math.max(0, r.n("r"));
+        return [cx - rr, cy - rr, cx + rr, cy + rr];
+      }
+      case "ellipse": {
+        const cx = r.n("cx"), cy = r.n("cy"), rx = Math.max(0, r.n("rx")), ry = Math.max(0, r.n("ry"));
+        return [cx - rx, cy - ry, cx + rx, cy + ry];
+      }
+      case "rect":
+      case "image":
+        return [r.n("x"), r.n("y"), r.n("x") + r.n("width"), r.n("y") + r.n("height")];
+      case "line":
+        return [Math.min(r.n("x1"), r.n("x2")), Math.min(r.n("y1"), r.n("y2")), Math.max(r.n("x1"), r.n("x2")), Math.max(r.n("y1"), r.n("y2"))];
+      case "text":
+        return this.textBox(r, this.styleFor(r));
+      case "polyline":
+      case "polygon":
+      case "path":
+        return pathInfo(r.tag === "path" ? (r.attr("d") ?? "") : pointsPath(r)).box;
+      case "g":
+      case "a": {
+        let b: number[] | null = null;
+        for (const k of r.kids) {
+          const kb = this.localBox(k);
+          if (!kb) continue;
+          const m = this.ownOf(k);
+          for (const [px, py] of [[kb[0]!, kb[1]!], [kb[2]!, kb[1]!], [kb[0]!, kb[3]!], [kb[2]!, kb[3]!]] as const) {
+            const x = m[0] * px + m[2] * py + m[4], y = m[1] * px + m[3] * py + m[5];
+            b = b ? [Math.min(b[0]!, x), Math.min(b[1]!, y), Math.max(b[2]!, x), Math.max(b[3]!, y)] : [x, y, x, y];
+          }
+        }
+        return b;
+      }
+    }
+    return null;
+  }
+
+  // The attributes of a gradient or pattern, following its href to those it inherits from.
+  private inherited(ref: Rec, name: string): string | undefined {
+    let x: Rec | null = ref;
+    for (let i = 0; x && i < 8; i++) {
+      const v = x.attr(name);
+      if (v !== undefined) return v;
+      const h: string | undefined = x.attr("href") ?? x.attr("xlink:href");
+      x = h && h.startsWith("#") ? this.ref(h.slice(1)) : null;
+    }
+    return undefined;
+  }
+
+  // A gradient as a canvas gradient, and the transform from its space
+  // to the record's user space (null: the same).
+  private gradient(ref: Rec, r: Rec): { style: CanvasGradient; m: M | null } | null {
+    const bbox = (this.inherited(ref, "gradientUnits") ?? "objectBoundingBox").trim() !== "userSpaceOnUse";
+    let bb: number[] | null = null;
+    if (bbox) {
+      bb = this.localBox(r);
+      if (!bb || !(bb[2]! > bb[0]!) || !(bb[3]! > bb[1]!)) return null;
+    }
+    const [vw, vh] = this.viewport();
+    const len = (name: string, def: string, axis: number) => {
+      const v = (this.inherited(ref, name) ?? def).trim();
+      const x = parseFloat(v);
+      if (!isFinite(x)) return parseFloat(def) / (def.endsWith("%") ? 100 : 1) * (bbox ? 1 : axis);
+      if (v.endsWith("%")) return (x / 100) * (bbox ? 1 : axis);
+      return x;
+    };
+    const diag = Math.sqrt((vw * vw + vh * vh) / 2);
+    const ctx = this.ctx;
+    let g: CanvasGradient;
+    if (ref.tag === "linearGradient") {
+      g = ctx.createLinearGradient(len("x1", "0%", vw), len("y1", "0%", vh), len("x2", "100%", vw), len("y2", "0%", vh));
+    } else {
+      const cx = len("cx", "50%", vw), cy = len("cy", "50%", vh), rr = len("r", "50%", diag);
+      const fx = this.inherited(ref, "fx") !== undefined ? len("fx", "50%", vw) : cx;
+      const fy = this.inherited(ref, "fy") !== undefined ? len("fy", "50%", vh) : cy;
+      if (!(rr > 0)) return null;
+      g = ctx.createRadialGradient(fx, fy, Math.max(0, len("fr", "0%", diag)), cx, cy, rr);
+    }
+    // The stops: those of the first gradient in the href chain that has any.
+    let holder: Rec | null = ref;
+    for (let i = 0; holder && i < 8 && !holder.kids.some((k) => k.tag === "stop"); i++) {
+      const h: string | undefined = holder.attr("href") ?? holder.attr("xlink:href");
+      holder = h && h.startsWith("#") ? this.ref(h.slice(1)) : null;
+    }
+    let last = 0;
+    let none = true;
+    for (const k of holder ? holder.kids : []) {
+      if (k.tag !== "stop") continue;
+      const d = this.declOf(k);
+      const ov = (k.attr("offset") ?? "0").trim();
+      let off = parseFloat(ov);
+      if (!isFinite(off)) off = 0;
+      if (ov.endsWith("%")) off /= 100;
+      off = Math.max(last, Math.min(1, Math.max(0, off)));
+      last = off;
+      const c = sh().color(d["stop-color"] ?? "black", "black") ?? "rgba(0,0,0,0)";
+      g.addColorStop(off, withAlpha(c, opac(d["stop-opacity"])));
+      none = false;
+    }
+    if (none) return null; // no stops: a paint of none
+    let m: M = parseTransform(this.inherited(ref, "gradientTransform") ?? "");
+    if (bb) m = mul([bb[2]! - bb[0]!, 0, 0, bb[3]! - bb[1]!, bb[0]!, bb[1]!], m);
+    return { style: g, m: m === ID ? null : m };
+  }
+
+  // A pattern as a canvas pattern: its tile drawn at the resolution it
+  // has on the target, repeated with the transform of its place.
+  private pattern(ref: Rec, r: Rec, st: Style): { style: CanvasPattern; m: null } | null {
+    void st;
+    const get = (n: string) => this.inherited(ref, n);
+    const bbox = (get("patternUnits") ?? "objectBoundingBox").trim() !== "userSpaceOnUse";
+    const cbox = (get("patternContentUnits") ?? "userSpaceOnUse").trim() === "objectBoundingBox";
+    const bb = bbox || cbox ? this.localBox(r) : null;
+    if ((bbox || cbox) && (!bb || !(bb[2]! > bb[0]!) || !(bb[3]! > bb[1]!))) return null;
+    const [vw, vh] = this.viewport();
+    const bw = bb ? bb[2]! - bb[0]! : 0, bh = bb ? bb[3]! - bb[1]! : 0;
+    const len = (n: string, axis: number, bo: number, bs: number) => {
+      const v = (get(n) ?? "0").trim();
+      let x = parseFloat(v);
+      if (!isFinite(x)) x = 0;
+      if (v.endsWith("%")) x /= 100;
+      else if (!bbox) return x;
+      return bbox ? bo + x * bs : x * axis;
+    };
+    const x = len("x", vw, bb ? bb[0]! : 0, bw), y = len("y", vh, bb ? bb[1]! : 0, bh);
+    const w = len("width", vw, 0, bw), h = len("height", vh, 0, bh);
+    if (!(w > 0) || !(h > 0)) return null;
+    const pt = parseTransform(get("patternTransform") ?? "");
+    const full = mul(mul(this.B, r.cm), pt);
+    let scale = Math.sqrt(Math.abs(full[0] * full[3] - full[1] * full[2]));
+    if (!(scale > 0) || !isFinite(scale)) return null;
+    scale = Math.min(scale, 2048 / w, 2048 / h);
+    const tw = Math.max(1, Math.ceil(w * scale)), th = Math.max(1, Math.ceil(h * scale));
+    const sx = tw / w, sy = th / h;
+    // The content's transform in the tile: viewBox, or the box for objectBoundingBox content.
+    let C: M = ID;
+    const vb = nums(get("viewBox"));
+    if (vb.length === 4 && vb[2]! > 0 && vb[3]! > 0) C = viewBoxM(vb, w, h, get("preserveAspectRatio") ?? "");
+    else if (cbox) C = [bw, 0, 0, bh, 0, 0];
+    // The content: the kids of the first pattern in the href chain that has any.
+    let holder: Rec | null = ref;
+    for (let i = 0; holder && i < 8 && !holder.kids.length; i++) {
+      const hr: string | undefined = holder.attr("href") ?? holder.attr("xlink:href");
+      holder = hr && hr.startsWith("#") ? this.ref(hr.slice(1)) : null;
+    }
+    const tile = document.createElementNS(XHTML_NS, "canvas") as HTMLCanvasElement;
+    tile.width = tw;
+    tile.height = th;
+    const save = { ctx: this.ctx, B: this.B, tw: this.tw, th: this.th, ga: this.ga, depth: this.depth, curAlpha: this.curAlpha, curM: this.curM };
+    this.ctx = tile.getContext("2d")!;
+    this.B = mul([sx, 0, 0, sy, 0, 0], C);
+    this.tw = tw;
+    this.th = th;
+    this.forget();
+    try {
+      const ps = this.styleFor(ref);
+      for (const k of holder ? holder.kids : []) {
+        k.stale();
+        this.drawRec(k, ID, ps, 1);
+      }
+    } finally {
+      Object.assign(this, { ctx: save.ctx, B: save.B, tw: save.tw, th: save.th, ga: save.ga, depth: save.depth });
+      this.forget();
+      this.alpha(save.curAlpha);
+      if (save.curM) this.setM(save.curM);
+    }
+    const pat = this.ctx.createPattern(tile, "repeat");
+    if (!pat) return null;
+    const m = mul(mul(pt, [1, 0, 0, 1, x, y]), [1 / sx, 0, 0, 1 / sy, 0, 0]);
+    pat.setTransform(new DOMMatrix([m[0], m[1], m[2], m[3], m[4], m[5]]));
+    return { style: pat, m: null };
+  }
+
+  // The clip of clip-path id on r, as a path and the transform it is in.
+  clipOf(id: string, r: Rec, cm: M): { p: Path2D; m: M; rule: CanvasFillRule } | null {
+    const ref = this.ref(id);
+    if (!ref || ref.tag !== "clipPath") return null;
+    let m = mul(cm, this.ownOf(ref));
+    if ((ref.attr("clipPathUnits") ?? "").trim() === "objectBoundingBox") {
+      const bb = this.localBox(r);
+      if (!bb) return null;
+      m = mul(m, [bb[2]! - bb[0]!, 0, 0, bb[3]! - bb[1]!, bb[0]!, bb[1]!]);
+    }
+    const p = new Path2D();
+    let rule: CanvasFillRule = "nonzero";
+    const ps = this.styleFor(ref);
+    for (const k of ref.kids) {
+      const ks = this.styleOf(k, ps);
+      if (!ks.shown) continue;
+      const gk = geometry(k);
+      if (!gk) continue;
+      const t = this.ownOf(k);
+      p.addPath(gk, new DOMMatrix([t[0], t[1], t[2], t[3], t[4], t[5]]));
+      if (ks.raw["clip-rule"] === "evenodd") rule = "evenodd";
+    }
+    return { p, m, rule };
+  }
+
+  // A filter as a canvas (CSS) filter: a lone feGaussianBlur or
+  // feDropShadow as blur() or drop-shadow() at the target's scale, other
+  // filters of the page by url() (whose lengths are then pixels of the
+  // layer's canvas), CSS filter functions as they are.
+  private filterOf(f: string, cm: M): string {
+    const t = mul(this.B, cm);
+    const k = Math.sqrt(Math.abs(t[0] * t[3] - t[1] * t[2]));
+    if (/\(/.test(f) && !/^url/.test(f)) return f;
+    const ref = this.ref(f);
+    if (!ref || ref.tag !== "filter") return "";
+    const prims = ref.kids.filter((x) => x.tag.startsWith("fe"));
+    if (prims.length === 1) {
+      const p = prims[0]!;
+      const sd = nums(p.attr("stdDeviation"));
+      const s = (sd[0] ?? 0) * k;
+      if (p.tag === "feGaussianBlur" && (sd.length < 2 || sd[1] === sd[0])) return `blur(${s}px)`;
+      if (p.tag === "feDropShadow") {
+        const d = this.declOf(p);
+        const c = withAlpha(sh().color(p.attr("flood-color") ?? d["flood-color"] ?? "black", "black") ?? "black", opac(p.attr("flood-opacity")));
+        return `drop-shadow(${(p.attrs.has("dx") ? p.n("dx") : 2) * k}px ${(p.attrs.has("dy") ? p.n("dy") : 2) * k}px ${p.attrs.has("stdDeviation") ? s : 2 * k}px ${c})`;
+      }
+    }
+    return document.getElementById(f) ? `url(#${f})` : "";
+  }
+
+  private drawUse(r: Rec, st: Style, cm: M, a: number): void {
+    const h = r.attr("href") ?? r.attr("xlink:href");
+    if (!h || !h.startsWith("#") || this.useDepth > 8) return;
+    const ref = this.ref(h.slice(1));
+    if (!ref) return;
+    for (let x: Rec | null = r; x; x = x.parent) if (x === ref) return; // a use inside what it uses
+    let m = mul(cm, [1, 0, 0, 1, r.n("x"), r.n("y")]);
+    this.useDepth++;
+    ref.stale(); // it inherits from the use
+    try {
+      if (ref.tag === "symbol") {
+        const vb = nums(ref.attr("viewBox"));
+        if (vb.length === 4 && vb[2]! > 0 && vb[3]! > 0) {
+          const w = r.attrs.has("width") ? r.n("width") : vb[2]!, h2 = r.attrs.has("height") ? r.n("height") : vb[3]!;
+          m = mul(m, viewBoxM(vb, w, h2, ref.attr("preserveAspectRatio") ?? ""));
+        }
+        const ss = this.styleOf(ref, st);
+        for (const k of ref.kids) this.drawRec(k, m, ss, a);
+      } else {
+        this.drawRec(ref, m, st, a);
+      }
+    } finally {
+      this.useDepth--;
+      ref.stale(); // and, when it is a record drawn on its own too, from its parent
+    }
+  }
+  private useDepth = 0;
+
+  // The markers of a line, polyline, polygon or path at its vertices.
+  private drawMarkers(r: Rec, st: Style, cm: M, a: number): void {
+    const d = r.tag === "path" ? (r.attr("d") ?? "") : r.tag === "line" ? `M${r.n("x1")},${r.n("y1")}L${r.n("x2")},${r.n("y2")}` : r.tag === "polyline" || r.tag === "polygon" ? pointsPath(r) : "";
+    if (!d) return;
+    const vs = pathInfo(d).verts;
+    const n = vs.length;
+    const ctx = this.ctx;
+    for (let i = 0; i < n; i++) {
+      const id = i === 0 ? st.mStart : i === n - 1 ? st.mEnd : st.mMid;
+      if (!id) continue;
+      const mk = this.ref(id);
+      if (!mk || mk.tag !== "marker") continue;
+      const v = vs[i]!;
+      const orient = (mk.attr("orient") ?? "0").trim();
+      let ang: number;
+      if (orient === "auto" || orient === "auto-start-reverse") {
+        ang = i === 0 ? v.out : i === n - 1 ? v.in : isNaN(v.in) ? v.out : isNaN(v.out) ? v.in : Math.atan2(Math.sin(v.in) + Math.sin(v.out), Math.cos(v.in) + Math.cos(v.out));
+        if (isNaN(ang)) ang = isNaN(v.in) ? 0 : v.in;
+        if (i === 0 && orient === "auto-start-reverse") ang += Math.PI;
+      } else ang = ((parseFloat(orient) || 0) * Math.PI) / 180;
+      const mw = mk.attrs.has("markerWidth") ? mk.n("markerWidth") : 3, mh = mk.attrs.has("markerHeight") ? mk.n("markerHeight") : 3;
+      if (!(mw > 0) || !(mh > 0)) continue;
+      const s = (mk.attr("markerUnits") ?? "strokeWidth").trim() === "userSpaceOnUse" ? 1 : st.sw;
+      const vb = nums(mk.attr("viewBox"));
+      const VB: M = vb.length === 4 && vb[2]! > 0 && vb[3]! > 0 ? viewBoxM(vb, mw, mh, mk.attr("preserveAspectRatio") ?? "") : ID;
+      const rx = mk.n("refX"), ry = mk.n("refY");
+      const qx = VB[0] * rx + VB[2] * ry + VB[4], qy = VB[1] * rx + VB[3] * ry + VB[5];
+      const c = Math.cos(ang), sn = Math.sin(ang);
+      const port = mul(mul(mul(cm, [1, 0, 0, 1, v.x, v.y]), [c * s, sn * s, -sn * s, c * s, 0, 0]), [1, 0, 0, 1, -qx, -qy]);
+      ctx.save();
+      this.forget();
+      const ov = (mk.attr("overflow") ?? this.declOf(mk)["overflow"] ?? "hidden").trim();
+      if (ov !== "visible" && ov !== "auto") {
+        this.setM(port);
+        ctx.beginPath();
+        ctx.rect(0, 0, mw, mh);
+        ctx.clip();
+      }
+      const ms = this.styleFor(mk);
+      for (const k of mk.kids) this.drawRec(k, mul(port, VB), ms, a);
+      this.ctx.restore();
+      this.forget();
+    }
+  }
+
+  // The runs of a text and its tspans: each with its style and place.
+  private textRuns(r: Rec, st: Style): { t: string; st: Style; x: number; y: number }[] {
+    const runs: { t: string; st: Style; x: number; y: number }[] = [];
+    const c = sh().scratch;
+    let x = first(r.attr("x")) + first(r.attr("dx")), y = first(r.attr("y")) + first(r.attr("dy"));
+    const push = (t: string, s: Style) => {
+      if (!t) return;
+      c.font = s.font;
+      runs.push({ t, st: s, x, y });
+      x += c.measureText(t).width;
+    };
+    push(r.text, st);
+    for (const k of r.kids) {
+      if (k.tag !== "tspan") continue;
+      const ks = this.styleOf(k, st);
+      if (!ks.shown) continue;
+      if (k.attrs.has("x")) x = first(k.attr("x"));
+      if (k.attrs.has("y")) y = first(k.attr("y"));
+      x += first(k.attr("dx"));
+      y += first(k.attr("dy"));
+      push(k.text, ks);
+    }
+    if (runs.length && st.anchor !== "left") {
+      const w = x - runs[0]!.x;
+      const shift = st.anchor === "center" ? w / 2 : w;
+      for (const u of runs) u.x -= shift;
+    }
+    return runs;
+  }
+
+  private drawText(r: Rec, st: Style): void {
+    const ctx = this.ctx;
+    if (!r.kids.length) {
+      if (r.text === "" || !st.visible) return;
+      ctx.textAlign = st.anchor;
+      this.drawRun(r, r.text, st, first(r.attr("x")) + first(r.attr("dx")), first(r.attr("y")) + first(r.attr("dy")));
+      return;
+    }
+    ctx.textAlign = "left";
+    for (const u of this.textRuns(r, st)) if (u.st.visible) this.drawRun(r, u.t, u.st, u.x, u.y);
+  }
+
+  private drawRun(r: Rec, t: string, st: Style, x: number, y: number): void {
+    const ctx = this.ctx;
+    ctx.font = st.font;
+    ctx.textBaseline = st.baseline;
+    if (st.fillRef !== null || st.fill !== null) {
+      this.alpha(this.ga * st.fop);
+      if (!(st.fillRef !== null && this.refPaint(st.fillRef, r, st, (c) => c.fillText(t, x, y), false)) && st.fill !== null) {
+        ctx.fillStyle = st.fill;
+        this.cur = st.fill;
+        ctx.fillText(t, x, y);
+      }
+    }
+    if ((st.stroke !== null || st.strokeRef !== null) && st.sw > 0) {
+      this.alpha(this.ga * st.sop);
+      this.strokeStyle(st);
+      if (!(st.strokeRef !== null && this.refPaint(st.strokeRef, r, st, (c) => c.strokeText(t, x, y), true)) && st.stroke !== null) ctx.strokeText(t, x, y);
+    }
+  }
+
+  private drawImage(r: Rec, st: Style): void {
+    if (!st.visible) return;
+    const href = r.attr("href") ?? r.attr("xlink:href");
+    if (!href || /^\s*javascript:/i.test(href)) return;
+    const s = sh();
+    let img = s.images.get(href);
+    if (!img) {
+      img = new Image();
+      img.src = href;
+      s.images.set(href, img);
+    }
+    if (!img.complete) {
+      img.addEventListener("load", () => {
+        this.touch(r);
+        this.dirty();
+      }, { once: true });
+      return;
+    }
+    if (!img.naturalWidth) return;
+    const b = imageBox(r, img.naturalWidth, img.naturalHeight);
+    this.alpha(this.ga);
+    this.ctx.drawImage(img, b[0], b[1], b[2], b[3]);
+  }
 
   /** The style the group's children inherit. */
   private baseStyle(): Style {
@@ -567,7 +1304,12 @@ export class Layer {
     const cur = raw["color"] || "black";
     const fill = raw["fill"] ?? "black";
     const stroke = raw["stroke"] ?? "none";
-    const size = num(raw["font-size"], 16);
+    // Lengths relative to the font or the viewport are inherited as pixels, as CSS inherits computed values.
+    const psize = num(praw["font-size"], 16);
+    const size = fontSize(raw["font-size"], psize);
+    raw["font-size"] = `${size}px`;
+    const sw = this.length(raw["stroke-width"], size, 1);
+    raw["stroke-width"] = `${sw}px`;
     const anchor = raw["text-anchor"];
     const db = raw["dominant-baseline"];
     const dash = (raw["stroke-dasharray"] ?? "none").trim();
@@ -580,12 +1322,23 @@ export class Layer {
     const cap = raw["stroke-linecap"];
     const join = raw["stroke-linejoin"];
     void parent;
+    void palpha;
+    const fr = urlOf(fill), sr = urlOf(stroke);
+    const filter = (d["filter"] ?? "none").trim();
     return {
       raw,
-      fill: s.color(fill, cur),
-      stroke: s.color(stroke, cur),
-      sw: num(raw["stroke-width"], 1),
-      alpha: palpha * opac(d["opacity"]),
+      fill: fr ? (fr.fallback ? s.color(fr.fallback, cur) : null) : s.color(fill, cur),
+      stroke: sr ? (sr.fallback ? s.color(sr.fallback, cur) : null) : s.color(stroke, cur),
+      fillRef: fr ? fr.id : null,
+      strokeRef: sr ? sr.id : null,
+      clip: urlOf(d["clip-path"] ?? "")?.id ?? null,
+      filter: filter === "none" || filter === "" ? null : (urlOf(filter)?.id ?? filter),
+      mStart: urlOf(raw["marker-start"] ?? "")?.id ?? null,
+      mMid: urlOf(raw["marker-mid"] ?? "")?.id ?? null,
+      mEnd: urlOf(raw["marker-end"] ?? "")?.id ?? null,
+      sw,
+      size,
+      op: opac(d["opacity"]),
       fop: opac(raw["fill-opacity"]),
       sop: opac(raw["stroke-opacity"]),
       font: `${raw["font-style"] || "normal"} ${raw["font-weight"] || "normal"} ${size}px ${raw["font-family"] || "sans-serif"}`,
@@ -607,7 +1360,7 @@ export class Layer {
   /** The record's style, resolving it (and marking its children's stale) when needed. */
   styleOf(r: Rec, ps: Style): Style {
     if (r.st) return r.st;
-    const st = this.resolve(this.declOf(r), ps, ps.raw, r.tag === "g" || r.tag === "a" || r.tag === "svg" ? ps.alpha : ps.alpha);
+    const st = this.resolve(this.declOf(r), ps, ps.raw, 1);
     r.st = st;
     for (const k of r.kids) k.st = null;
     return st;
@@ -619,120 +1372,6 @@ export class Layer {
     const t = r.attr("transform");
     r.own = t ? parseTransform(t) : ID;
     return r.own;
-  }
-
-  private drawRec(r: Rec, pm: M, ps: Style, B: M): void {
-    const st = this.styleOf(r, ps);
-    if (!st.shown) return;
-    const own = this.ownOf(r);
-    const cm = own === ID ? pm : mul(pm, own);
-    r.cm = cm;
-    const tag = r.tag;
-    if (tag === "g" || tag === "a") {
-      for (const k of r.kids) this.drawRec(k, cm, st, B);
-      return;
-    }
-    if (!st.visible) return;
-    const ctx = this.ctx;
-    if (cm !== this.curM) {
-      const t = mul(B, cm);
-      ctx.setTransform(t[0], t[1], t[2], t[3], t[4], t[5]);
-      this.curM = cm;
-    }
-    switch (tag) {
-      case "circle": {
-        const rr = r.n("r");
-        if (!(rr > 0)) return;
-        ctx.beginPath();
-        ctx.arc(r.n("cx"), r.n("cy"), rr, 0, 2 * Math.PI);
-        this.paint(st, null);
-        return;
-      }
-      case "text":
-        this.drawText(r, st);
-        return;
-      case "image":
-        this.drawImage(r, st);
-        return;
-    }
-    const p = geometry(r);
-    if (p) this.paint(st, p);
-  }
-
-  // Fills and strokes the current path (p null) or p.
-  private paint(st: Style, p: Path2D | null): void {
-    const ctx = this.ctx;
-    if (st.fill !== null) {
-      this.alpha(st.alpha * st.fop);
-      if (this.cur !== st.fill) {
-        ctx.fillStyle = st.fill;
-        this.cur = st.fill;
-      }
-      if (p) ctx.fill(p, st.rule);
-      else ctx.fill(st.rule);
-    }
-    if (st.stroke !== null && st.sw > 0) {
-      this.alpha(st.alpha * st.sop);
-      this.strokeStyle(st);
-      if (p) ctx.stroke(p);
-      else ctx.stroke();
-    }
-  }
-
-  private strokeStyle(st: Style): void {
-    const ctx = this.ctx;
-    if (this.curStyle === st) return;
-    ctx.strokeStyle = st.stroke!;
-    ctx.lineWidth = st.sw;
-    ctx.lineCap = st.cap;
-    ctx.lineJoin = st.join;
-    ctx.miterLimit = st.miter;
-    ctx.setLineDash(st.dash);
-    ctx.lineDashOffset = st.dashOff;
-    this.curStyle = st;
-  }
-
-  private drawText(r: Rec, st: Style): void {
-    if (r.text === "") return;
-    const ctx = this.ctx;
-    ctx.font = st.font;
-    ctx.textAlign = st.anchor;
-    ctx.textBaseline = st.baseline;
-    const x = first(r.attr("x")), y = first(r.attr("y"));
-    if (st.fill !== null) {
-      this.alpha(st.alpha * st.fop);
-      ctx.fillStyle = st.fill;
-      this.cur = st.fill;
-      ctx.fillText(r.text, x, y);
-    }
-    if (st.stroke !== null && st.sw > 0) {
-      this.alpha(st.alpha * st.sop);
-      this.strokeStyle(st);
-      ctx.strokeText(r.text, x, y);
-    }
-  }
-
-  private drawImage(r: Rec, st: Style): void {
-    const href = r.attr("href") ?? r.attr("xlink:href");
-    if (!href || /^\s*javascript:/i.test(href)) return;
-    const s = sh();
-    let img = s.images.get(href);
-    if (!img) {
-      img = new Image();
-      img.src = href;
-      s.images.set(href, img);
-    }
-    if (!img.complete) {
-      img.addEventListener("load", () => {
-        this.touch(r);
-        this.dirty();
-      }, { once: true });
-      return;
-    }
-    if (!img.naturalWidth) return;
-    const b = imageBox(r, img.naturalWidth, img.naturalHeight);
-    this.alpha(st.alpha);
-    this.ctx.drawImage(img, b[0], b[1], b[2], b[3]);
   }
 
   /** The grid of the records' boxes: built at the first event, then kept up to date. */
@@ -756,6 +1395,7 @@ export class Layer {
   /** A record's structure changed: the order is to be counted again, the subtree placed again. */
   restructured(r: Rec | null): void {
     this.ordered = false;
+    this.ids = null;
     if (r) this.touch(r);
   }
 
@@ -947,7 +1587,11 @@ export class Layer {
 
   // Whether the point (x, y) of the group's user space is on r, drawn.
   private hitsRec(r: Rec, x: number, y: number): boolean {
-    for (let a: Rec | null = r; a; a = a.parent) if (!this.styleFor(a).shown) return false;
+    for (let a: Rec | null = r; a; a = a.parent) {
+      const as = this.styleFor(a);
+      if (!as.shown) return false;
+      if (as.clip && !this.inClip(as.clip, a, x, y)) return false;
+    }
     const st = this.styleFor(r);
     if (st.events === "none") return false;
     const im = inv(this.cmOf(r));
@@ -955,11 +1599,23 @@ export class Layer {
     return this.hitsShape(r, st, im[0] * x + im[2] * y + im[4], im[1] * x + im[3] * y + im[5]);
   }
 
+  // Whether (x, y) of the group's user space is inside a's clip-path id.
+  private inClip(id: string, a: Rec, x: number, y: number): boolean {
+    const c = this.clipOf(id, a, this.cmOf(a));
+    if (!c) return false;
+    const im = inv(c.m);
+    if (!im) return false;
+    const s = sh().scratch;
+    s.setTransform(1, 0, 0, 1, 0, 0);
+    return s.isPointInPath(c.p, im[0] * x + im[2] * y + im[4], im[1] * x + im[3] * y + im[5], c.rule);
+  }
+
   private hitIn(ks: Rec[], pm: M, ps: Style, x: number, y: number): Rec | null {
     for (let i = ks.length - 1; i >= 0; i--) {
       const r = ks[i]!;
       const st = this.styleOf(r, ps);
       if (!st.shown) continue;
+      if (st.clip && !this.inClip(st.clip, r, x, y)) continue;
       const own = this.ownOf(r);
       const cm = own === ID ? pm : mul(pm, own);
       if (r.tag === "g" || r.tag === "a") {
@@ -995,6 +1651,22 @@ export class Layer {
         const b = this.textBox(r, st);
         return !!b && x >= b[0]! && x <= b[2]! && y >= b[1]! && y <= b[3]!;
       }
+      case "use": {
+        // What it uses, under its x and y, inheriting from it.
+        const h = r.attr("href") ?? r.attr("xlink:href");
+        const ref = h && h.startsWith("#") && this.useDepth < 8 ? this.ref(h.slice(1)) : null;
+        if (!ref) return false;
+        for (let a: Rec | null = r; a; a = a.parent) if (a === ref) return false;
+        this.useDepth++;
+        ref.stale();
+        try {
+          const kids = ref.tag === "symbol" ? ref.kids : [ref];
+          return this.hitIn(kids, [1, 0, 0, 1, r.n("x"), r.n("y")], ref.tag === "symbol" ? this.styleOf(ref, st) : st, x, y) !== null;
+        } finally {
+          this.useDepth--;
+          ref.stale();
+        }
+      }
       case "image": {
         const href = r.attr("href") ?? r.attr("xlink:href");
         const img = href ? sh().images.get(href) : undefined;
@@ -1014,6 +1686,56 @@ export class Layer {
     c.miterLimit = st.miter;
     return c.isPointInStroke(p, x, y);
   }
+}
+
+/** The tags a layer draws (groups aside); defs, clipPath, marker, pattern and the like only when referenced. */
+const DRAWN = new Set(["circle", "ellipse", "rect", "line", "polyline", "polygon", "path", "text", "image", "use"]);
+
+/** A colour (as the canvas writes one) with its alpha times a. */
+function withAlpha(c: string, a: number): string {
+  if (a >= 1) return c;
+  const x = sh().scratch;
+  x.fillStyle = c;
+  const v = x.fillStyle as string;
+  if (v.startsWith("#")) {
+    const n = parseInt(v.slice(1), 16);
+    return `rgba(${(n >> 16) & 255},${(n >> 8) & 255},${n & 255},${a})`;
+  }
+  const m = /rgba?\(([^,]+),([^,]+),([^,)]+)(?:,([^)]+))?\)/.exec(v.replace(/\s/g, ""));
+  if (!m) return c;
+  return `rgba(${m[1]},${m[2]},${m[3]},${(m[4] === undefined ? 1 : parseFloat(m[4])) * a})`;
+}
+
+/** The transform of a viewBox [x, y, w, h] into a viewport w×h, by preserveAspectRatio. */
+function viewBoxM(vb: number[], w: number, h: number, par: string): M {
+  const sx = w / vb[2]!, sy = h / vb[3]!;
+  const p = par.trim().split(/\s+/);
+  if (p[0] === "none") return [sx, 0, 0, sy, -vb[0]! * sx, -vb[1]! * sy];
+  const s = p[1] === "slice" ? Math.max(sx, sy) : Math.min(sx, sy);
+  const al = p[0] || "xMidYMid";
+  const fx = al.startsWith("xMin") ? 0 : al.startsWith("xMax") ? 1 : 0.5;
+  const fy = al.endsWith("YMin") ? 0 : al.endsWith("YMax") ? 1 : 0.5;
+  return [s, 0, 0, s, -vb[0]! * s + (w - vb[2]! * s) * fx, -vb[1]! * s + (h - vb[3]! * s) * fy];
+}
+
+/** A polyline's or polygon's points as a path's d. */
+function pointsPath(r: Rec): string {
+  const v = nums(r.attr("points"));
+  let d = "";
+  for (let i = 0; i + 1 < v.length; i += 2) d += (i ? "L" : "M") + v[i] + "," + v[i + 1];
+  return r.tag === "polygon" && d ? d + "Z" : d;
+}
+
+/** A record made of a DOM element outside the layers (a gradient, clip path, marker... in the page's defs), without a handle. */
+function tempRec(l: Layer, el: Element, parent: Rec | null): Rec {
+  const r = new Rec(l, 0, el.localName, 0);
+  r.parent = parent;
+  r.id = el.id;
+  for (const a of Array.from(el.attributes)) if (a.name !== "id") r.attrs.set(a.name, a.value);
+  const f = el.firstChild;
+  if (f && (f.nodeType === 3 || f.nodeType === 4)) r.text = (f as Text).data;
+  for (const k of Array.from(el.children)) if (k.namespaceURI === SVG_NS) r.kids.push(tempRec(l, k, r));
+  return r;
 }
 
 /** The first number of a coordinate list attribute (text's x and y). */
@@ -1077,6 +1799,12 @@ export function geometry(r: Rec): Path2D | null {
       } else {
         p.rect(x, y, w, h);
       }
+      break;
+    }
+    case "circle": {
+      const rr = r.n("r");
+      if (!(rr > 0)) return null;
+      p.arc(r.n("cx"), r.n("cy"), rr, 0, 2 * Math.PI);
       break;
     }
     case "ellipse": {
@@ -1152,6 +1880,7 @@ export class Canvas {
     if (el.namespaceURI !== SVG_NS || el.getAttribute("data-vz-canvas") !== null) return null;
     const n = byEl.get(el);
     const r = new Rec(l, n ? n.h : 0, el.localName, n ? n.mask : 0);
+    r.id = el.id;
     for (const a of Array.from(el.attributes)) if (a.name !== "id") r.attrs.set(a.name, a.value);
     const f = el.firstChild;
     if (f && (f.nodeType === 3 || f.nodeType === 4)) r.text = (f as Text).data;
@@ -1188,10 +1917,11 @@ export class Canvas {
   }
 
   /** A create into a layer: a new record. Returns false for a DOM parent. */
-  create(h: number, tag: string, mask: number, attrs: string[], text: string, p: Node, before: number, nodes: Map<number, Node>): boolean {
+  create(h: number, tag: string, mask: number, attrs: string[], text: string, p: Node, before: number, nodes: Map<number, Node>, id = ""): boolean {
     const at = this.place(p);
     if (!at) return false;
     const r = new Rec(at.l, h, tag, mask);
+    r.id = id;
     for (let i = 0; i < attrs.length; i += 2) {
       const name = attrs[i]!, v = attrs[i + 1]!;
       if (name !== "id" && !(name.endsWith("href") && /^javascript:/i.test(v.replace(/[\u0000-\u0020]/g, "")))) r.attrs.set(name, v);
@@ -1231,19 +1961,43 @@ export class Canvas {
   }
 
   /**
-   * A move that involves a layer: a record to another place among
-   * records. Returns false when the op is for the DOM alone. A record
-   * moved out of its layer, or a DOM element moved into one, is refused
-   * (ignored): a canvas layer holds what was created in it.
+   * A move that involves a layer. Returns false when the op is for the
+   * DOM alone. A record moved to another place in its layer stays a
+   * record; moved out of its layer (a reparent), its subtree becomes DOM
+   * elements again, with the same handles, and a DOM element moved into
+   * a layer becomes records.
    */
-  move(n: Node, p: Node, before: number, nodes: Map<number, Node>): boolean {
+  move(n: Node, p: Node, before: number, nodes: Map<number, Node>, byEl?: WeakMap<Element, Node>): boolean {
     const at = this.place(p);
-    if (!isRec(n)) return at !== null; // into a layer: ignored
-    if (!at || at.l !== n.layer) return true;
-    for (let a: Rec | null = at.parent; a; a = a.parent) if (a === n) return true; // a cycle
+    if (!isRec(n)) {
+      if (!at) return false;
+      if (!byEl || n.el.querySelector(`[${CANVAS_ATTR}]`) || this.layers.has(n.el)) return true; // a layer into a layer: refused
+      const r = this.fromDOM(at.l, n.el, nodes, byEl);
+      n.el.remove();
+      if (r) this.insert(at, r, before, nodes);
+      at.l.dirty();
+      return true;
+    }
+    for (let a: Rec | null = at ? at.parent : null; a; a = a.parent) if (a === n) return true; // a cycle
+    if (at && at.l === n.layer) {
+      this.detach(n);
+      this.insert(at, n, before, nodes);
+      at.l.dirty();
+      return true;
+    }
+    if (!byEl) return true;
     this.detach(n);
-    this.insert(at, n, before, nodes);
-    at.l.dirty();
+    const el = toDOM(n, nodes, byEl);
+    if (at) {
+      // To another layer: through the DOM, for its records.
+      const r = this.fromDOM(at.l, el, nodes, byEl);
+      if (r) this.insert(at, r, before, nodes);
+      at.l.dirty();
+      return true;
+    }
+    const b = before ? nodes.get(before) : undefined;
+    p.el.insertBefore(el, b && !isRec(b) && b.el.parentNode === p.el ? b.el : null);
+    if (Canvas.marked(el)) this.layer(el, nodes, byEl);
     return true;
   }
 
@@ -1302,6 +2056,21 @@ export class Canvas {
   restyle(): void {
     for (const l of this.layers.values()) l.restyle();
   }
+}
+
+/** The DOM elements of a record's subtree, taking over its handles. */
+function toDOM(r: Rec, nodes: Map<number, Node>, byEl: WeakMap<Element, Node>): Element {
+  const el = document.createElementNS(SVG_NS, r.tag);
+  if (r.id) el.setAttribute("id", r.id);
+  for (const [k, v] of r.attrs) el.setAttribute(k, String(v));
+  if (r.text !== "") el.textContent = r.text;
+  for (const k of r.kids) el.appendChild(toDOM(k, nodes, byEl));
+  if (r.h && nodes.get(r.h) === r) {
+    const n: Node = { el, h: r.h, mask: r.mask };
+    nodes.set(r.h, n);
+    byEl.set(el, n);
+  }
+  return el;
 }
 
 function revive(r: Rec): void {
