@@ -1434,75 +1434,66 @@ export class Layer {
   // space; null when not known (r is tested for every event).
   private bounds(r: Rec): number[] | null {
     const st = this.styleFor(r);
-    let b: number[] | null = null;
-    switch (r.tag) {
-      case "circle": {
-        const cx = r.n("cx"), cy = r.n("cy"), rr = Math.max(0, r.n("r"));
-        b = [cx - rr, cy - rr, cx + rr, cy + rr];
-        break;
-      }
-      case "ellipse": {
-        const cx = r.n("cx"), cy = r.n("cy");
-        const rx = Math.max(0, r.n("rx"), r.n("ry")), ry = rx;
-        b = [cx - rx, cy - ry, cx + rx, cy + ry];
-        break;
-      }
-      case "rect":
-      case "image":
-        if (r.tag === "image") {
-          const href = r.attr("href") ?? r.attr("xlink:href");
-          const img = href ? sh().images.get(href) : undefined;
-          if (img && img.naturalWidth) {
-            const q = imageBox(r, img.naturalWidth, img.naturalHeight);
-            b = [q[0], q[1], q[0] + q[2], q[1] + q[3]];
-            break;
-          }
-          if (!r.attrs.has("width") || !r.attrs.has("height")) return null;
-        }
-        b = [r.n("x"), r.n("y"), r.n("x") + Math.max(0, r.n("width")), r.n("y") + Math.max(0, r.n("height"))];
-        break;
-      case "line":
-        b = [Math.min(r.n("x1"), r.n("x2")), Math.min(r.n("y1"), r.n("y2")), Math.max(r.n("x1"), r.n("x2")), Math.max(r.n("y1"), r.n("y2"))];
-        break;
-      case "polyline":
-      case "polygon": {
-        const v = nums(r.attr("points"));
-        if (v.length < 2) return null;
-        b = [Infinity, Infinity, -Infinity, -Infinity];
-        for (let i = 0; i + 1 < v.length; i += 2) {
-          b[0] = Math.min(b[0]!, v[i]!);
-          b[1] = Math.min(b[1]!, v[i + 1]!);
-          b[2] = Math.max(b[2]!, v[i]!);
-          b[3] = Math.max(b[3]!, v[i + 1]!);
-        }
-        break;
-      }
-      case "path":
-        b = pathInfo(r.attr("d") ?? "").box;
-        if (!b) return null;
-        break;
-      case "text": {
-        if (r.kids.length) return null;
-        const t = this.textBox(r, st);
-        if (!t) return null;
-        b = t;
-        break;
-      }
-      default:
-        return null;
+    let b: number[] | null;
+    if (r.tag === "circle") {
+      // The hot path (moving circles): no arrays made.
+      const cx = r.n("cx"), cy = r.n("cy"), rr = Math.max(0, r.n("r"));
+      return this.boxOut(r, st, cx - rr, cy - rr, cx + rr, cy + rr);
     }
+    if (r.tag === "text") {
+      if (r.kids.length) return null;
+      b = this.textBox(r, st);
+    } else if (r.tag === "image") {
+      const href = r.attr("href") ?? r.attr("xlink:href");
+      const img = href ? sh().images.get(href) : undefined;
+      if (img && img.naturalWidth) {
+        const q = imageBox(r, img.naturalWidth, img.naturalHeight);
+        b = [q[0], q[1], q[0] + q[2], q[1] + q[3]];
+      } else if (!r.attrs.has("width") || !r.attrs.has("height")) return null;
+      else b = this.localBox(r);
+    } else if (r.tag === "ellipse") {
+      // rx or ry alone stands for both.
+      const cx = r.n("cx"), cy = r.n("cy"), rx = Math.max(0, r.n("rx"), r.n("ry"));
+      b = [cx - rx, cy - rx, cx + rx, cy + rx];
+    } else if (r.tag === "g" || r.tag === "a" || r.tag === "use") return null;
+    else b = this.localBox(r);
+    if (!b) return null;
+    return this.boxOut(r, st, b[0]!, b[1]!, b[2]!, b[3]!);
+  }
+
+  // The box (x0, y0, x1, y1) of r's user space, padded by the stroke,
+  // in the group's user space, written into r.bb's array.
+  private boxOut(r: Rec, st: Style, x0: number, y0: number, x1: number, y1: number): number[] | null {
     // The stroke reaches past the shape by half its width, more at miter joins and square caps.
     const pad = r.tag === "image" || r.tag === "text" ? 0 : (Math.max(0, st.sw) / 2) * Math.max(Math.SQRT2, st.join === "miter" ? st.miter : 1);
-    const m = this.cmOf(r);
-    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-    for (const [px, py] of [[b[0]! - pad, b[1]! - pad], [b[2]! + pad, b[1]! - pad], [b[0]! - pad, b[3]! + pad], [b[2]! + pad, b[3]! + pad]] as const) {
-      const x = m[0] * px + m[2] * py + m[4], y = m[1] * px + m[3] * py + m[5];
-      x0 = Math.min(x0, x);
-      y0 = Math.min(y0, y);
-      x1 = Math.max(x1, x);
-      y1 = Math.max(y1, y);
+    x0 -= pad;
+    y0 -= pad;
+    x1 += pad;
+    y1 += pad;
+    const m = r.parent ? this.cmOf(r) : this.ownOf(r);
+    let a0: number, b0: number, a1: number, b1: number;
+    if (m[1] === 0 && m[2] === 0) {
+      const p = m[0] * x0 + m[4], q = m[0] * x1 + m[4], u = m[3] * y0 + m[5], v = m[3] * y1 + m[5];
+      a0 = Math.min(p, q);
+      a1 = Math.max(p, q);
+      b0 = Math.min(u, v);
+      b1 = Math.max(u, v);
+    } else {
+      // The extent of the transformed box: per axis, the sums of the terms' smaller and larger ends.
+      const ax = m[0] * x0, bx = m[0] * x1, cx = m[2] * y0, dx = m[2] * y1;
+      const ay = m[1] * x0, by = m[1] * x1, cy = m[3] * y0, dy = m[3] * y1;
+      a0 = Math.min(ax, bx) + Math.min(cx, dx) + m[4];
+      a1 = Math.max(ax, bx) + Math.max(cx, dx) + m[4];
+      b0 = Math.min(ay, by) + Math.min(cy, dy) + m[5];
+      b1 = Math.max(ay, by) + Math.max(cy, dy) + m[5];
     }
-    return isFinite(x0) && isFinite(y0) && isFinite(x1) && isFinite(y1) ? [x0, y0, x1, y1] : null;
+    if (!(isFinite(a0) && isFinite(b0) && isFinite(a1) && isFinite(b1))) return null;
+    const o = r.bb ?? [0, 0, 0, 0];
+    o[0] = a0;
+    o[1] = b0;
+    o[2] = a1;
+    o[3] = b1;
+    return o;
   }
 
   /** A text record's box, as hit testing sees it (the first x and y, the font's ascent and descent). */
@@ -2213,7 +2204,17 @@ export function pathInfo(d: string): PathInfo {
       }
       case "a": {
         const x = a[5]! + ox, y = a[6]! + oy;
-        const r = Math.max(Math.abs(a[0]!), Math.abs(a[1]!));
+        // Radii too small for the ends grow, as SVG's arcs do (F.6.6).
+        let arx = Math.abs(a[0]!), ary = Math.abs(a[1]!);
+        const phi = (a[2]! * Math.PI) / 180;
+        const hx = (cx - x) / 2, hy = (cy - y) / 2;
+        const x1 = Math.cos(phi) * hx + Math.sin(phi) * hy, y1 = -Math.sin(phi) * hx + Math.cos(phi) * hy;
+        const lam = arx > 0 && ary > 0 ? (x1 * x1) / (arx * arx) + (y1 * y1) / (ary * ary) : 0;
+        if (lam > 1) {
+          arx *= Math.sqrt(lam);
+          ary *= Math.sqrt(lam);
+        }
+        const r = Math.max(arx, ary);
         // The arc lies within its ellipse, whose centre is at most a radius from either end.
         if (r > 0 && (x !== cx || y !== cy)) {
           pt(cx - 2 * r, cy - 2 * r);

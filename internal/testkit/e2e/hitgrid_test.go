@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -222,4 +223,72 @@ func BenchmarkBrowserHitTest(b *testing.B) {
 			})
 		}
 	}
+}
+
+// FuzzCanvasPathInfo holds the canvas layers' path reader (canvas.ts,
+// pathInfo: the boxes of hit testing, the vertices of markers) to the
+// browser's reading of the same d: its box holds the browser's bounding
+// box of the path, and its last vertex is where the browser's path
+// ends. The seeds run with go test; go test -fuzz runs the browser for
+// every input.
+func FuzzCanvasPathInfo(f *testing.F) {
+	for _, d := range []string{
+		"M10,10 L90,90", "M0 0 h10 v10 h-10 z", "m5,5 l10,0 0,10 -10,0z m20,0 l5,5",
+		"M10,80 C40,10 65,10 95,80 S150,150 180,80", "M10,80 Q52.5,10 95,80 T180,80",
+		"M10 10 A30 30 0 0 1 50 50", "M10,10 a20,10 30 1,0 40,0", "M1e1-5L.5.5", "M10,10 L20,20 x 30,30",
+		"L10,10", "M,10,10", "M10 10 20 20 30 5", "M0,0 Z L10,10", "M 0 0 C 1 2 3", "", "M5 5",
+		"M0 0a10 10 0 1010 0", "M3,4 v-2e1 h+1.5",
+	} {
+		f.Add(d)
+	}
+	s := scene.New(scene.Options{Width: 10, Height: 10})
+	site := Serve(f, s)
+	p := Open(f, browser.ForTest(f), site.URL+"/")
+	f.Fuzz(func(t *testing.T, d string) {
+		var got struct {
+			Box         []float64
+			Verts       int
+			EX, EY      float64
+			Theirs      []float64
+			Len, TX, TY float64
+			Drawn       bool
+		}
+		js := fmt.Sprintf(`(() => {
+			const d = %s;
+			const info = vizserve.canvas.pathInfo(d);
+			const svg = document.querySelector("#vz-view > svg");
+			const p = document.createElementNS("http://www.w3.org/2000/svg", "path");
+			p.setAttribute("d", d);
+			svg.appendChild(p);
+			const b = p.getBBox(), len = p.getTotalLength();
+			const end = len > 0 ? p.getPointAtLength(len) : {x: 0, y: 0};
+			p.remove();
+			const last = info.verts[info.verts.length - 1];
+			return {Box: info.box, Verts: info.verts.length, EX: last ? last.x : 0, EY: last ? last.y : 0,
+				Theirs: [b.x, b.y, b.x + b.width, b.y + b.height], Len: len, TX: end.x, TY: end.y,
+				Drawn: b.width > 0 || b.height > 0 || len > 0};
+		})()`, jsString(d))
+		if err := p.Eval(Ctx(t), js, &got); err != nil {
+			t.Fatal(err)
+		}
+		if !got.Drawn {
+			return
+		}
+		if got.Box == nil {
+			t.Fatalf("path %q: the browser draws it (box %v), ours has no box", d, got.Theirs)
+		}
+		const eps = 1e-3
+		tol := func(v float64) float64 { return eps * math.Max(1, math.Abs(v)) }
+		b, th := got.Box, got.Theirs
+		if th[0] < b[0]-tol(b[0]) || th[1] < b[1]-tol(b[1]) || th[2] > b[2]+tol(b[2]) || th[3] > b[3]+tol(b[3]) {
+			t.Fatalf("path %q: our box %v does not hold the browser's %v", d, b, th)
+		}
+		// The end of a path's last subpath: a moveto alone adds no length, so only compare with length.
+		if got.Len > 0 && (math.Abs(got.EX-got.TX) > 0.01*math.Max(1, math.Abs(got.TX)) || math.Abs(got.EY-got.TY) > 0.01*math.Max(1, math.Abs(got.TY))) {
+			ends := got.Verts > 0
+			if ends {
+				t.Fatalf("path %q: our last vertex (%g, %g), the browser's path ends at (%g, %g)", d, got.EX, got.EY, got.TX, got.TY)
+			}
+		}
+	})
 }
