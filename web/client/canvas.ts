@@ -9,6 +9,7 @@
 
 import type { Node } from "./scene";
 import { type Cellular, Grid, NONE } from "./hittest";
+import { fmtNum } from "./wire";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const XHTML_NS = "http://www.w3.org/1999/xhtml";
@@ -612,8 +613,6 @@ export class Layer {
     this.forget();
     for (const r of this.kids) this.drawRec(r, ID, base, 1);
     ctx.globalAlpha = 1;
-    // The moves of this frame, placed in the grid now rather than by the next event.
-    if (this.grid) this.flush();
   }
 
   private curAlpha = 1;
@@ -2053,7 +2052,8 @@ export class Canvas {
 function toDOM(r: Rec, nodes: Map<number, Node>, byEl: WeakMap<Element, Node>): Element {
   const el = document.createElementNS(SVG_NS, r.tag);
   if (r.id) el.setAttribute("id", r.id);
-  for (const [k, v] of r.attrs) el.setAttribute(k, String(v));
+  // Numbers as the DOM path writes them (Go's formatting), so the DOM still equals a keyframe.
+  for (const [k, v] of r.attrs) el.setAttribute(k, typeof v === "number" ? fmtNum(v) : v);
   if (r.text !== "") el.textContent = r.text;
   for (const k of r.kids) el.appendChild(toDOM(k, nodes, byEl));
   if (r.h && nodes.get(r.h) === r) {

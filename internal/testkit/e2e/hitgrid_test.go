@@ -154,11 +154,18 @@ func jsonOf(v []float64) string {
 // BenchmarkBrowserHitTest: the JavaScript time of one pointer event over
 // a canvas layer of n moving circles (the movers scene), hit-tested with
 // the grid and with a scan of every record (the way before the grid),
-// interleaved in the same page: each sub-benchmark dispatches batches of
-// pointermove events at random points of the layer, through the client's
-// own listeners. It also reports the frame rate of the same page with
-// the grid kept up to date at every frame ("frames/grid") and without one
-// ("frames/scan"), which is what keeping the grid costs the moves.
+// one after the other in the same page: each sub-benchmark dispatches
+// batches of pointermove events at random points of the layer, through
+// the client's own listeners ("µs/event", which includes hover and
+// cursor), and hit-tests the same points alone ("µs/hit"), and once
+// after a batch has moved all n ("µs/hit-after-moves": with the grid,
+// this places every moved record first). It also
+// reports the frame rate of the same page with the grid kept up to date
+// by each event ("frames/grid", the moves marking their records) and without one ("frames/scan"), which is
+// what keeping the grid costs the moves. Run one n at a time with
+// -bench 'BenchmarkBrowserHitTest/elements=20000/' and -count for
+// interleaved runs; -benchtime=10x for the events, 1x for the frames
+// (each frames run is a window, VIZSERVE_BROWSER_WINDOW).
 func BenchmarkBrowserHitTest(b *testing.B) {
 	window := envDuration(b, envBrowserWindow, 5*time.Second)
 	logMachine(b)
@@ -179,26 +186,55 @@ func BenchmarkBrowserHitTest(b *testing.B) {
 				b.ReportAllocs()
 				ctx, cancel := context.WithTimeout(context.Background(), Patience)
 				defer cancel()
-				// Each b.N is a batch of 200 events; the page reports ms per event.
-				var per []float64
+				// Each b.N is a batch of events (20 for the scan, which takes
+				// milliseconds each, 200 for the grid) and of hit tests
+				// alone (vizserve.canvas.hits, without the client's event
+				// handling); the page reports ms per event and per hit.
+				k := 200
+				if mode == "scan" {
+					k = 20
+				}
+				var per, hits, after []float64
 				for range b.N {
-					var ms float64
+					var ms struct{ Event, Hit, After float64 }
 					if err := p.Eval(ctx, fmt.Sprintf(`(() => {
 						const c = vizserve.canvas, l = document.querySelector("#dots"), bg = document.getElementById("bg");
-						const m = l.getScreenCTM(), W = %g, H = %g, scan = %v;
+						const m = l.getScreenCTM(), W = %g, H = %g, scan = %v, k = %d;
 						const ev = (x, y) => new PointerEvent("pointermove", {bubbles: true, clientX: m.a * x + m.c * y + m.e, clientY: m.b * x + m.d * y + m.f, pointerId: 1, pointerType: "mouse"});
 						c.scan(scan);
-						const evs = [];
-						for (let i = 0; i < 200; i++) evs.push(ev(Math.random() * W, Math.random() * H));
+						const evs = [], xs = [], ys = [];
+						for (let i = 0; i < k; i++) {
+							xs.push(Math.random() * W);
+							ys.push(Math.random() * H);
+							evs.push(ev(xs[i], ys[i]));
+						}
 						bg.dispatchEvent(evs[0]); // builds the grid, out of the timing
-						const t0 = performance.now();
+						let t0 = performance.now();
 						for (const e of evs) bg.dispatchEvent(e);
-						return (performance.now() - t0) / evs.length;
-					})()`, moversW, moversH, mode == "scan"), &ms); err != nil {
+						const event = (performance.now() - t0) / k;
+						t0 = performance.now();
+						c.hits(xs, ys, scan);
+						const hit = (performance.now() - t0) / k;
+						// The first hit after a batch of moves: it places every moved record first.
+						return new Promise(done => {
+							const seq = vizserve.seq;
+							const wait = () => {
+								if (vizserve.seq === seq) return requestAnimationFrame(wait);
+								const t1 = performance.now();
+								c.hits([xs[0]], [ys[0]], scan);
+								done({Event: event, Hit: hit, After: performance.now() - t1});
+							};
+							requestAnimationFrame(wait);
+						});
+					})()`, moversW, moversH, mode == "scan", k), &ms); err != nil {
 						b.Fatal(err)
 					}
-					per = append(per, ms)
+					per = append(per, ms.Event)
+					hits = append(hits, ms.Hit)
+					after = append(after, ms.After)
 				}
+				b.ReportMetric(median(hits)*1000, "µs/hit")
+				b.ReportMetric(median(after)*1000, "µs/hit-after-moves")
 				b.ReportMetric(median(per)*1000, "µs/event")
 			})
 		}
@@ -209,7 +245,7 @@ func BenchmarkBrowserHitTest(b *testing.B) {
 				js := fmt.Sprintf(`(() => {
 					const c = vizserve.canvas, scan = %v;
 					c.scan(scan);
-					if (!scan) c.hits([1], [1], false); // builds the grid, which each draw then keeps up to date
+					if (!scan) c.hits([1], [1], false); // builds the grid, whose records the moves then mark
 					return vizserve.canvas.cells;
 				})()`, mode == "scan")
 				var cells int
