@@ -381,6 +381,10 @@ export class Layer {
   private x0 = 0;
   private y0 = 0;
   draws = 0;
+  /** Milliseconds spent drawing, for the benchmarks. */
+  drawMs = 0;
+  /** Inside a use, a pattern's tile or a marker: records drawn there are not placed in the grid. */
+  private inRef = 0;
 
   constructor(readonly g: Element, private readonly owner: Canvas) {
     this.fo = document.createElementNS(SVG_NS, "foreignObject") as SVGForeignObjectElement;
@@ -603,6 +607,7 @@ export class Layer {
     this.rewatch();
     if (!this.layout()) return;
     this.draws++;
+    const t0 = performance.now();
     const ctx = this.ctx;
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
@@ -613,6 +618,9 @@ export class Layer {
     this.forget();
     for (const r of this.kids) this.drawRec(r, ID, base, 1);
     ctx.globalAlpha = 1;
+    // The drawing placed the moved circles in the grid; the rest now.
+    if (this.grid && this.grid.dirty.length) this.flush();
+    this.drawMs += performance.now() - t0;
   }
 
   private curAlpha = 1;
@@ -728,8 +736,15 @@ export class Layer {
         const rr = r.n("r");
         if (!(rr > 0)) return;
         if (st.fillRef || st.strokeRef) break;
+        const cx = r.n("cx"), cy = r.n("cy");
+        // A moved circle is placed in the grid here, while it is at hand: the hot path of moves.
+        if (r.gd && this.inRef === 0 && this.grid) {
+          r.gd = false;
+          r.bb = this.boxOut(r, st, cx - rr, cy - rr, cx + rr, cy + rr, cm);
+          this.grid.place(r);
+        }
         ctx.beginPath();
-        ctx.arc(r.n("cx"), r.n("cy"), rr, 0, 2 * Math.PI);
+        ctx.arc(cx, cy, rr, 0, 2 * Math.PI);
         this.paint(st, null, r);
         return;
       }
@@ -1005,6 +1020,7 @@ export class Layer {
     this.tw = tw;
     this.th = th;
     this.forget();
+    this.inRef++;
     try {
       const ps = this.styleFor(ref);
       for (const k of holder ? holder.kids : []) {
@@ -1012,6 +1028,7 @@ export class Layer {
         this.drawRec(k, ID, ps, 1);
       }
     } finally {
+      this.inRef--;
       Object.assign(this, { ctx: save.ctx, B: save.B, tw: save.tw, th: save.th, ga: save.ga, depth: save.depth });
       this.forget();
       this.alpha(save.curAlpha);
@@ -1082,6 +1099,7 @@ export class Layer {
     for (let x: Rec | null = r; x; x = x.parent) if (x === ref) return; // a use inside what it uses
     let m = mul(cm, [1, 0, 0, 1, r.n("x"), r.n("y")]);
     this.useDepth++;
+    this.inRef++;
     ref.stale(); // it inherits from the use
     try {
       if (ref.tag === "symbol") {
@@ -1097,6 +1115,7 @@ export class Layer {
       }
     } finally {
       this.useDepth--;
+      this.inRef--;
       ref.stale(); // and, when it is a record drawn on its own too, from its parent
     }
   }
@@ -1141,7 +1160,9 @@ export class Layer {
         ctx.clip();
       }
       const ms = this.styleFor(mk);
+      this.inRef++;
       for (const k of mk.kids) this.drawRec(k, mul(port, VB), ms, a);
+      this.inRef--;
       this.ctx.restore();
       this.forget();
     }
@@ -1462,14 +1483,14 @@ export class Layer {
 
   // The box (x0, y0, x1, y1) of r's user space, padded by the stroke,
   // in the group's user space, written into r.bb's array.
-  private boxOut(r: Rec, st: Style, x0: number, y0: number, x1: number, y1: number): number[] | null {
+  private boxOut(r: Rec, st: Style, x0: number, y0: number, x1: number, y1: number, cm?: M): number[] | null {
     // The stroke reaches past the shape by half its width, more at miter joins and square caps.
     const pad = r.tag === "image" || r.tag === "text" ? 0 : (Math.max(0, st.sw) / 2) * Math.max(Math.SQRT2, st.join === "miter" ? st.miter : 1);
     x0 -= pad;
     y0 -= pad;
     x1 += pad;
     y1 += pad;
-    const m = r.parent ? this.cmOf(r) : this.ownOf(r);
+    const m = cm ?? (r.parent ? this.cmOf(r) : this.ownOf(r));
     let a0: number, b0: number, a1: number, b1: number;
     if (m[1] === 0 && m[2] === 0) {
       const p = m[0] * x0 + m[4], q = m[0] * x1 + m[4], u = m[3] * y0 + m[5], v = m[3] * y1 + m[5];
@@ -1535,6 +1556,7 @@ export class Layer {
     const d = g.dirty;
     for (let i = 0; i < d.length; i++) {
       const r = d[i]!;
+      if (!r.gd) continue; // placed by the draw
       r.gd = false;
       if (!r.live) continue;
       r.bb = this.bounds(r);
@@ -2016,14 +2038,15 @@ export class Canvas {
    * grids, which are no longer kept up to date) or by the grid; and
    * pathInfo is the path reader of hit testing and markers.
    */
-  stats(): { layers: number; draws: number; cells: number; hits: (xs: number[], ys: number[], scan: boolean) => number[]; scan: (on: boolean) => void; pathInfo: typeof pathInfo } {
-    let draws = 0, cells = 0;
+  stats(): { layers: number; draws: number; drawMs: number; cells: number; hits: (xs: number[], ys: number[], scan: boolean) => number[]; scan: (on: boolean) => void; pathInfo: typeof pathInfo } {
+    let draws = 0, cells = 0, drawMs = 0;
     for (const l of this.layers.values()) {
       draws += l.draws;
+      drawMs += l.drawMs;
       cells += l.grid ? l.grid.cells.size : 0;
     }
     return {
-      layers: this.layers.size, draws, cells, pathInfo,
+      layers: this.layers.size, draws, drawMs, cells, pathInfo,
       scan: (on) => {
         this.scan = on;
         if (on) for (const l of this.layers.values()) l.grid = null;

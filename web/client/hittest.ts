@@ -80,7 +80,8 @@ const CROWD = 64;
  * records are in its cell or the three before it), else in a list of big
  * ones tested always. Moving a record costs a box and, when it leaves its
  * cell, a swap-remove and a push: O(1). Records wait in a list of dirty
- * ones until the next event places them (a frame of moves costs a flag each).
+ * ones until the next draw (which places moved circles as it draws them)
+ * or event places them.
  */
 export class Grid<R extends Cellular> {
   readonly cells = new Map<number, R[]>();

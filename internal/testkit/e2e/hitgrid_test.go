@@ -160,9 +160,10 @@ func jsonOf(v []float64) string {
 // cursor), and hit-tests the same points alone ("µs/hit"), and once
 // after a batch has moved all n ("µs/hit-after-moves": with the grid,
 // this places every moved record first). It also
-// reports the frame rate of the same page with the grid kept up to date
-// by each event ("frames/grid", the moves marking their records) and without one ("frames/scan"), which is
-// what keeping the grid costs the moves. Run one n at a time with
+// reports the frame rate and the layer's JavaScript time per draw
+// ("ms/draw") of the same page with the grid kept up to date
+// ("frames/grid": each draw places the circles that moved) and without
+// one ("frames/scan"), which is what keeping the grid costs the moves. Run one n at a time with
 // -bench 'BenchmarkBrowserHitTest/elements=20000/' and -count for
 // interleaved runs; -benchtime=10x for the events, 1x for the frames
 // (each frames run is a window, VIZSERVE_BROWSER_WINDOW).
@@ -255,7 +256,20 @@ func BenchmarkBrowserHitTest(b *testing.B) {
 				if (cells > 0) != (mode == "grid") {
 					b.Fatalf("%d grid cells in mode %s", cells, mode)
 				}
+				type drawn struct{ Draws, DrawMs float64 }
+				var d0, d1 drawn
+				read := `({Draws: vizserve.canvas.draws, DrawMs: vizserve.canvas.drawMs})`
+				if err := p.Eval(ctx, read, &d0); err != nil {
+					b.Fatal(err)
+				}
 				measureFrames(b, p, window, func() int64 { return m.ticks.Load() })
+				if err := p.Eval(ctx, read, &d1); err != nil {
+					b.Fatal(err)
+				}
+				// The layer's own JavaScript time per draw: what keeping the grid adds to a frame.
+				if d1.Draws > d0.Draws {
+					b.ReportMetric((d1.DrawMs-d0.DrawMs)/(d1.Draws-d0.Draws), "ms/draw")
+				}
 			})
 		}
 	}
