@@ -4,7 +4,7 @@ package assets
 
 // manifest maps each asset's logical name to its content-hashed file in dist.
 var manifest = map[string]string{
-	"client.js":   "client-71b804ebfeec.js",
+	"client.js":   "client-f36d8011c4d5.js",
 	"favicon.svg": "favicon-86287a197763.svg",
 	"style.css":   "style-0043d3d91b64.css",
 }

@@ -383,8 +383,6 @@ export class Layer {
   draws = 0;
   /** Milliseconds spent drawing, for the benchmarks. */
   drawMs = 0;
-  /** Inside a use, a pattern's tile or a marker: records drawn there are not placed in the grid. */
-  private inRef = 0;
 
   constructor(readonly g: Element, private readonly owner: Canvas) {
     this.fo = document.createElementNS(SVG_NS, "foreignObject") as SVGForeignObjectElement;
@@ -618,8 +616,11 @@ export class Layer {
     this.forget();
     for (const r of this.kids) this.drawRec(r, ID, base, 1);
     ctx.globalAlpha = 1;
-    // The drawing placed the moved circles in the grid; the rest now.
-    if (this.grid && this.grid.dirty.length) this.flush();
+    // While events come, the moves are placed in the grid after each
+    // draw, so that an event finds it ready; while the pointer rests,
+    // only marked, and the next event places them.
+    if (this.grid && this.pointed && this.grid.dirty.length) this.flush();
+    this.pointed = false;
     this.drawMs += performance.now() - t0;
   }
 
@@ -737,12 +738,6 @@ export class Layer {
         if (!(rr > 0)) return;
         if (st.fillRef || st.strokeRef) break;
         const cx = r.n("cx"), cy = r.n("cy");
-        // A moved circle is placed in the grid here, while it is at hand: the hot path of moves.
-        if (r.gd && this.inRef === 0 && this.grid) {
-          r.gd = false;
-          r.bb = this.boxOut(r, st, cx - rr, cy - rr, cx + rr, cy + rr, cm);
-          this.grid.place(r);
-        }
         ctx.beginPath();
         ctx.arc(cx, cy, rr, 0, 2 * Math.PI);
         this.paint(st, null, r);
@@ -1020,7 +1015,6 @@ export class Layer {
     this.tw = tw;
     this.th = th;
     this.forget();
-    this.inRef++;
     try {
       const ps = this.styleFor(ref);
       for (const k of holder ? holder.kids : []) {
@@ -1028,7 +1022,6 @@ export class Layer {
         this.drawRec(k, ID, ps, 1);
       }
     } finally {
-      this.inRef--;
       Object.assign(this, { ctx: save.ctx, B: save.B, tw: save.tw, th: save.th, ga: save.ga, depth: save.depth });
       this.forget();
       this.alpha(save.curAlpha);
@@ -1099,7 +1092,6 @@ export class Layer {
     for (let x: Rec | null = r; x; x = x.parent) if (x === ref) return; // a use inside what it uses
     let m = mul(cm, [1, 0, 0, 1, r.n("x"), r.n("y")]);
     this.useDepth++;
-    this.inRef++;
     ref.stale(); // it inherits from the use
     try {
       if (ref.tag === "symbol") {
@@ -1115,7 +1107,6 @@ export class Layer {
       }
     } finally {
       this.useDepth--;
-      this.inRef--;
       ref.stale(); // and, when it is a record drawn on its own too, from its parent
     }
   }
@@ -1160,9 +1151,7 @@ export class Layer {
         ctx.clip();
       }
       const ms = this.styleFor(mk);
-      this.inRef++;
       for (const k of mk.kids) this.drawRec(k, mul(port, VB), ms, a);
-      this.inRef--;
       this.ctx.restore();
       this.forget();
     }
@@ -1399,6 +1388,8 @@ export class Layer {
   /** Whether the records' ord are their paint order. */
   ordered = false;
   private cand: Rec[] = [];
+  /** Whether an event hit-tested the layer since the last draw. */
+  private pointed = false;
 
   /** Notes that r's box may have changed (r or a record in it or around it). */
   touch(r: Rec): void {
@@ -1483,14 +1474,14 @@ export class Layer {
 
   // The box (x0, y0, x1, y1) of r's user space, padded by the stroke,
   // in the group's user space, written into r.bb's array.
-  private boxOut(r: Rec, st: Style, x0: number, y0: number, x1: number, y1: number, cm?: M): number[] | null {
+  private boxOut(r: Rec, st: Style, x0: number, y0: number, x1: number, y1: number): number[] | null {
     // The stroke reaches past the shape by half its width, more at miter joins and square caps.
     const pad = r.tag === "image" || r.tag === "text" ? 0 : (Math.max(0, st.sw) / 2) * Math.max(Math.SQRT2, st.join === "miter" ? st.miter : 1);
     x0 -= pad;
     y0 -= pad;
     x1 += pad;
     y1 += pad;
-    const m = cm ?? (r.parent ? this.cmOf(r) : this.ownOf(r));
+    const m = r.parent ? this.cmOf(r) : this.ownOf(r);
     let a0: number, b0: number, a1: number, b1: number;
     if (m[1] === 0 && m[2] === 0) {
       const p = m[0] * x0 + m[4], q = m[0] * x1 + m[4], u = m[3] * y0 + m[5], v = m[3] * y1 + m[5];
@@ -1580,6 +1571,7 @@ export class Layer {
 
   /** The topmost record at (x, y) in the group's user space that takes pointer events. */
   hit(x: number, y: number): Rec | null {
+    this.pointed = true;
     if (this.owner.scan) return this.hitIn(this.kids, ID, this.baseStyle(), x, y);
     if (!this.grid) this.build();
     else this.flush();

@@ -6,7 +6,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
-	"time"
 
 	"github.com/vizserve/vizserve/internal/testkit/browser"
 	"github.com/vizserve/vizserve/scene"
@@ -159,16 +158,14 @@ func jsonOf(v []float64) string {
 // the client's own listeners ("µs/event", which includes hover and
 // cursor), and hit-tests the same points alone ("µs/hit"), and once
 // after a batch has moved all n ("µs/hit-after-moves": with the grid,
-// this places every moved record first). It also
-// reports the frame rate and the layer's JavaScript time per draw
-// ("ms/draw") of the same page with the grid kept up to date
-// ("frames/grid": each draw places the circles that moved) and without
-// one ("frames/scan"), which is what keeping the grid costs the moves. Run one n at a time with
-// -bench 'BenchmarkBrowserHitTest/elements=20000/' and -count for
-// interleaved runs; -benchtime=10x for the events, 1x for the frames
-// (each frames run is a window, VIZSERVE_BROWSER_WINDOW).
+// placing the moved records first, unless a draw did). "draws" reports
+// the layer's JavaScript time per draw of the same page without a grid,
+// with one and a resting pointer, and with one and a hit test in every
+// frame (each draw then places the moves), in alternating rounds: what
+// keeping the grid costs the moves. Run one n at a time with
+// -bench 'BenchmarkBrowserHitTest/elements=20000/'; -benchtime=10x
+// (10 batches of events, 10 rounds of 20 draws in each mode).
 func BenchmarkBrowserHitTest(b *testing.B) {
-	window := envDuration(b, envBrowserWindow, 5*time.Second)
 	logMachine(b)
 	br := browserForBench(b)
 	for _, n := range []int{5000, 20000, 50000} {
@@ -239,39 +236,45 @@ func BenchmarkBrowserHitTest(b *testing.B) {
 				b.ReportMetric(median(per)*1000, "µs/event")
 			})
 		}
-		for _, mode := range []string{"scan", "grid"} {
-			b.Run(fmt.Sprintf("elements=%d/frames/%s", n, mode), func(b *testing.B) {
-				ctx, cancel := context.WithTimeout(context.Background(), Patience)
-				defer cancel()
-				js := fmt.Sprintf(`(() => {
-					const c = vizserve.canvas, scan = %v;
-					c.scan(scan);
-					if (!scan) c.hits([1], [1], false); // builds the grid, whose records the moves then mark
-					return vizserve.canvas.cells;
-				})()`, mode == "scan")
-				var cells int
-				if err := p.Eval(ctx, js, &cells); err != nil {
+		b.Run(fmt.Sprintf("elements=%d/draws", n), func(b *testing.B) {
+			// Rounds of 20 draws without a grid and with one, alternating
+			// in the same page, so that the machine's load drifts alike
+			// over both.
+			ctx, cancel := context.WithTimeout(context.Background(), 3*Patience)
+			defer cancel()
+			// Modes: no grid; a grid and a resting pointer (the moves are
+			// only marked); a grid and a hit test in every frame (each
+			// draw places the moves).
+			modes := []string{"scan", "idle", "pointer"}
+			per := map[string][]float64{}
+			for i := range len(modes) * max(2, b.N) {
+				mode := modes[i%len(modes)]
+				var ms float64
+				if err := p.Eval(ctx, fmt.Sprintf(`new Promise(done => {
+					const c = vizserve.canvas, mode = %q;
+					c.scan(mode === "scan");
+					if (mode !== "scan") c.hits([1], [1], false); // builds the grid
+					const d0 = c.draws, m0 = c.drawMs;
+					const wait = () => {
+						const s = vizserve.canvas;
+						if (s.draws < d0 + 20) {
+							if (mode === "pointer") c.hits([500], [350], false);
+							return requestAnimationFrame(wait);
+						}
+						done((s.drawMs - m0) / (s.draws - d0));
+					};
+					requestAnimationFrame(wait);
+				})`, mode), &ms); err != nil {
 					b.Fatal(err)
 				}
-				if (cells > 0) != (mode == "grid") {
-					b.Fatalf("%d grid cells in mode %s", cells, mode)
-				}
-				type drawn struct{ Draws, DrawMs float64 }
-				var d0, d1 drawn
-				read := `({Draws: vizserve.canvas.draws, DrawMs: vizserve.canvas.drawMs})`
-				if err := p.Eval(ctx, read, &d0); err != nil {
-					b.Fatal(err)
-				}
-				measureFrames(b, p, window, func() int64 { return m.ticks.Load() })
-				if err := p.Eval(ctx, read, &d1); err != nil {
-					b.Fatal(err)
-				}
-				// The layer's own JavaScript time per draw: what keeping the grid adds to a frame.
-				if d1.Draws > d0.Draws {
-					b.ReportMetric((d1.DrawMs-d0.DrawMs)/(d1.Draws-d0.Draws), "ms/draw")
-				}
-			})
-		}
+				per[mode] = append(per[mode], ms)
+			}
+			sc := median(per["scan"])
+			for _, m := range modes {
+				b.ReportMetric(median(per[m]), "ms/draw-"+m)
+			}
+			b.ReportMetric(median(per["pointer"])/sc, "pointer/scan")
+		})
 	}
 }
 
