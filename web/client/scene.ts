@@ -256,7 +256,7 @@ export class Scene {
         if (!p) return;
         // A script element would run its text; nothing from the wire runs.
         if (op.tag.slice(op.tag.indexOf(":") + 1).toLowerCase() === "script") return;
-        if (this.canvas.create(op.h, op.tag, op.mask, op.attrs, op.text, p, op.before, this.nodes)) return;
+        if (this.canvas.create(op.h, op.tag, op.mask, op.attrs, op.text, p, op.before, this.nodes, op.id)) return;
         const el = document.createElementNS(SVG_NS, op.tag);
         el.setAttribute("id", op.id);
         const a = op.attrs;
@@ -285,7 +285,7 @@ export class Scene {
         const n = this.nodes.get(op.h);
         const p = this.nodes.get(op.parent);
         if (!n || !p || n.el === this.root || op.before === op.h) return;
-        if (this.canvas.move(n, p, op.before, this.nodes)) return;
+        if (this.canvas.move(n, p, op.before, this.nodes, this.byEl)) return;
         if (n.el === p.el || n.el.contains(p.el)) return; // would make a cycle
         this.insert(p.el, n.el, op.before);
         return;
