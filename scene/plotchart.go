@@ -661,12 +661,12 @@ func (m *Mark) build(parent *Node) {
 		m.node = parent.El("path", `fill="none"`, `stroke-width="6"`, `stroke-linecap="round"`, `vector-effect="non-scaling-stroke"`, `stroke-opacity="0.8"`)
 	case kindArea:
 		m.fill = parent.El("path", `stroke="none"`, `fill-opacity="0.25"`)
-		m.fill.Set("data-vz-series", m.name).Set("fill", m.color)
+		m.fill.Set("data-vz-series", m.name).Set("data-vz-kind", "area-fill").Set("fill", m.color)
 		m.node = parent.El("polyline", `fill="none"`, `stroke-width="1.5"`, `vector-effect="non-scaling-stroke"`)
 	case kindBar:
 		m.node = parent.El("path", `stroke="none"`)
 	}
-	m.node.Set("data-vz-series", m.name)
+	m.node.Set("data-vz-series", m.name).Set("data-vz-kind", [...]string{kindLine: "line", kindScatter: "scatter", kindArea: "line", kindBar: "bar"}[m.kind])
 	m.paint()
 	m.dirty, m.full = true, true
 }
@@ -1029,7 +1029,7 @@ func (p *Plot) Histogram(name string, bins int, lo, hi float64) *Hist {
 	}
 	h := &Hist{p: p, name: name, color: p.nextColor(), lo: lo, hi: hi, counts: make([]int, bins), dirty: true}
 	h.node = p.data.El("path", `stroke="#fff"`, `stroke-width="0.5"`, `vector-effect="non-scaling-stroke"`)
-	h.node.Set("data-vz-series", name).Set("fill", h.color)
+	h.node.Set("data-vz-series", name).Set("data-vz-kind", "hist").Set("fill", h.color)
 	p.marks = append(p.marks, h)
 	p.dirty = true
 	return h
