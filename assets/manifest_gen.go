@@ -4,7 +4,7 @@ package assets
 
 // manifest maps each asset's logical name to its content-hashed file in dist.
 var manifest = map[string]string{
-	"client.js":   "client-cc42175ea9ea.js",
+	"client.js":   "client-6a09f14df8fe.js",
 	"favicon.svg": "favicon-86287a197763.svg",
 	"style.css":   "style-ca77f80717c9.css",
 }
