@@ -1,6 +1,9 @@
 package scene
 
 import (
+	"encoding/csv"
+	"fmt"
+	"io"
 	"math"
 	"strconv"
 
@@ -213,4 +216,34 @@ func (hg *Histogram) redraw() {
 		hg.bars[i].SetNum("y", hg.h-bh).SetNum("height", bh)
 	}
 	hg.maxLabel.SetText(strconv.Itoa(top))
+}
+
+// WriteCSV writes the data of the plot's marks to w as CSV with the
+// header series,x,y: every point each Line, Scatter, Area and Bar keeps
+// (see Mark.Keep), at full precision, whatever the page draws; and for a
+// Histogram one row per bin, x its lower edge and y its count. Heatmaps
+// are left out (Heatmap has its own values). The client's CSV download
+// holds what the page has; this holds what the sim kept.
+func (p *Plot) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	cw.Write([]string{"series", "x", "y"})
+	for _, m := range p.marks {
+		switch m := m.(type) {
+		case *Mark:
+			for i := range m.xs {
+				cw.Write([]string{m.name, f(m.xs[i]), f(m.ys[i])})
+			}
+		case *Hist:
+			bw := (m.hi - m.lo) / float64(len(m.counts))
+			for i, c := range m.counts {
+				cw.Write([]string{m.name, f(m.lo + float64(i)*bw), strconv.Itoa(c)})
+			}
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("scene: plot CSV: %w", err)
+	}
+	return nil
 }

@@ -10,8 +10,11 @@ import (
 
 // BenchmarkPlotFrame: one frame of a scrolling line chart of N points
 // (a point added, the oldest one dropped, the axes moved), with the
-// bytes it puts on the wire. Points travel as a whole Set("points")
-// today; an append op is to bring wire-bytes/frame down to O(1).
+// bytes it puts on the wire. The line appends its new point and trims
+// the one that scrolled out (13 bytes, whatever N); the rest of a
+// frame is the data transform and the x axis's ticks moving, also the
+// same whatever N. Before marks appended, a frame set the whole points
+// attribute again: 195,536 bytes at N = 10,000.
 func BenchmarkPlotFrame(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {

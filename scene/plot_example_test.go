@@ -3,6 +3,7 @@ package scene_test
 import (
 	"fmt"
 	"math"
+	"os"
 
 	"github.com/vizserve/vizserve/scene"
 )
@@ -48,4 +49,25 @@ func ExamplePlot_Y2() {
 	fmt.Println(p.Y().Scale(), p.Y2().Scale())
 	// Output:
 	// linear log
+}
+
+// A plot's data as CSV: every point its marks keep, at full precision,
+// and a histogram's counts by bin.
+func ExamplePlot_WriteCSV() {
+	s := scene.New(scene.Options{})
+	p := s.Root().Plot(0, 0, 300, 200)
+	e := p.Line("energy, total")
+	e.Add(0, 1.5)
+	e.Add(0.1, 1.25)
+	h := p.Histogram("speed", 2, 0, 1)
+	h.Set([]float64{0.2, 0.7, 0.9})
+	if err := p.WriteCSV(os.Stdout); err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// series,x,y
+	// "energy, total",0,1.5
+	// "energy, total",0.1,1.25
+	// speed,0,1
+	// speed,0.5,2
 }

@@ -187,7 +187,7 @@ func (a *Axis) setScale(sc Scale) *Axis {
 	a.scale, a.auto, a.p.dirty = sc, autoRange{}, true
 	for _, m := range a.p.marks {
 		if mk, ok := m.(*Mark); ok {
-			mk.dirty = true
+			mk.dirty, mk.full = true, true
 		}
 	}
 	return a
@@ -606,6 +606,17 @@ type Mark struct {
 	node   *Node // polyline, or path for scatter, area and bars
 	fill   *Node // the area's fill under its line
 	buf    []byte
+
+	// What the node holds, so that a redraw sends only the change: lines
+	// and areas append the points added since the last redraw (m.xs[from:])
+	// and trim the drawn points that scrolled out (trimmed). full says the
+	// points must be set again (an insert, Set, a new scale).
+	full    bool
+	from    int
+	trimmed int
+	drawn   int        // points in the line
+	last    [2]float32 // the line's last point, in data space
+	xy, fxy []float32
 }
 
 // Line adds a line through the points, in x order.
@@ -628,7 +639,7 @@ func (p *Plot) nextColor() string {
 }
 
 func (p *Plot) addMark(kind markKind, name string) *Mark {
-	m := &Mark{p: p, kind: kind, name: name, color: p.nextColor(), keep: 100000, dirty: true}
+	m := &Mark{p: p, kind: kind, name: name, color: p.nextColor(), keep: 100000, dirty: true, full: true}
 	m.build(p.data)
 	p.marks = append(p.marks, m)
 	p.dirty = true
@@ -650,14 +661,14 @@ func (m *Mark) build(parent *Node) {
 		m.node = parent.El("path", `fill="none"`, `stroke-width="6"`, `stroke-linecap="round"`, `vector-effect="non-scaling-stroke"`, `stroke-opacity="0.8"`)
 	case kindArea:
 		m.fill = parent.El("path", `stroke="none"`, `fill-opacity="0.25"`)
-		m.fill.Set("data-vz-series", m.name).Set("fill", m.color)
+		m.fill.Set("data-vz-series", m.name).Set("data-vz-kind", "area-fill").Set("fill", m.color)
 		m.node = parent.El("polyline", `fill="none"`, `stroke-width="1.5"`, `vector-effect="non-scaling-stroke"`)
 	case kindBar:
 		m.node = parent.El("path", `stroke="none"`)
 	}
-	m.node.Set("data-vz-series", m.name)
+	m.node.Set("data-vz-series", m.name).Set("data-vz-kind", [...]string{kindLine: "line", kindScatter: "scatter", kindArea: "line", kindBar: "bar"}[m.kind])
 	m.paint()
-	m.dirty = true
+	m.dirty, m.full = true, true
 }
 
 func (m *Mark) paint() {
@@ -715,6 +726,7 @@ func (m *Mark) Add(x, y float64) {
 			i++
 		}
 		m.xs, m.ys = slices.Insert(m.xs, i, x), slices.Insert(m.ys, i, y)
+		m.full = true
 	}
 	m.trim()
 	m.dirty = true
@@ -752,13 +764,13 @@ func (m *Mark) Set(xs, ys []float64) {
 		m.xs, m.ys = sx, sy
 	}
 	m.trim()
-	m.dirty = true
+	m.dirty, m.full = true, true
 }
 
 // Clear removes every point.
 func (m *Mark) Clear() {
 	m.xs, m.ys = m.xs[:0], m.ys[:0]
-	m.dirty = true
+	m.dirty, m.full = true, true
 }
 
 // Len returns the number of points kept.
@@ -786,8 +798,27 @@ func (m *Mark) trim() {
 	if drop <= 0 {
 		return
 	}
+	if !m.full {
+		// The drawn points among those dropped leave the node at the next
+		// redraw; those not yet drawn were never sent.
+		for i := range min(drop, m.from) {
+			if m.drawable(i) {
+				m.trimmed++
+			}
+		}
+		m.from = max(m.from-drop, 0)
+	}
 	m.xs = append(m.xs[:0], m.xs[drop:]...)
 	m.ys = append(m.ys[:0], m.ys[drop:]...)
+	m.dirty = true // Keep drops points too
+}
+
+// drawable reports whether point i is drawn: its x and y are values the
+// scales can show.
+func (m *Mark) drawable(i int) bool {
+	_, okx := m.p.x.toData(m.xs[i])
+	_, oky := m.yAxis().toData(m.ys[i])
+	return okx && oky
 }
 
 func (m *Mark) onY2() bool    { return m.y2 }
@@ -842,6 +873,11 @@ func (m *Mark) redraw() {
 		return
 	}
 	m.dirty = false
+	if (m.kind == kindLine || m.kind == kindArea) && !m.full {
+		m.redrawTail()
+		return
+	}
+	m.full, m.from, m.trimmed = false, len(m.xs), 0
 	ya := m.yAxis()
 	b := m.buf[:0]
 	pt := func(b []byte, x, y float64) []byte {
@@ -870,20 +906,17 @@ func (m *Mark) redraw() {
 			b = pt(b, xs[i], ys[i])
 		}
 		m.node.Set("points", string(b))
+		m.drawn = len(xs)
+		if len(xs) > 0 {
+			m.last = [2]float32{f32(xs[len(xs)-1]), f32(ys[len(ys)-1])}
+		}
 		if m.kind == kindArea {
-			b = b[:0]
-			if len(xs) > 0 {
-				b = append(b, 'M')
-				b = pt(b, xs[0], base)
-				for i := range xs {
-					b = append(b, 'L')
-					b = pt(b, xs[i], ys[i])
-				}
-				b = append(b, 'L')
-				b = pt(b, xs[len(xs)-1], base)
-				b = append(b, 'Z')
+			fxy := m.fxy[:0]
+			for i := 1; i < len(xs); i++ {
+				fxy = m.appendQuad(fxy, f32(xs[i-1]), f32(ys[i-1]), f32(xs[i]), f32(ys[i]))
 			}
-			m.fill.Set("d", string(b))
+			m.fill.Set("d", string(wire.AppendPointsText(b[:0], "d", 0, fxy)))
+			m.fxy = fxy
 		}
 	case kindScatter:
 		for i := range xs {
@@ -908,6 +941,55 @@ func (m *Mark) redraw() {
 		m.node.Set("d", string(b))
 	}
 	m.buf = b
+}
+
+// redrawTail brings a line's points up to date with a trim of those that
+// scrolled out and an append of those added: a few bytes per point on the
+// wire, whatever the line's length.
+func (m *Mark) redrawTail() {
+	ya := m.yAxis()
+	if m.trimmed > 0 {
+		m.node.TrimPoints(m.trimmed)
+		if m.fill != nil {
+			m.fill.TrimPoints(4 * m.trimmed)
+		}
+		m.drawn = max(m.drawn-m.trimmed, 0)
+	}
+	xy, fxy := m.xy[:0], m.fxy[:0]
+	for i := m.from; i < len(m.xs); i++ {
+		x, okx := m.p.x.toData(m.xs[i])
+		y, oky := ya.toData(m.ys[i])
+		if !okx || !oky {
+			continue
+		}
+		pt := [2]float32{f32(x), f32(y)}
+		xy = append(xy, pt[0], pt[1])
+		if m.fill != nil && m.drawn > 0 {
+			fxy = m.appendQuad(fxy, m.last[0], m.last[1], pt[0], pt[1])
+		}
+		m.last = pt
+		m.drawn++
+	}
+	if len(xy) > 0 {
+		m.node.AppendPoints(xy...)
+	}
+	if len(fxy) > 0 {
+		m.fill.AppendPoints(fxy...)
+	}
+	m.xy, m.fxy, m.from, m.trimmed = xy, fxy, len(m.xs), 0
+}
+
+// appendQuad appends to an area's fill the four corners of the strip
+// between points a and b and the base: base under a, a, b, base under b.
+// The fill is these strips in a row, one path whose shared edges cancel,
+// so that a point added appends one strip and a point that scrolled out
+// trims one, whatever the area's length.
+func (m *Mark) appendQuad(fxy []float32, ax, ay, bx, by float32) []float32 {
+	base := float32(0)
+	if m.yAxis().scale == Log {
+		base = logFloor
+	}
+	return append(fxy, ax, base, ax, ay, bx, by, bx, base)
 }
 
 func (m *Mark) legendSwatch(g *Node) {
@@ -947,7 +1029,7 @@ func (p *Plot) Histogram(name string, bins int, lo, hi float64) *Hist {
 	}
 	h := &Hist{p: p, name: name, color: p.nextColor(), lo: lo, hi: hi, counts: make([]int, bins), dirty: true}
 	h.node = p.data.El("path", `stroke="#fff"`, `stroke-width="0.5"`, `vector-effect="non-scaling-stroke"`)
-	h.node.Set("data-vz-series", name).Set("fill", h.color)
+	h.node.Set("data-vz-series", name).Set("data-vz-kind", "hist").Set("fill", h.color)
 	p.marks = append(p.marks, h)
 	p.dirty = true
 	return h

@@ -21,6 +21,7 @@ interface Parsed {
   text: string;
   xs: Float64Array;
   ys: Float64Array;
+  bars?: BarBox[];
 }
 
 /** A matrix(a 0 0 d e f): data → plotting area. */
@@ -66,6 +67,48 @@ export function parsePoints(s: string): { xs: Float64Array; ys: Float64Array } {
     ys[i] = nums[2 * i + 1]!;
   }
   return { xs, ys };
+}
+
+/** parseDots reads a scatter's d, "Mx,yh0Mx,yh0…": one point per moveto. */
+export function parseDots(s: string): { xs: Float64Array; ys: Float64Array } {
+  const xs: number[] = [], ys: number[] = [];
+  const re = /M\s*([-+0-9.eE]+)[\s,]+([-+0-9.eE]+)/g;
+  for (let m = re.exec(s); m; m = re.exec(s)) {
+    xs.push(Number(m[1]));
+    ys.push(Number(m[2]));
+  }
+  return { xs: Float64Array.from(xs), ys: Float64Array.from(ys) };
+}
+
+/** A bar of a bar mark or a histogram: from x0 to x1, from base to y, in data coordinates. */
+export interface BarBox {
+  x0: number;
+  x1: number;
+  base: number;
+  y: number;
+}
+
+/** parseBars reads the d of bars, "Mx0,baseVyHx1VbaseZ…", one box per subpath. */
+export function parseBars(s: string): BarBox[] {
+  const out: BarBox[] = [];
+  const n = "([-+0-9.eE]+)";
+  const re = new RegExp(`M\\s*${n}[\\s,]+${n}\\s*V\\s*${n}\\s*H\\s*${n}\\s*V\\s*${n}\\s*Z`, "g");
+  for (let m = re.exec(s); m; m = re.exec(s)) {
+    const x0 = Number(m[1]), x1 = Number(m[4]);
+    out.push({ x0: Math.min(x0, x1), x1: Math.max(x0, x1), base: Number(m[2]), y: Number(m[3]) });
+  }
+  return out;
+}
+
+/** barAt is the index of the box whose x span holds x, or -1. Boxes are in x order. */
+export function barAt(bars: BarBox[], x: number): number {
+  let lo = 0, hi = bars.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (bars[mid]!.x1 < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < bars.length && bars[lo]!.x0 <= x ? lo : -1;
 }
 
 /** nearest is the index of the x in sorted xs closest to x, or -1. */
@@ -294,7 +337,7 @@ export class Plots {
       this.hide();
       return;
     }
-    this.draw(hit.p, hit.ax);
+    this.draw(hit.p, hit.ax, hit.ay);
   }
 
   /** The pointer's last client position while over the view, for refresh. */
@@ -304,7 +347,7 @@ export class Plots {
   refresh(): void {
     if (!this.hoverPlot || !this.pointer || this.pan) return;
     const hit = this.at(this.pointer[0], this.pointer[1]);
-    if (hit && hit.p.g === this.hoverPlot) this.draw(hit.p, hit.ax);
+    if (hit && hit.p.g === this.hoverPlot) this.draw(hit.p, hit.ax, hit.ay);
     else this.hide();
   }
 
@@ -317,8 +360,12 @@ export class Plots {
     this.hoverPlot = null;
   }
 
-  /** Draws the readout of plot p for the area's x coordinate ax. */
-  private draw(p: Parts, ax: number): void {
+  /**
+   * Draws the readout of plot p for the area's point (ax, ay): the value
+   * of each line at the nearest x, the scatter point nearest the pointer,
+   * the bar or histogram bin under it, and the heatmap cell under it.
+   */
+  private draw(p: Parts, ax: number, ay: number): void {
     if (this.hoverPlot && this.hoverPlot !== p.g) this.hide();
     this.hoverPlot = p.g;
     const mat = this.mat(p);
@@ -327,49 +374,104 @@ export class Plots {
     this.tools(p);
     const xd = (ax - mat.e) / mat.a;
     const xKind = p.data.getAttribute("data-vz-x") || "linear";
-    type Hit = { name: string; color: string; x: number; y: number; m: Mat; kind: string; axis: string };
+    const un = (v: number, kind: string) => (kind === "log" ? Math.pow(10, v) : v);
+    const xlabel = p.data.getAttribute("data-vz-xlabel") || "x";
+    const xdec = this.decimals(p, "x", xKind, mat);
+    const fx = (v: number) => fmtValue(un(v, xKind), xKind, xdec + 1);
+    // A hit is one mark's value; dist is how far it is from the pointer,
+    // in area units (0 for a bar or a cell under it), to pick the x shown.
+    type Hit = {
+      name: string; color: string; x: number; y: number; m: Mat; kind: string; axis: string;
+      dist: number; dot: boolean; xText?: string | undefined; text?: string | undefined; extra?: string;
+    };
     const hits: Hit[] = [];
     let best: Hit | null = null;
+    const add = (h: Hit) => {
+      hits.push(h);
+      if (!best || h.dist < best.dist) best = h;
+    };
     for (const data of p.all) {
       const m = parseMatrix(data.getAttribute("transform"));
       if (!m) continue;
       const kind = data.getAttribute("data-vz-y") || "linear";
       const axis = data.getAttribute("data-vz-axis") === "y2" ? "y2" : "y";
+      const yd = (ay - m.f) / m.d;
+      const ydec = this.decimals(p, axis, kind, m);
+      const fy = (v: number) => fmtValue(un(v, kind), kind, ydec + 1);
       for (const s of Array.from(data.querySelectorAll("[data-vz-series]"))) {
+        const name = s.getAttribute("data-vz-series") || "";
+        const mk = s.getAttribute("data-vz-kind") || "line";
+        if (s.classList.contains("vz-heatmap")) {
+          const c = this.cell(s, xd, yd);
+          if (!c) continue;
+          const ylabel = data.getAttribute("data-vz-ylabel") || "y";
+          add({
+            name, color: c.color, x: c.x + c.w / 2, y: c.y + c.h / 2, m, kind, axis, dist: 0, dot: false,
+            xText: `${xlabel} ${fx(c.x)}\u2013${fx(c.x + c.w)}`, extra: `${ylabel} ${fy(c.y)}\u2013${fy(c.y + c.h)}`,
+            text: `${name} ${this.fmtCell(p, c.v)}`,
+          });
+          continue;
+        }
         if (s.localName !== "polyline" && s.localName !== "path" && s.localName !== "polygon") continue;
+        if (mk === "area-fill") continue; // the area's line is read
+        const st = getComputedStyle(s);
+        // Bars are their fill (a histogram's stroke is the white between bins).
+        const filled = mk === "bar" || mk === "hist";
+        const color = !filled && st.stroke && st.stroke !== "none" ? st.stroke : st.fill;
+        if (filled) {
+          const bars = this.bars(s);
+          const i = barAt(bars, xd);
+          if (i < 0) continue;
+          const b = bars[i]!;
+          const hist = mk === "hist";
+          add({
+            name, color, x: (b.x0 + b.x1) / 2, y: b.y, m, kind, axis, dist: 0, dot: true,
+            xText: hist ? `${xlabel} ${fx(b.x0)}\u2013${fx(b.x1)}` : undefined,
+            text: hist ? `${name} ${Math.round(un(b.y, kind))}` : undefined,
+          });
+          continue;
+        }
+        if (mk === "scatter") {
+          const d = this.dots(s);
+          let j = -1, dj = Infinity;
+          for (let i = 0; i < d.xs.length; i++) {
+            const dd = Math.hypot(m.a * (d.xs[i]! - xd), m.d * (d.ys[i]! - yd));
+            if (dd < dj) [j, dj] = [i, dd];
+          }
+          // The point's x and y, by their axes' titles, and the series it is of.
+          const ylabel = data.getAttribute("data-vz-ylabel") || "y";
+          if (j >= 0) add({ name, color, x: d.xs[j]!, y: d.ys[j]!, m, kind, axis, dist: dj, dot: true, extra: `${ylabel} ${fy(d.ys[j]!)}`, text: name });
+          continue;
+        }
         const d = this.points(s);
         const i = nearest(d.xs, xd);
         if (i < 0) continue;
-        const st = getComputedStyle(s);
-        const color = st.stroke && st.stroke !== "none" ? st.stroke : st.fill;
-        const h = { name: s.getAttribute("data-vz-series") || "", color, x: d.xs[i]!, y: d.ys[i]!, m, kind, axis };
-        hits.push(h);
-        if (!best || Math.abs(h.x - xd) < Math.abs(best.x - xd)) best = h;
+        add({ name, color, x: d.xs[i]!, y: d.ys[i]!, m, kind, axis, dist: Math.abs(m.a * (d.xs[i]! - xd)), dot: true });
       }
     }
     let ro = p.g.querySelector(":scope > .vz-readout");
     if (!ro) ro = el("g", { class: "vz-readout", "pointer-events": "none" }, p.g);
     ro.replaceChildren();
     if (!best) return;
+    const b0: Hit = best;
     const pt = (x: number, y: number, m = mat) => new DOMPoint(m.a * x + m.e, m.d * y + m.f).matrixTransform(toPlot);
     const [rx, ry, rw, rh] = p.rect;
     const top = new DOMPoint(rx, ry).matrixTransform(toPlot);
     const bottom = new DOMPoint(rx + rw, ry + rh).matrixTransform(toPlot);
-    const rule = pt(best.x, 0).x;
+    const rule = pt(b0.x, 0).x;
     el("line", { class: "vz-readout-rule", x1: rule, x2: rule, y1: top.y, y2: bottom.y }, ro);
     for (const h of hits) {
+      if (!h.dot) continue;
       const q = pt(h.x, h.y, h.m);
       if (q.y < top.y - 1 || q.y > bottom.y + 1) continue;
       el("circle", { class: "vz-readout-dot", cx: q.x, cy: q.y, r: 3.5, fill: h.color }, ro);
     }
-    // The box: x, then each series' value, formatted as the axes are.
-    const xdec = this.decimals(p, "x", xKind, mat);
-    const un = (v: number, kind: string) => (kind === "log" ? Math.pow(10, v) : v);
-    const xlabel = p.data.getAttribute("data-vz-xlabel") || "x";
-    const lines: { text: string; color?: string }[] = [{ text: `${xlabel} ${fmtValue(un(best.x, xKind), xKind, xdec + 1)}` }];
+    // The box: x, then each mark's value, formatted as the axes are.
+    const lines: { text: string; color?: string }[] = [{ text: b0.xText ?? `${xlabel} ${fx(b0.x)}` }];
+    if (b0.extra) lines.push({ text: b0.extra });
     for (const h of hits) {
       const dec = this.decimals(p, h.axis, h.kind, h.m);
-      lines.push({ text: `${h.name} ${fmtValue(un(h.y, h.kind), h.kind, dec + 1)}`, color: h.color });
+      lines.push({ text: h.text ?? `${h.name} ${fmtValue(un(h.y, h.kind), h.kind, dec + 1)}`, color: h.color });
     }
     const box = el("g", { class: "vz-readout-box" }, ro);
     const bg = el("rect", { rx: 3 }, box);
@@ -409,6 +511,46 @@ export class Plots {
       this.parsed.set(s, c);
     }
     return c;
+  }
+
+  /** A heatmap cell's value, with a decimal more than its colour bar's labels. */
+  private fmtCell(p: Parts, v: string): string {
+    const n = Number(v);
+    if (v === "" || !isFinite(n)) return v;
+    const d = axisDecimals(p.g.querySelector(":scope > .vz-colorbar"));
+    return fmtValue(n, "linear", (d ?? 2) + 1);
+  }
+
+  private dots(s: Element): Parsed {
+    const text = s.getAttribute("d") || "";
+    let c = this.parsed.get(s);
+    if (!c || c.text !== text) {
+      c = { text, ...parseDots(text) };
+      this.parsed.set(s, c);
+    }
+    return c;
+  }
+
+  private bars(s: Element): BarBox[] {
+    const text = s.getAttribute("d") || "";
+    let c = this.parsed.get(s);
+    if (!c || c.text !== text || !c.bars) {
+      c = { text, xs: new Float64Array(0), ys: new Float64Array(0), bars: parseBars(text) };
+      this.parsed.set(s, c);
+    }
+    return c.bars!;
+  }
+
+  /** The heatmap cell (a rect with data-vz-v) under the data point (x, y), in data coordinates. */
+  private cell(g: Element, x: number, y: number): { x: number; y: number; w: number; h: number; v: string; color: string } | null {
+    for (const r of Array.from(g.querySelectorAll("rect[data-vz-v]"))) {
+      const n = (a: string) => parseFloat(r.getAttribute(a) || "0") || 0;
+      const rx = n("x"), ry = n("y"), w = n("width"), h = n("height");
+      if (x >= Math.min(rx, rx + w) && x < Math.max(rx, rx + w) && y >= Math.min(ry, ry + h) && y < Math.max(ry, ry + h)) {
+        return { x: rx, y: ry, w, h, v: r.getAttribute("data-vz-v") || "", color: getComputedStyle(r).fill };
+      }
+    }
+    return null;
   }
 
   // --- the buttons: reset zoom, download CSV ---
@@ -461,6 +603,7 @@ export class Plots {
       const yKind = data.getAttribute("data-vz-y") || "linear";
       for (const s of Array.from(data.querySelectorAll("[data-vz-series]"))) {
         if (s.localName !== "polyline" && s.localName !== "path" && s.localName !== "polygon") continue;
+        if (s.getAttribute("data-vz-kind") === "area-fill") continue;
         const name = csvField(s.getAttribute("data-vz-series") || "");
         const d = this.points(s);
         for (let i = 0; i < d.xs.length; i++) {
@@ -519,7 +662,7 @@ export class Plots {
     z.x0 = xc - (xc - z.x0) / f;
     z.x1 = z.x0 + span;
     this.apply(hit.p, z);
-    this.draw(hit.p, hit.ax);
+    this.draw(hit.p, hit.ax, hit.ay);
   }
 
   private down(e: PointerEvent, root: Element): void {
@@ -555,7 +698,7 @@ export class Plots {
     if (!this.zooms.has(id)) return; // the view's reset, as anywhere
     e.stopPropagation();
     this.reset(id);
-    this.draw(hit.p, hit.ax);
+    this.draw(hit.p, hit.ax, hit.ay);
   }
 
   /** Back to the server's domain. */
