@@ -4,7 +4,7 @@ package assets
 
 // manifest maps each asset's logical name to its content-hashed file in dist.
 var manifest = map[string]string{
-	"client.js":   "client-0ef36beb64ce.js",
+	"client.js":   "client-569dc5ee8c26.js",
 	"favicon.svg": "favicon-86287a197763.svg",
-	"style.css":   "style-ca77f80717c9.css",
+	"style.css":   "style-1babec4b8b91.css",
 }

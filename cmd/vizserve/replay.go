@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"path/filepath"
 
 	"github.com/vizserve/vizserve/internal/record"
@@ -21,6 +22,21 @@ func replayFlags(o *replayOpts, out io.Writer) *flag.FlagSet {
 	fs.SetOutput(out)
 	fs.StringVar(&o.addr, "addr", server.DefaultAddr, "listen `address`")
 	return fs
+}
+
+// replayJS tells the page it serves a recording: its run bar becomes the
+// player of /replay (web/client/player.ts). A live page has neither.
+func replayJS(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	// After the client's script (both are deferred), which boots at once
+	// or at DOMContentLoaded.
+	io.WriteString(w, `(function r() {
+  const v = globalThis.vizserve;
+  if (v) v.replay("/replay");
+  else document.addEventListener("DOMContentLoaded", r, { once: true });
+})();
+`)
 }
 
 // runReplay is vizserve replay: it serves a recording with the normal
@@ -51,8 +67,9 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if title == "" {
 		title = filepath.Base(pos[0])
 	}
-	server.MountScene(srv, p, &server.SceneOptions{Title: "vizserve · replay · " + title})
+	server.MountScene(srv, p, &server.SceneOptions{Title: "vizserve · replay · " + title, ExtraJS: []string{"/replay.js"}})
 	srv.Handle("/replay", p)
+	srv.Handle("/replay.js", http.HandlerFunc(replayJS))
 	if err := srv.Open(); err != nil {
 		return err
 	}

@@ -264,6 +264,31 @@ func (r *Reader) skipTo(t time.Duration) error {
 	}
 }
 
+// before returns the time of the last batch before t (not a repeated
+// keyframe), or 0 if there is none. It moves Next.
+func (r *Reader) before(t time.Duration) (time.Duration, error) {
+	for i := sort.Search(len(r.segs), func(i int) bool { return r.segs[i].T >= t }) - 1; i >= 0; i-- {
+		r.next, r.dec, r.pend = r.segs[i].Offset, segDecoder{}, nil
+		found, prev := false, time.Duration(0)
+		for {
+			rec, err := r.Next()
+			if err == io.EOF || err == nil && rec.T >= t {
+				break
+			}
+			if err != nil {
+				return 0, err
+			}
+			if !rec.Repeat {
+				found, prev = true, rec.T
+			}
+		}
+		if found {
+			return prev, nil
+		}
+	}
+	return 0, nil
+}
+
 // Seek returns the scene's state at t, as a browser that played the
 // recording up to t shows it: the segment's keyframe before t, then the
 // batches up to t. Times before the first record give the first keyframe's

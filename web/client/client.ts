@@ -11,6 +11,7 @@ import { View } from "./view";
 import { Input, type Sink } from "./input";
 import { HUD, Notices, Overlay, Panel, PanelPlots, type State, Status } from "./ui";
 import { RunControls } from "./runctl";
+import { ReplayPlayer, detectReplay } from "./player";
 import { Plots } from "./plot";
 
 /** Reconnect delays: the first within 100 ms, doubling, at most 2 s. */
@@ -66,6 +67,9 @@ export class Client implements Sink {
   readonly panel: Panel;
   private readonly plots: PanelPlots;
   readonly run: RunControls;
+  /** The replay player, when the page serves a recording (player.ts). */
+  player: ReplayPlayer | null = null;
+  private readonly runBar: HTMLElement | null;
   private readonly enc = new Encoder();
 
   private conn: Conn | null = null;
@@ -114,6 +118,7 @@ export class Client implements Sink {
     this.overlay = new Overlay(els.overlay);
     this.notices = new Notices(els.overlay?.parentElement ?? null);
     this.run = new RunControls(els.run, els.overlay, (cmd, speed) => this.runCmd(cmd, speed));
+    this.runBar = els.run;
     this.panel = new Panel(els.controls, els.panel, els.drawer, (name, v) => this.control(name, v), () => this.wake());
     this.plots = new PanelPlots(els.panel, (n) => this.panel.setPlots(n));
     if (first) this.plots.sync(first);
@@ -121,6 +126,19 @@ export class Client implements Sink {
 
   start(): void {
     this.connect();
+  }
+
+  /** Makes the run bar a player of the recording the page serves, whose
+   * control is at url (vizserve replay's /replay.js calls it). */
+  replay(url: string): void {
+    const bar = this.runBar;
+    if (!bar || this.player) return;
+    const u = new URL(url, document.URL);
+    void detectReplay(u.href).then((st) => {
+      if (!st || this.player) return;
+      this.player = new ReplayPlayer(bar, u.href, st);
+      if (this.state === "live") this.setState("live", "replay");
+    });
   }
 
   private setState(s: State, text: string, title = ""): void {
@@ -298,7 +316,7 @@ export class Client implements Sink {
           break;
         case OP_STATS:
           this.stats = op.stats;
-          this.run.update(op.stats);
+          if (!this.player) this.run.update(op.stats); // a recording's stats are the sim's, not the player's
           if (this.hud.visible) this.showHUD();
           break;
         case OP_CONTROLS:
@@ -313,7 +331,7 @@ export class Client implements Sink {
           if (op.c === OP_KEYFRAME && !this.live) {
             this.live = true;
             this.attempts = 0;
-            this.setState("live", "live");
+            this.setState("live", this.player ? "replay" : "live");
           }
       }
     }
@@ -391,10 +409,12 @@ export class Client implements Sink {
   }
 
   runKey(key: string): boolean {
+    if (this.player) return this.player.key(key);
     return this.live && this.run.key(key);
   }
 
   spaceTap(): boolean {
+    if (this.player) return this.player.spaceTap();
     return this.live && this.run.spaceTap();
   }
 

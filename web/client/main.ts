@@ -77,6 +77,8 @@ function boot(): void {
     resetPlot: (id: string) => c.readouts.reset(id),
     resetView: () => c.view.reset(),
     toggleHUD: () => c.toggleHUD(),
+    /** The page serves a recording whose control is at url (player.ts). */
+    replay: (url: string) => c.replay(url),
   });
   c.start();
 }

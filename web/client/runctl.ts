@@ -12,14 +12,16 @@ export type SendRun = (cmd: number, speed: number) => void;
 
 // Icons as SVG paths on a 16×16 grid: glyphs such as ⏭ are missing from
 // many fonts.
-const ICONS = {
+export const ICONS = {
   play: "M4 2.5v11l9-5.5z",
   pause: "M4 2.5h3v11H4zM9 2.5h3v11H9z",
   step: "M3 2.5v11l7.5-5.5zM11 2.5h2v11h-2z",
+  back: "M13 2.5v11L5.5 8zM3 2.5h2v11H3z",
+  loop: "M11.5 1.5 14 4l-2.5 2.5z|M13 4H5.5A3.5 3.5 0 0 0 2 7.5M4.5 14.5 2 12l2.5-2.5|M3 12h7.5A3.5 3.5 0 0 0 14 8.5",
   reset: "M8 .8 12 3.5 8 6.2z|M12.6 8.5A4.8 4.8 0 1 1 8 3.5",
 };
 
-function icon(d: string): SVGSVGElement {
+export function icon(d: string): SVGSVGElement {
   const ns = "http://www.w3.org/2000/svg";
   const svg = document.createElementNS(ns, "svg");
   svg.setAttribute("viewBox", "0 0 16 16");
@@ -36,7 +38,7 @@ function icon(d: string): SVGSVGElement {
 }
 
 /** A button showing text, or an icon when label is one of ICONS. */
-function button(label: string, title: string, onClick: () => void): HTMLButtonElement {
+export function button(label: string, title: string, onClick: () => void): HTMLButtonElement {
   const b = h("button") as HTMLButtonElement;
   b.type = "button";
   setLabel(b, label);
@@ -46,13 +48,13 @@ function button(label: string, title: string, onClick: () => void): HTMLButtonEl
   return b;
 }
 
-function setLabel(b: HTMLButtonElement, label: string): void {
+export function setLabel(b: HTMLButtonElement, label: string): void {
   const d = (ICONS as Record<string, string>)[label];
   if (d) b.replaceChildren(icon(d));
   else b.textContent = label;
 }
 
-function speedText(v: number): string {
+export function speedText(v: number): string {
   return v === 0.25 ? "¼×" : v === 0.5 ? "½×" : `${+v.toFixed(3)}×`;
 }
 
