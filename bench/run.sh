@@ -5,7 +5,9 @@
 # idle.md (idle memory per connection), benchstat.txt, report.md (one table
 # per benchmark and size: medians, spread, ratios, targets), summary.md
 # (the same, compact), machine.txt and latency.csv.gz (every round trip's
-# latency in order, per benchmark and pass: bench,pass,seq,ns). With
+# latency in order, per benchmark and pass: bench,pass,seq,ns), and draws
+# the figures ../docs/img/bench-*.svg from them (cmd/figures; the
+# live-reload figure from the committed results/reload.csv). With
 # UPDATE_DOC=1 it also rewrites the generated results block of
 # ../docs/benchmarks.md.
 #
@@ -70,6 +72,7 @@ mv results/summary.md.tmp results/summary.md
 if [ "${UPDATE_DOC:-0}" = 1 ]; then
 	go run ./cmd/benchreport -doc ../docs/benchmarks.md
 fi
+go run ./cmd/figures -results results -out ../docs/img
 echo "results in $(pwd)/results; summary in results/summary.md" >&2
 
 # Compression (permessage-deflate), in passes of their own: ratio, round
