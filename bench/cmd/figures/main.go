@@ -92,10 +92,12 @@ func run(args []string, stderr io.Writer) error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
-	for _, f := range figs {
+	for _, f := range figs { // all or none: an old figure is not mixed with new ones
 		if f.err != nil {
 			return fmt.Errorf("%s: %w", f.name, f.err)
 		}
+	}
+	for _, f := range figs {
 		if err := writeSVG(filepath.Join(*out, f.name), f.s); err != nil {
 			return err
 		}
