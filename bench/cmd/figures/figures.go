@@ -21,10 +21,11 @@ const (
 
 // LatencyOverTime draws, for each library, the latency of every round
 // trip of one run of bench at size against the time since the run began,
-// one small multiple per library with the same axes. A line of 10,000
-// points would be too heavy for a document, so the round trips are
-// grouped in buckets of consecutive ones: each bucket's slowest round trip
-// (where GC pauses and scheduling spikes show) and its median.
+// one small multiple per library with the same axes (of several passes,
+// the first). A line of 10,000 points would be too heavy for a document,
+// so the round trips are grouped in buckets of consecutive ones: each
+// bucket's slowest round trip (where GC pauses and scheduling spikes
+// show) and its median.
 func LatencyOverTime(series []*Series, bench, size string) (*scene.Scene, error) {
 	var picked []*Series
 	seen := map[string]bool{}
