@@ -5,7 +5,9 @@
 # idle.md (idle memory per connection), benchstat.txt, report.md (one table
 # per benchmark and size: medians, spread, ratios, targets), summary.md
 # (the same, compact), machine.txt and latency.csv.gz (every round trip's
-# latency in order, per benchmark and pass: bench,pass,seq,ns). With
+# latency in order, per benchmark and pass: bench,pass,seq,ns), and draws
+# the figures ../docs/img/bench-*.svg from them (cmd/figures; the
+# live-reload figure from the committed results/reload.csv). With
 # UPDATE_DOC=1 it also rewrites the generated results block of
 # ../docs/benchmarks.md.
 #
@@ -69,6 +71,11 @@ go run ./cmd/benchreport -summary > results/summary.md.tmp
 mv results/summary.md.tmp results/summary.md
 if [ "${UPDATE_DOC:-0}" = 1 ]; then
 	go run ./cmd/benchreport -doc ../docs/benchmarks.md
+fi
+# The figures need the RoundTrip benchmark's latencies: a run of other
+# benchmarks (BENCH=Throughput) keeps the old ones, and says so.
+if ! go run ./cmd/figures -results results -out ../docs/img; then
+	echo "figures in ../docs/img not redrawn" >&2
 fi
 echo "results in $(pwd)/results; summary in results/summary.md" >&2
 
